@@ -1,0 +1,50 @@
+import EventStream
+
+/// Reads each event's data through the JSON scanner and folds dispatched events into the tally.
+struct EventReader: EventStreamHandler, Sendable {
+    var tally: StreamTally
+    var facts = EventFacts()
+    var scanner = JSONUsageScanner()
+    /// The first bytes of the event's data, to tell an event whose data is exactly `[DONE]`.
+    private var dataPrefix = ShortName()
+
+    init(tally: StreamTally) {
+        self.tally = tally
+    }
+
+    mutating func fieldValue(_ piece: RawSpan, of field: EventStreamField) {
+        guard field == .data else { return }
+        piece.withUnsafeBytes { bytes in
+            dataPrefix.append(bytes)
+            scanner.scan(bytes, into: &facts)
+        }
+    }
+
+    mutating func eventDispatched() {
+        scanner.end(into: &facts)
+        tally.readEvent(facts, dataIsDone: dataPrefix == Names.done)
+        startNextEvent()
+    }
+
+    mutating func eventDiscarded() {
+        startNextEvent()
+    }
+
+    /// A body is one document, read by the same scanner without the event framing.
+    mutating func readBody(_ bytes: UnsafeRawBufferPointer) {
+        scanner.scan(bytes, into: &facts)
+    }
+
+    mutating func endBody() {
+        scanner.end(into: &facts)
+        tally.readBody(facts)
+    }
+
+    var bodyIsComplete: Bool { scanner.isFinished }
+
+    private mutating func startNextEvent() {
+        facts.reset()
+        scanner.reset()
+        dataPrefix.reset()
+    }
+}

@@ -1,0 +1,45 @@
+/// The integer fields a usage object can carry, across the four protocols. Nested ones are
+/// named by their parent (`promptCachedTokens` is `prompt_tokens_details.cached_tokens`).
+enum CountField: Int, Sendable, CaseIterable {
+    // Chat Completions `usage`
+    case promptTokens, completionTokens, totalTokens
+    case promptCachedTokens, promptCacheWriteTokens, completionReasoningTokens
+    // Responses and Messages `usage`
+    case inputTokens, outputTokens
+    case inputCachedTokens, inputCacheWriteTokens, outputReasoningTokens
+    case cacheCreationInputTokens, cacheReadInputTokens, outputThinkingTokens, webSearchRequests
+    // Gemini `usageMetadata`
+    case promptTokenCount, toolUsePromptTokenCount, candidatesTokenCount
+    case thoughtsTokenCount, cachedContentTokenCount, totalTokenCount
+}
+
+/// The usage objects an event can carry, each read into its own ``CountSlots``.
+enum CountGroup: Int, Sendable, CaseIterable {
+    case usage          // top-level `usage`
+    case groqUsage      // `x_groq.usage`
+    case responseUsage  // `response.usage`
+    case messageUsage   // `message.usage`
+    case usageMetadata  // Gemini's top-level `usageMetadata`
+}
+
+/// What one usage object said: which fields it carried, and their values.
+struct CountSlots: Sendable {
+    private var values: InlineArray<21, Int64> = .init(repeating: 0)
+    private var carried: UInt32 = 0
+    /// The key's value was an object (a `"usage": null` leaves this false).
+    var isObject = false
+
+    mutating func reset() {
+        carried = 0
+        isObject = false
+    }
+
+    subscript(field: CountField) -> Int64? {
+        carried & (1 << UInt32(field.rawValue)) == 0 ? nil : values[field.rawValue]
+    }
+
+    mutating func set(_ field: CountField, to value: Int64) {
+        values[field.rawValue] = value
+        carried |= 1 << UInt32(field.rawValue)
+    }
+}

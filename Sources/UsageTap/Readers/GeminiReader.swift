@@ -1,0 +1,20 @@
+/// Gemini: usage from the last event with a `usageMetadata` object; finished once a candidate
+/// has a `finishReason`. Tool-use prompt tokens are input; thoughts are output.
+extension StreamTally {
+    mutating func readGeminiEvent(_ facts: EventFacts) {
+        adoptModel(facts.modelVersion)
+        if facts[.usageMetadata].isObject { tokens = TokenCounts(geminiUsage: facts[.usageMetadata]) }
+        if facts.hasFinishReason { finished = true }
+    }
+}
+
+extension TokenCounts {
+    init(geminiUsage usage: CountSlots) {
+        input = (usage[.promptTokenCount] ?? 0).saturatingAdd(usage[.toolUsePromptTokenCount] ?? 0)
+        reasoning = usage[.thoughtsTokenCount] ?? 0
+        output = (usage[.candidatesTokenCount] ?? 0).saturatingAdd(reasoning)
+        total = Self.total(reported: usage[.totalTokenCount], input: input, output: output)
+        cachedInput = usage[.cachedContentTokenCount] ?? 0
+        cacheWrite = 0
+    }
+}

@@ -1,0 +1,104 @@
+/// What a stream has said so far, across its events: the state behind the ``UsageRecord``.
+///
+/// The protocol readers (one file each under `Readers/`) fold each dispatched event's
+/// ``EventFacts`` into it. Strings stay raw bytes until a record is asked for.
+struct StreamTally: Sendable {
+    var apiProtocol: APIProtocol?
+    var finished = false
+    var tokens: TokenCounts?
+    var webSearchRequests: Int64 = 0
+    /// Anthropic's counts as reported, before they are folded into `tokens`.
+    var messagesUsage: MessagesUsage?
+    private var model = CapturedString()
+    private var hasModel = false
+    private var error = CapturedString()
+    private var hasError = false
+
+    init(apiProtocol: APIProtocol?) {
+        self.apiProtocol = apiProtocol
+    }
+
+    /// Takes `candidate` as the model unless one was already taken: the first non-empty wins.
+    mutating func adoptModel(_ candidate: CapturedString) {
+        guard !hasModel, !candidate.isEmpty else { return }
+        model = candidate
+        hasModel = true
+    }
+
+    /// The last error reported wins.
+    mutating func setError(_ value: CapturedString) {
+        error = value
+        hasError = true
+    }
+
+    var record: UsageRecord {
+        UsageRecord(
+            apiProtocol: apiProtocol,
+            model: hasModel ? model.decoded() : nil,
+            finished: finished,
+            error: hasError ? error.decoded() : nil,
+            inputTokens: tokens.map { Int($0.input) },
+            outputTokens: tokens.map { Int($0.output) },
+            totalTokens: tokens.map { Int($0.total) },
+            cachedInputTokens: tokens.map { Int($0.cachedInput) },
+            cacheWriteTokens: tokens.map { Int($0.cacheWrite) },
+            reasoningTokens: tokens.map { Int($0.reasoning) },
+            webSearchRequests: Int(webSearchRequests)
+        )
+    }
+
+    // MARK: Dispatch to the protocol readers
+
+    mutating func readEvent(_ facts: EventFacts, dataIsDone: Bool) {
+        if apiProtocol == nil { apiProtocol = ProtocolDetector.protocolOfEvent(facts, dataIsDone: dataIsDone) }
+        switch apiProtocol {
+        case .chat: readChatEvent(facts, dataIsDone: dataIsDone)
+        case .responses: readResponsesEvent(facts)
+        case .messages: readMessagesEvent(facts)
+        case .gemini: readGeminiEvent(facts)
+        case nil: readUnrecognised(facts)
+        }
+    }
+
+    /// A whole JSON body, read up to its end or to the end of the input.
+    mutating func readBody(_ facts: EventFacts) {
+        if apiProtocol == nil { apiProtocol = ProtocolDetector.protocolOfBody(facts) }
+        switch apiProtocol {
+        case .chat: readChatEvent(facts, dataIsDone: false)
+        case .responses: readResponsesBody(facts)
+        case .messages: readMessagesBody(facts)
+        case .gemini: readGeminiEvent(facts)
+        case nil: readUnrecognised(facts)
+        }
+        // A body has no terminal event: a complete one counts as finished.
+        finished = facts.isClosed
+    }
+
+    /// Nothing is known of the protocol, but an error object at the top is still worth keeping.
+    private mutating func readUnrecognised(_ facts: EventFacts) {
+        if facts[UsagePath.ErrorOwner.root].isObject { setError(facts[UsagePath.ErrorOwner.root].value) }
+    }
+}
+
+/// The six counts of a record, once a stream has reported usage.
+struct TokenCounts: Sendable, Equatable {
+    var input: Int64 = 0
+    var output: Int64 = 0
+    var total: Int64 = 0
+    var cachedInput: Int64 = 0
+    var cacheWrite: Int64 = 0
+    var reasoning: Int64 = 0
+
+    /// The reported total, else input + output (saturating: counts are each below 2^63, but
+    /// their sum need not be).
+    static func total(reported: Int64?, input: Int64, output: Int64) -> Int64 {
+        reported ?? input.saturatingAdd(output)
+    }
+}
+
+extension Int64 {
+    func saturatingAdd(_ other: Int64) -> Int64 {
+        let (sum, overflow) = addingReportingOverflow(other)
+        return overflow ? .max : sum
+    }
+}

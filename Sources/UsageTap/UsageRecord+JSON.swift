@@ -1,0 +1,67 @@
+extension UsageRecord {
+    /// The record as one line of JSON (no trailing newline), keys in the documented order:
+    /// `protocol`, `model`, `finished`, `error`, `input_tokens`, `output_tokens`,
+    /// `total_tokens`, `cached_input_tokens`, `cache_write_tokens`, `reasoning_tokens`,
+    /// `web_search_requests`.
+    public var jsonLine: String {
+        var json = JSONObjectWriter()
+        json.add("protocol", string: apiProtocol?.rawValue)
+        json.add("model", string: model)
+        json.add("finished", bool: finished)
+        json.add("error", string: error)
+        json.add("input_tokens", integer: inputTokens)
+        json.add("output_tokens", integer: outputTokens)
+        json.add("total_tokens", integer: totalTokens)
+        json.add("cached_input_tokens", integer: cachedInputTokens)
+        json.add("cache_write_tokens", integer: cacheWriteTokens)
+        json.add("reasoning_tokens", integer: reasoningTokens)
+        json.add("web_search_requests", integer: webSearchRequests)
+        return json.finish()
+    }
+}
+
+/// Writes one flat JSON object. Strings are escaped per RFC 8259; nothing else is needed here.
+struct JSONObjectWriter {
+    private var text = "{"
+    private var isFirst = true
+
+    mutating func add(_ key: String, string value: String?) {
+        addKey(key)
+        guard let value else { return text += "null" }
+        text += "\""
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\"": text += "\\\""
+            case "\\": text += "\\\\"
+            case "\n": text += "\\n"
+            case "\r": text += "\\r"
+            case "\t": text += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                text += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: text.unicodeScalars.append(scalar)
+            }
+        }
+        text += "\""
+    }
+
+    mutating func add(_ key: String, integer value: Int?) {
+        addKey(key)
+        text += value.map(String.init) ?? "null"
+    }
+
+    mutating func add(_ key: String, bool value: Bool) {
+        addKey(key)
+        text += value ? "true" : "false"
+    }
+
+    mutating func finish() -> String {
+        text + "}"
+    }
+
+    private mutating func addKey(_ key: String) {
+        if !isFirst { text += "," }
+        isFirst = false
+        text += "\"" + key + "\":"
+    }
+}
