@@ -22,7 +22,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .target(name: "TestSupport", dependencies: ["UsageTap"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["UsageTap", "EventStream"], path: "Tests/TestSupport"),
         .testTarget(name: "EventStreamTests", dependencies: ["EventStream", "TestSupport"]),
         .testTarget(name: "UsageTapTests", dependencies: ["UsageTap", "TestSupport"]),
         .testTarget(name: "usagetapTests", dependencies: ["usagetap", "TestSupport"]),

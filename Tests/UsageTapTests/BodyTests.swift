@@ -1,0 +1,44 @@
+import Testing
+import TestSupport
+import UsageTap
+
+/// Non-streaming JSON bodies: same fields, finished once the body is complete.
+@Suite("JSON bodies")
+struct BodyTests {
+    @Test func aChatCompletionBody() {
+        let body = "\u{FEFF} \n" + #"{"id":"c","object":"chat.completion","model":"gpt-4o","choices":[{"message":{"content":"usage"}}],"usage":{"prompt_tokens":9,"completion_tokens":3,"total_tokens":12}}"#
+        let (record, disagreements) = usageUnderEverySlicing(of: body)
+        #expect(disagreements.isEmpty)
+        #expect(record == UsageRecord(apiProtocol: .chat, model: "gpt-4o", finished: true, inputTokens: 9, outputTokens: 3, totalTokens: 12, cachedInputTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0))
+    }
+
+    @Test func aResponsesBody() {
+        let record = usage(of: #"{"object":"response","model":"gpt-5","output":[{"type":"web_search_call"}],"usage":{"input_tokens":3,"output_tokens":4,"total_tokens":7}}"#)
+        #expect(record.apiProtocol == .responses && record.webSearchRequests == 1 && record.totalTokens == 7 && record.finished)
+    }
+
+    @Test func aMessagesBody() {
+        let record = usage(of: #"{"type":"message","model":"claude","usage":{"input_tokens":3,"cache_read_input_tokens":5,"output_tokens":4}}"#)
+        #expect(record.apiProtocol == .messages && record.inputTokens == 8 && record.cachedInputTokens == 5 && record.totalTokens == 12)
+    }
+
+    @Test func aGeminiBody() {
+        let record = usage(of: #"{"candidates":[{"finishReason":"STOP"}],"usageMetadata":{"promptTokenCount":2,"candidatesTokenCount":3},"modelVersion":"gemini-2.5-flash"}"#)
+        #expect(record.apiProtocol == .gemini && record.totalTokens == 5 && record.finished && record.model == "gemini-2.5-flash")
+    }
+
+    @Test func anUnrecognisedBodyHasNoProtocolButKeepsItsError() {
+        let record = usage(of: #"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#)
+        #expect(record.apiProtocol == nil && record.error == "overloaded_error" && record.inputTokens == nil)
+    }
+
+    @Test func aTruncatedBodyIsNotFinishedButKeepsWhatWasRead() {
+        let record = usage(of: #"{"object":"chat.completion","usage":{"prompt_tokens":9,"completion_tokens":3"#)
+        #expect(!record.finished && record.inputTokens == 9 && record.outputTokens == 3)
+    }
+
+    @Test func aNamedProtocolReadsABodyByItsRules() {
+        let record = usage(of: #"{"model":"x","usage":{"prompt_tokens":1}}"#, protocol: .chat)
+        #expect(record.apiProtocol == .chat && record.inputTokens == 1)
+    }
+}
