@@ -96,6 +96,23 @@ struct TokenCounts: Sendable, Equatable {
     }
 }
 
+extension TokenCounts {
+    /// The counts of an OpenAI-style usage object, which reports each of the six directly.
+    init(_ usage: CountSlots, fields: UsageFields) {
+        input = usage[fields.input] ?? 0
+        output = usage[fields.output] ?? 0
+        total = Self.total(reported: usage[fields.total], input: input, output: output)
+        cachedInput = usage[fields.cachedInput] ?? 0
+        cacheWrite = usage[fields.cacheWrite] ?? 0
+        reasoning = usage[fields.reasoning] ?? 0
+    }
+}
+
+/// Which field of a usage object holds each of the six counts.
+struct UsageFields: Sendable {
+    var input, output, total, cachedInput, cacheWrite, reasoning: CountField
+}
+
 extension Int64 {
     func saturatingAdd(_ other: Int64) -> Int64 {
         let (sum, overflow) = addingReportingOverflow(other)

@@ -94,3 +94,11 @@ struct HostileInputTests {
         #expect(fromArray.record.inputTokens == 3 && fromArray.record.finished)
     }
 }
+
+@Suite("Fixed size")
+struct FixedSizeTests {
+    @Test func aTapIsAFixedSizeValueOfUnderEightKilobytes() {
+        print("UsageTap is \(MemoryLayout<UsageTap>.size) bytes")
+        #expect(MemoryLayout<UsageTap>.size < 8192)
+    }
+}

@@ -8,22 +8,18 @@ extension StreamTally {
         }
         adoptModel(facts.model)
         if facts[.usage].isObject {
-            tokens = TokenCounts(chatUsage: facts[.usage])
+            tokens = TokenCounts(facts[.usage], fields: .chat)
         } else if facts[.groqUsage].isObject {
-            tokens = TokenCounts(chatUsage: facts[.groqUsage])
+            tokens = TokenCounts(facts[.groqUsage], fields: .chat)
         }
         let error = facts[UsagePath.ErrorOwner.root]
         if error.isObject { setError(error.value) }
     }
 }
 
-extension TokenCounts {
-    init(chatUsage usage: CountSlots) {
-        input = usage[.promptTokens] ?? 0
-        output = usage[.completionTokens] ?? 0
-        total = Self.total(reported: usage[.totalTokens], input: input, output: output)
-        cachedInput = usage[.promptCachedTokens] ?? 0
-        cacheWrite = usage[.promptCacheWriteTokens] ?? 0
-        reasoning = usage[.completionReasoningTokens] ?? 0
-    }
+extension UsageFields {
+    static let chat = UsageFields(
+        input: .promptTokens, output: .completionTokens, total: .totalTokens,
+        cachedInput: .promptCachedTokens, cacheWrite: .promptCacheWriteTokens,
+        reasoning: .completionReasoningTokens)
 }

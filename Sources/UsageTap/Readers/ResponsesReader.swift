@@ -6,7 +6,7 @@ extension StreamTally {
         guard let type = facts.typeName else { return }
         if type == Names.responseCompleted || type == Names.responseIncomplete || type == Names.responseFailed {
             finished = true
-            if facts[.responseUsage].isObject { tokens = TokenCounts(responsesUsage: facts[.responseUsage]) }
+            if facts[.responseUsage].isObject { tokens = TokenCounts(facts[.responseUsage], fields: .responses) }
             webSearchRequests = Int64(facts[UsagePath.OutputOwner.response])
             let error = facts[UsagePath.ErrorOwner.response]
             if type == Names.responseFailed && error.isObject { setError(error.value) }
@@ -20,20 +20,16 @@ extension StreamTally {
     /// A body is the `response` object itself.
     mutating func readResponsesBody(_ facts: EventFacts) {
         adoptModel(facts.model)
-        if facts[.usage].isObject { tokens = TokenCounts(responsesUsage: facts[.usage]) }
+        if facts[.usage].isObject { tokens = TokenCounts(facts[.usage], fields: .responses) }
         webSearchRequests = Int64(facts[UsagePath.OutputOwner.root])
         let error = facts[UsagePath.ErrorOwner.root]
         if error.isObject { setError(error.value) }
     }
 }
 
-extension TokenCounts {
-    init(responsesUsage usage: CountSlots) {
-        input = usage[.inputTokens] ?? 0
-        output = usage[.outputTokens] ?? 0
-        total = Self.total(reported: usage[.totalTokens], input: input, output: output)
-        cachedInput = usage[.inputCachedTokens] ?? 0
-        cacheWrite = usage[.inputCacheWriteTokens] ?? 0
-        reasoning = usage[.outputReasoningTokens] ?? 0
-    }
+extension UsageFields {
+    static let responses = UsageFields(
+        input: .inputTokens, output: .outputTokens, total: .totalTokens,
+        cachedInput: .inputCachedTokens, cacheWrite: .inputCacheWriteTokens,
+        reasoning: .outputReasoningTokens)
 }
