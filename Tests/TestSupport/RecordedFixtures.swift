@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 /// The recorded provider streams in `../shared/fixtures/recorded/`, read where they are.
 ///
@@ -57,6 +58,3 @@ extension RecordedFixtures.ExpectedValue: Decodable {
         }
     }
 }
-
-import Testing
-public typealias Comment = Testing.Comment

@@ -1,3 +1,5 @@
+import Testing
+
 /// Ways of cutting one input into slices, so that every test can feed the same bytes whole,
 /// a byte at a time, and at chosen or random cut points.
 public enum Slicing: Sendable, CustomTestStringConvertible {
@@ -39,6 +41,3 @@ public enum Slicing: Sendable, CustomTestStringConvertible {
         }
     }
 }
-
-import Testing
-public typealias CustomTestStringConvertible = Testing.CustomTestStringConvertible

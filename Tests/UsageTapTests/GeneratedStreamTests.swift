@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import TestSupport
 import UsageTap
@@ -77,5 +78,3 @@ struct GeneratedStream {
         return GeneratedStream(text: text, expected: expected)
     }
 }
-
-import Foundation

@@ -70,8 +70,7 @@ struct ScanProcess {
         let peak = Self.peakResidentBytes(of: pid)
         close(stdinPipe[1])
         var status: Int32 = 0
-        var usage = rusage()
-        while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         watchdog.cancel()
         let exit = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : -(status & 0x7F)
         return Result(status: exit, stdout: stdout.finish(), stderr: stderr.finish(), peakResidentBytes: peak)
