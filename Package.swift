@@ -1,6 +1,10 @@
 // swift-tools-version:6.1
 import PackageDescription
 
+// Fuzz targets (libFuzzer) exist only when USAGETAP_FUZZ is set, so that a plain build and
+// `swift test` never see them: `Fuzz/run` sets it.
+let fuzzing = Context.environment["USAGETAP_FUZZ"] != nil
+
 let package = Package(
     name: "UsageTap",
     products: [
@@ -22,10 +26,20 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .target(name: "TestSupport", dependencies: ["UsageTap", "EventStream"], path: "Tests/TestSupport"),
-        .testTarget(name: "EventStreamTests", dependencies: ["EventStream", "TestSupport"]),
-        .testTarget(name: "UsageTapTests", dependencies: ["UsageTap", "TestSupport"]),
+        // The fuzz targets' properties, also checked by `swift test` over the committed corpus.
+        .target(name: "FuzzOracles", dependencies: ["EventStream", "UsageTap"], path: "Fuzz/Sources/FuzzOracles"),
+        .target(name: "TestSupport", dependencies: ["UsageTap", "EventStream", "FuzzOracles"], path: "Tests/TestSupport"),
+        .testTarget(name: "EventStreamTests", dependencies: ["EventStream", "FuzzOracles", "TestSupport"]),
+        .testTarget(name: "UsageTapTests", dependencies: ["UsageTap", "FuzzOracles", "TestSupport"]),
         .testTarget(name: "usagetapTests", dependencies: ["usagetap", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )
+
+if fuzzing {
+    package.targets += [
+        .executableTarget(name: "FuzzEventStream", dependencies: ["FuzzOracles"], path: "Fuzz/Sources/FuzzEventStream"),
+        .executableTarget(name: "FuzzUsageTap", dependencies: ["FuzzOracles"], path: "Fuzz/Sources/FuzzUsageTap"),
+        .executableTarget(name: "FuzzBody", dependencies: ["FuzzOracles"], path: "Fuzz/Sources/FuzzBody"),
+    ]
+}

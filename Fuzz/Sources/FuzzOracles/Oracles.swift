@@ -1,0 +1,72 @@
+import EventStream
+import UsageTap
+
+/// The properties the fuzz targets check, shared with the tests that replay the corpus and the
+/// failcases on every `swift test`. Each returns nil when the property holds, else what broke.
+public enum Oracles {
+    static let selections: [ProtocolSelection] = [.auto, .chat, .responses, .messages, .gemini]
+
+    /// The tokenizer makes the same calls, with the same bytes, for the whole input as for the
+    /// input cut at the points control byte 0 chooses.
+    public static func tokenizerIgnoresSlicing(_ data: UnsafeRawBufferPointer) -> String? {
+        let input = FuzzInput(data, controlBytes: 1)
+        var tokenizer = EventStreamTokenizer()
+        var whole = CallDigest()
+        tokenizer.feed(input.stream, to: &whole)
+        tokenizer.finish(to: &whole)
+        var sliced = CallDigest()
+        input.forEachSlice(seed: input.control[0]) { tokenizer.feed($0, to: &sliced) }
+        tokenizer.finish(to: &sliced)
+        return whole == sliced ? nil : "slicing changed the tokenizer's calls: \(whole) vs \(sliced)"
+    }
+
+    /// The tap gives the same record for the whole input as for the input cut at the points
+    /// control byte 1 chooses, under the protocol control byte 0 picks, and no count is negative.
+    /// With `asBody`, a `{` is put in front so that the JSON-body path reads the input.
+    public static func tapIgnoresSlicing(_ data: UnsafeRawBufferPointer, asBody: Bool) -> String? {
+        let input = FuzzInput(data, controlBytes: 2)
+        let selection = selections[Int(input.control[0]) % selections.count]
+        let prefix: [UInt8] = asBody ? [UInt8(ascii: "{")] : []
+        var whole = UsageTap(protocol: selection)
+        whole.feed(prefix)
+        whole.feed(input.stream)
+        let expected = whole.finish()
+        var sliced = UsageTap(protocol: selection)
+        sliced.feed(prefix)
+        input.forEachSlice(seed: input.control[1]) { sliced.feed($0) }
+        let actual = sliced.finish()
+        guard actual == expected else {
+            return "slicing changed the record:\n whole  \(expected.jsonLine)\n sliced \(actual.jsonLine)"
+        }
+        let counts = [expected.inputTokens, expected.outputTokens, expected.totalTokens, expected.cachedInputTokens,
+                      expected.cacheWriteTokens, expected.reasoningTokens, expected.webSearchRequests]
+        return counts.allSatisfy({ ($0 ?? 0) >= 0 }) ? nil : "negative count in \(expected.jsonLine)"
+    }
+}
+
+/// A running FNV-1a digest of every tokenizer call and value byte. Value pieces may split
+/// differently under different slicings, so their bytes are folded one by one.
+struct CallDigest: EventStreamHandler, Equatable, CustomStringConvertible {
+    var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+    var dispatched = 0
+    var valueBytes = 0
+
+    var description: String { "hash \(hash), \(dispatched) events, \(valueBytes) value bytes" }
+
+    mutating func mix(_ byte: UInt8) {
+        hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3
+    }
+
+    mutating func fieldBegan(_ field: EventStreamField) { mix(0xF0 | field.rawValue) }
+
+    mutating func fieldValue(_ piece: RawSpan, of field: EventStreamField) {
+        piece.withUnsafeBytes { bytes in
+            for byte in bytes { mix(byte) }
+            valueBytes += bytes.count
+        }
+    }
+
+    mutating func fieldEnded(_ field: EventStreamField, isValid: Bool) { mix(0xE0 | field.rawValue | (isValid ? 8 : 0)) }
+    mutating func eventDispatched() { mix(0xD0); dispatched += 1 }
+    mutating func eventDiscarded() { mix(0xC0) }
+}
