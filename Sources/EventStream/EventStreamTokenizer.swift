@@ -24,16 +24,13 @@ public struct EventStreamTokenizer: Sendable {
     private static let carriageReturn: UInt8 = 0x0D
     private static let colon: UInt8 = 0x3A
     private static let space: UInt8 = 0x20
-    private static let byteOrderMark: (UInt8, UInt8, UInt8) = (0xEF, 0xBB, 0xBF)
-    private static let byteOrderMarkDone: UInt8 = 3
 
     private var position = LinePosition.start
     /// The last line ended at a CR, so an LF that comes next belongs to that line end. The CR
     /// already ended the line (an event is dispatched without waiting for the next slice); the
     /// flag only stops that LF from being read as a second, blank line.
     private var lineEndedAtCR = false
-    /// How many bytes of the byte order mark the input has matched so far; 3 once it is settled.
-    private var byteOrderMarkMatched: UInt8 = 0
+    private var byteOrderMark = ByteOrderMarkMatcher()
     private var name = FieldName()
     /// The field of the current line, once its name is known; nil for ignored fields.
     private var field: EventStreamField?
@@ -55,7 +52,7 @@ public struct EventStreamTokenizer: Sendable {
     ) {
         guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
         var index = 0
-        if byteOrderMarkMatched != Self.byteOrderMarkDone {
+        if !byteOrderMark.isSettled {
             index = skipByteOrderMark(base, count: bytes.count, handler: &handler)
         }
         read(base, from: index, to: bytes.count, handler: &handler)
@@ -73,22 +70,19 @@ public struct EventStreamTokenizer: Sendable {
     private mutating func skipByteOrderMark<Handler: EventStreamHandler>(
         _ base: UnsafeRawPointer, count: Int, handler: inout Handler
     ) -> Int {
-        let mark = Self.byteOrderMark
         var index = 0
-        while index < count, byteOrderMarkMatched < Self.byteOrderMarkDone {
+        while index < count, !byteOrderMark.isSettled {
             // Safe: index < count.
-            let byte = base.load(fromByteOffset: index, as: UInt8.self)
-            let expected = byteOrderMarkMatched == 0 ? mark.0 : byteOrderMarkMatched == 1 ? mark.1 : mark.2
-            guard byte == expected else {
+            let outcome = byteOrderMark.consume(base.load(fromByteOffset: index, as: UInt8.self))
+            guard outcome == .partOfMark else {
                 // Not a BOM after all: the bytes matched so far (maybe in earlier slices) are content.
-                let matched = Int(byteOrderMarkMatched)
-                byteOrderMarkMatched = Self.byteOrderMarkDone
-                withUnsafeBytes(of: mark) { markBytes in
-                    read(markBytes.baseAddress!, from: 0, to: matched, handler: &handler)
+                if case .content(let matched) = outcome, matched > 0 {
+                    withUnsafeBytes(of: ByteOrderMarkMatcher.bytes) { markBytes in
+                        read(markBytes.baseAddress!, from: 0, to: matched, handler: &handler)
+                    }
                 }
                 return index
             }
-            byteOrderMarkMatched += 1
             index += 1
         }
         return index

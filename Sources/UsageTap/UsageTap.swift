@@ -26,11 +26,8 @@ public struct UsageTap: Sendable {
         case finished
     }
 
-    private static let byteOrderMark: (UInt8, UInt8, UInt8) = (0xEF, 0xBB, 0xBF)
-
     private var framing = Framing.undecided
-    private var byteOrderMarkMatched = 0
-    private var sawOnlyByteOrderMark = true
+    private var byteOrderMark = ByteOrderMarkMatcher()
     private var tokenizer = EventStreamTokenizer()
     private var reader: EventReader
 
@@ -114,21 +111,19 @@ public struct UsageTap: Sendable {
     /// Looks for the first byte that is neither whitespace nor part of a leading BOM, and sets
     /// the framing from it. Returns that byte's offset, or nil if the slice holds none.
     private mutating func decideFraming(_ bytes: UnsafeRawBufferPointer) -> Int? {
-        let mark = Self.byteOrderMark
         for (offset, byte) in bytes.enumerated() {
-            if sawOnlyByteOrderMark && byteOrderMarkMatched < 3 {
-                let expected = byteOrderMarkMatched == 0 ? mark.0 : byteOrderMarkMatched == 1 ? mark.1 : mark.2
-                if byte == expected {
-                    byteOrderMarkMatched += 1
+            if !byteOrderMark.isSettled {
+                switch byteOrderMark.consume(byte) {
+                case .partOfMark:
                     continue
-                }
-                if byteOrderMarkMatched > 0 {
+                case .content(let matchedBefore) where matchedBefore > 0:
                     // Part of a BOM that is not one: those bytes are content, and not `{`.
                     framing = .eventStream
                     return offset
+                case .content:
+                    break
                 }
             }
-            sawOnlyByteOrderMark = false
             switch byte {
             case 0x20, 0x09, 0x0A, 0x0D:
                 continue
