@@ -13,17 +13,18 @@ public struct ByteOrderMarkMatcher: Sendable {
     }
 
     /// The mark's bytes, for replaying a partial match as content.
-    public static let bytes: (UInt8, UInt8, UInt8) = (0xEF, 0xBB, 0xBF)
+    @inlinable public static var bytes: (UInt8, UInt8, UInt8) { (0xEF, 0xBB, 0xBF) }
 
-    private var matched: UInt8 = 0
-    private var settled = false
+    @usableFromInline var matched: UInt8 = 0
+    @usableFromInline var settled = false
 
-    public init() {}
+    @inlinable public init() {}
 
     /// The mark is complete, or the stream is known to have none: bytes are content from now on.
-    public var isSettled: Bool { settled }
+    @inlinable public var isSettled: Bool { settled }
 
     /// Reads the next byte of the stream; call only while not `isSettled`.
+    @inlinable
     public mutating func consume(_ byte: UInt8) -> Outcome {
         let mark = Self.bytes
         let expected = matched == 0 ? mark.0 : matched == 1 ? mark.1 : mark.2

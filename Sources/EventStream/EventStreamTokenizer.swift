@@ -16,37 +16,42 @@
 /// when there is none) and one space after the colon is dropped; a blank line ends an event.
 /// U+2028, U+2029 and U+0085 are ordinary bytes, not line ends.
 public struct EventStreamTokenizer: Sendable {
-    private enum LinePosition: UInt8, Sendable {
+    @usableFromInline
+    enum LinePosition: UInt8, Sendable {
         case start, name, valueStart, value, comment
     }
 
-    private static let lineFeed: UInt8 = 0x0A
-    private static let carriageReturn: UInt8 = 0x0D
-    private static let colon: UInt8 = 0x3A
-    private static let space: UInt8 = 0x20
+    // Computed, not stored: a stored static would be a lazily initialised global, checked on
+    // every use in the inlined loop.
+    @inlinable static var lineFeed: UInt8 { 0x0A }
+    @inlinable static var carriageReturn: UInt8 { 0x0D }
+    @inlinable static var colon: UInt8 { 0x3A }
+    @inlinable static var space: UInt8 { 0x20 }
 
-    private var position = LinePosition.start
+    @usableFromInline var position = LinePosition.start
     /// The last line ended at a CR, so an LF that comes next belongs to that line end. The CR
     /// already ended the line (an event is dispatched without waiting for the next slice); the
     /// flag only stops that LF from being read as a second, blank line.
-    private var lineEndedAtCR = false
-    private var byteOrderMark = ByteOrderMarkMatcher()
-    private var name = FieldName()
+    @usableFromInline var lineEndedAtCR = false
+    @usableFromInline var byteOrderMark = ByteOrderMarkMatcher()
+    @usableFromInline var name = FieldName()
     /// The field of the current line, once its name is known; nil for ignored fields.
-    private var field: EventStreamField?
-    private var valueIsValid = true
-    private var valueIsEmpty = true
-    private var eventHasData = false
-    private var eventHasFields = false
+    @usableFromInline var field: EventStreamField?
+    @usableFromInline var valueIsValid = true
+    @usableFromInline var valueIsEmpty = true
+    @usableFromInline var eventHasData = false
+    @usableFromInline var eventHasFields = false
 
-    public init() {}
+    @inlinable public init() {}
 
     /// Reads the next slice of the stream, calling `handler` for everything it completes.
+    @inlinable
     public mutating func feed<Handler: EventStreamHandler>(_ bytes: RawSpan, to handler: inout Handler) {
         bytes.withUnsafeBytes { feed($0, to: &handler) }
     }
 
     /// Reads the next slice of the stream. `bytes` must stay valid for the duration of the call.
+    @inlinable
     public mutating func feed<Handler: EventStreamHandler>(
         _ bytes: UnsafeRawBufferPointer, to handler: inout Handler
     ) {
@@ -60,6 +65,7 @@ public struct EventStreamTokenizer: Sendable {
 
     /// Ends the input: an event still open is discarded, as the standard says, and the
     /// tokenizer is ready for a new stream.
+    @inlinable
     public mutating func finish<Handler: EventStreamHandler>(to handler: inout Handler) {
         if eventHasFields { handler.eventDiscarded() }
         self = EventStreamTokenizer()
@@ -67,7 +73,8 @@ public struct EventStreamTokenizer: Sendable {
 
     /// Consumes the byte order mark, or as much of it as this slice holds, and returns where the
     /// stream proper starts. A partial mark that turns out to be content is read as content.
-    private mutating func skipByteOrderMark<Handler: EventStreamHandler>(
+    @inlinable
+    mutating func skipByteOrderMark<Handler: EventStreamHandler>(
         _ base: UnsafeRawPointer, count: Int, handler: inout Handler
     ) -> Int {
         var index = 0
@@ -88,7 +95,8 @@ public struct EventStreamTokenizer: Sendable {
         return index
     }
 
-    private mutating func read<Handler: EventStreamHandler>(
+    @inlinable
+    mutating func read<Handler: EventStreamHandler>(
         _ base: UnsafeRawPointer, from start: Int, to end: Int, handler: inout Handler
     ) {
         var index = start
@@ -111,6 +119,12 @@ public struct EventStreamTokenizer: Sendable {
                 } else if byte == Self.colon {
                     position = .comment
                     index += 1
+                } else if let (field, length) = Self.commonFieldName(base, at: index, end: end) {
+                    // The name and its colon are whole in this slice: no need to read them a byte at a time.
+                    name = field
+                    beginField(handler: &handler)
+                    index += length
+                    position = .valueStart
                 } else {
                     name.reset()
                     position = .name
@@ -156,7 +170,21 @@ public struct EventStreamTokenizer: Sendable {
         }
     }
 
-    private mutating func beginField<Handler: EventStreamHandler>(handler: inout Handler) {
+    /// `data:` or `event:` at `index`, with the length of the name and colon, when the slice
+    /// holds eight bytes from there; nil otherwise, for the byte-wise path.
+    @inlinable @inline(__always)
+    static func commonFieldName(_ base: UnsafeRawPointer, at index: Int, end: Int) -> (FieldName, Int)? {
+        guard index + 8 <= end else { return nil }
+        // Safe: index + 8 <= end.
+        let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+        // The name's bytes, then a colon (0x3A) above them.
+        if word & 0xFF_FFFF_FFFF == 0x3A << 32 | FieldName.data.packed { return (.data, 5) }
+        if word & 0xFFFF_FFFF_FFFF == 0x3A << 40 | FieldName.event.packed { return (.event, 6) }
+        return nil
+    }
+
+    @inlinable
+    mutating func beginField<Handler: EventStreamHandler>(handler: inout Handler) {
         field = name.field
         guard let field else { return }
         eventHasFields = true
@@ -172,7 +200,8 @@ public struct EventStreamTokenizer: Sendable {
         }
     }
 
-    private mutating func lendValue<Handler: EventStreamHandler>(
+    @inlinable
+    mutating func lendValue<Handler: EventStreamHandler>(
         _ piece: UnsafeRawBufferPointer, of field: EventStreamField, handler: inout Handler
     ) {
         valueIsEmpty = false
@@ -184,7 +213,8 @@ public struct EventStreamTokenizer: Sendable {
         handler.fieldValue(piece.bytes, of: field)
     }
 
-    private mutating func endLine<Handler: EventStreamHandler>(endedAtCR: Bool, handler: inout Handler) {
+    @inlinable
+    mutating func endLine<Handler: EventStreamHandler>(endedAtCR: Bool, handler: inout Handler) {
         if let field {
             let isValid = field == .retry ? valueIsValid && !valueIsEmpty : valueIsValid
             handler.fieldEnded(field, isValid: isValid)
@@ -194,7 +224,8 @@ public struct EventStreamTokenizer: Sendable {
         position = .start
     }
 
-    private mutating func endEvent<Handler: EventStreamHandler>(handler: inout Handler) {
+    @inlinable
+    mutating func endEvent<Handler: EventStreamHandler>(handler: inout Handler) {
         if eventHasData {
             handler.eventDispatched()
         } else if eventHasFields {

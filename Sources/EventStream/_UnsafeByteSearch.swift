@@ -37,4 +37,36 @@ public enum _UnsafeByteSearch {
         }
         return end
     }
+
+    /// The offset of the first byte in `base[start..<end]` that is `a` or may be a JSON bracket,
+    /// or `end` if none. Brackets are found through one mask that also lets `y`, `Y`, `_` and
+    /// DEL through, so the caller must check the byte it is given.
+    ///
+    /// `base[start..<end]` must be readable for the duration of the call.
+    @inlinable
+    public static func firstIndex(
+        of a: UInt8, orMaybeBracketIn base: UnsafeRawPointer, from start: Int, to end: Int
+    ) -> Int {
+        let patternA = ones &* UInt64(a)
+        // `{` `}` `[` `]` are 0x7B 0x7D 0x5B 0x5D: setting bit 5 and clearing bits 1 and 2
+        // takes all four to 0x79.
+        let lowerCase = ones &* 0x20
+        let keptBits = ones &* 0xF9
+        let bracketClass = ones &* 0x79
+        var index = start
+        while index &+ 8 <= end {
+            // Safe: index + 8 <= end, so all eight bytes lie inside the caller's readable range.
+            let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+            let hits = zeroBytes(word ^ patternA) | zeroBytes((word | lowerCase) & keptBits ^ bracketClass)
+            if hits != 0 { return index &+ (hits.trailingZeroBitCount &>> 3) }
+            index &+= 8
+        }
+        while index < end {
+            // Safe: start <= index < end.
+            let byte = base.load(fromByteOffset: index, as: UInt8.self)
+            if byte == a || (byte | 0x20) & 0xF9 == 0x79 { return index }
+            index &+= 1
+        }
+        return end
+    }
 }

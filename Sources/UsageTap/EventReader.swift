@@ -3,7 +3,6 @@ import EventStream
 /// Reads each event's data through the JSON scanner and folds dispatched events into the tally.
 struct EventReader: EventStreamHandler, Sendable {
     var tally: StreamTally
-    var facts = EventFacts()
     var scanner = JSONUsageScanner()
     /// The first bytes of the event's data, to tell an event whose data is exactly `[DONE]`.
     private var dataPrefix = ShortName()
@@ -16,13 +15,13 @@ struct EventReader: EventStreamHandler, Sendable {
         guard field == .data else { return }
         piece.withUnsafeBytes { bytes in
             dataPrefix.append(bytes)
-            scanner.scan(bytes, into: &facts)
+            scanner.scan(bytes, into: &tally.facts)
         }
     }
 
     mutating func eventDispatched() {
-        scanner.end(into: &facts)
-        tally.readEvent(facts, dataIsDone: dataPrefix == Names.done)
+        scanner.end(into: &tally.facts)
+        tally.readEvent(dataIsDone: dataPrefix == Names.done)
         startNextEvent()
     }
 
@@ -32,18 +31,18 @@ struct EventReader: EventStreamHandler, Sendable {
 
     /// A body is one document, read by the same scanner without the event framing.
     mutating func readBody(_ bytes: UnsafeRawBufferPointer) {
-        scanner.scan(bytes, into: &facts)
+        scanner.scan(bytes, into: &tally.facts)
     }
 
     mutating func endBody() {
-        scanner.end(into: &facts)
-        tally.readBody(facts)
+        scanner.end(into: &tally.facts)
+        tally.readBody()
     }
 
     var bodyIsComplete: Bool { scanner.isFinished }
 
     private mutating func startNextEvent() {
-        facts.reset()
+        tally.facts.reset()
         scanner.reset()
         dataPrefix.reset()
     }

@@ -6,25 +6,24 @@ enum ProtocolDetector {
     ]
 
     /// The protocol an event decides, or nil if it decides none (the next one may).
-    static func protocolOfEvent(_ facts: EventFacts, dataIsDone: Bool) -> APIProtocol? {
+    static func protocolOfEvent(_ facts: borrowing EventFacts, dataIsDone: Bool) -> APIProtocol? {
         if dataIsDone { return .chat }
         guard facts.isObject else { return nil }
         if let type = facts.typeName {
             if type.hasPrefix(Names.responsePrefix) { return .responses }
             if messagesEventTypes.contains(type) { return .messages }
         }
-        if facts.objectName == Names.chatCompletionChunk || facts.hasChoices { return .chat }
-        if facts.hasCandidates || facts.hasUsageMetadata { return .gemini }
-        return nil
+        if facts.objectName == Names.chatCompletionChunk { return .chat }
+        if facts.hasChoices { return .chat }
+        return facts.hasGeminiMembers ? .gemini : nil
     }
 
     /// The protocol of a non-streaming body, or nil when it is none of the four.
-    static func protocolOfBody(_ facts: EventFacts) -> APIProtocol? {
+    static func protocolOfBody(_ facts: borrowing EventFacts) -> APIProtocol? {
         guard facts.isObject else { return nil }
         if facts.objectName == Names.chatCompletion { return .chat }
         if facts.objectName == Names.response { return .responses }
         if facts.typeName == Names.message { return .messages }
-        if facts.hasCandidates || facts.hasUsageMetadata { return .gemini }
-        return nil
+        return facts.hasGeminiMembers ? .gemini : nil
     }
 }

@@ -3,6 +3,10 @@
 /// The protocol readers (one file each under `Readers/`) fold each dispatched event's
 /// ``EventFacts`` into it. Strings stay raw bytes until a record is asked for.
 struct StreamTally: Sendable {
+    /// What the event (or body) being read says. It lives here, beside the state it is folded
+    /// into, so that the readers use it in place: passed as an argument, its 3 KB were copied
+    /// to the stack on every event.
+    var facts = EventFacts()
     var apiProtocol: APIProtocol?
     var finished = false
     var tokens: TokenCounts?
@@ -19,9 +23,11 @@ struct StreamTally: Sendable {
     }
 
     /// Takes `candidate` as the model unless one was already taken: the first non-empty wins.
-    mutating func adoptModel(_ candidate: CapturedString) {
+    /// Inlined so that the candidate is copied only when it is taken.
+    @inline(__always)
+    mutating func adoptModel(_ candidate: borrowing CapturedString) {
         guard !hasModel, !candidate.isEmpty else { return }
-        model = candidate
+        model = copy candidate
         hasModel = true
     }
 
@@ -49,33 +55,33 @@ struct StreamTally: Sendable {
 
     // MARK: Dispatch to the protocol readers
 
-    mutating func readEvent(_ facts: EventFacts, dataIsDone: Bool) {
+    mutating func readEvent(dataIsDone: Bool) {
         if apiProtocol == nil { apiProtocol = ProtocolDetector.protocolOfEvent(facts, dataIsDone: dataIsDone) }
         switch apiProtocol {
-        case .chat: readChatEvent(facts, dataIsDone: dataIsDone)
-        case .responses: readResponsesEvent(facts)
-        case .messages: readMessagesEvent(facts)
-        case .gemini: readGeminiEvent(facts)
-        case nil: readUnrecognised(facts)
+        case .chat: readChatEvent(dataIsDone: dataIsDone)
+        case .responses: readResponsesEvent()
+        case .messages: readMessagesEvent()
+        case .gemini: readGeminiEvent()
+        case nil: readUnrecognised()
         }
     }
 
     /// A whole JSON body, read up to its end or to the end of the input.
-    mutating func readBody(_ facts: EventFacts) {
+    mutating func readBody() {
         if apiProtocol == nil { apiProtocol = ProtocolDetector.protocolOfBody(facts) }
         switch apiProtocol {
-        case .chat: readChatEvent(facts, dataIsDone: false)
-        case .responses: readResponsesBody(facts)
-        case .messages: readMessagesBody(facts)
-        case .gemini: readGeminiEvent(facts)
-        case nil: readUnrecognised(facts)
+        case .chat: readChatEvent(dataIsDone: false)
+        case .responses: readResponsesBody()
+        case .messages: readMessagesBody()
+        case .gemini: readGeminiEvent()
+        case nil: readUnrecognised()
         }
         // A body has no terminal event: a complete one counts as finished.
         finished = facts.isClosed
     }
 
     /// Nothing is known of the protocol, but an error object at the top is still worth keeping.
-    private mutating func readUnrecognised(_ facts: EventFacts) {
+    private mutating func readUnrecognised() {
         if facts[UsagePath.ErrorOwner.root].isObject { setError(facts[UsagePath.ErrorOwner.root].value) }
     }
 }

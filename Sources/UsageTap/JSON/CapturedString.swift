@@ -17,11 +17,14 @@ struct CapturedString: Sendable {
     }
 
     mutating func append(_ run: UnsafeRawBufferPointer) {
-        for byte in run {
-            guard count < Self.capacity else { return }
-            bytes[count] = byte
-            count &+= 1
+        let kept = min(run.count, Self.capacity &- count)
+        guard kept > 0, let source = run.baseAddress else { return }
+        let start = count
+        withUnsafeMutableBytes(of: &bytes) { storage in
+            // Safe: start + kept <= capacity, the size of `storage`; `run` holds `kept` bytes.
+            storage.baseAddress.unsafelyUnwrapped.advanced(by: start).copyMemory(from: source, byteCount: kept)
         }
+        count &+= kept
     }
 
     /// Replaces the contents with the decimal digits of `value`.

@@ -44,7 +44,7 @@ struct EventFacts: Sendable {
         messageModel.reset()
         modelVersion.reset()
         code.reset()
-        for group in CountGroup.allCases { counts[group.rawValue].reset() }
+        for group in 0..<counts.count { counts[group].reset() }
         errors[0].reset()
         errors[1].reset()
         webSearchCalls[0] = 0
@@ -111,6 +111,14 @@ struct EventFacts: Sendable {
         }
     }
 
+    /// Whether a number or literal at `path` is read; the others are skipped unread.
+    static func readsScalar(at path: UsagePath) -> Bool {
+        switch path {
+        case .count, .code, .errorCode: true
+        default: false
+        }
+    }
+
     mutating func stringPiece(_ run: UnsafeRawBufferPointer, at path: UsagePath) {
         switch path {
         case .model: model.append(run)
@@ -151,5 +159,7 @@ struct EventFacts: Sendable {
     // MARK: Read by the protocol readers
 
     var typeName: ShortName? { typeIsString ? type : nil }
+    /// `candidates` or `usageMetadata`, which only Gemini sends.
+    var hasGeminiMembers: Bool { hasCandidates || hasUsageMetadata }
     var objectName: ShortName? { objectIsString ? object : nil }
 }

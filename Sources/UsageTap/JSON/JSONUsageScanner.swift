@@ -24,6 +24,8 @@ struct JSONUsageScanner: Sendable {
         case skipping
         /// Inside a string within a skipped container.
         case skippedString
+        /// Inside a string value that no usage path reads.
+        case ignoredString
         /// The document's top-level value has ended; the rest is ignored.
         case finished
     }
@@ -67,65 +69,217 @@ struct JSONUsageScanner: Sendable {
         guard let base = bytes.baseAddress else { return }
         let end = bytes.count
         var index = 0
-        // Safe throughout: every load is at an index checked against `end`, and every run
-        // handed on lies inside `bytes`.
+        // A token cut by the previous slice's end is finished first; whole tokens are read by
+        // `readTokens` without coming back here.
         while index < end {
             switch lexeme {
             case .finished:
                 return
             case .between:
-                let byte = base.load(fromByteOffset: index, as: UInt8.self)
-                index &+= 1
-                between(byte, facts: &facts)
-            case .key, .string, .skippedString:
-                if escaped {
-                    // The byte after a backslash is content, whatever it is.
-                    escaped = false
-                    stringContent(UnsafeRawBufferPointer(start: base + index, count: 1), facts: &facts)
-                    index &+= 1
-                    continue
-                }
-                let stop = _UnsafeByteSearch.firstIndex(
-                    of: UInt8(ascii: "\""), or: UInt8(ascii: "\\"), in: base, from: index, to: end)
-                if stop > index {
-                    stringContent(UnsafeRawBufferPointer(start: base + index, count: stop - index), facts: &facts)
-                }
-                guard stop < end else { return }
-                index = stop &+ 1
-                if base.load(fromByteOffset: stop, as: UInt8.self) == UInt8(ascii: "\\") {
-                    stringContent(UnsafeRawBufferPointer(start: base + stop, count: 1), facts: &facts)
-                    escaped = true
-                } else {
-                    stringEnded(facts: &facts)
-                }
+                index = readTokens(base, from: index, to: end, facts: &facts)
+            case .key, .string:
+                index = continueString(base, from: index, to: end, facts: &facts)
+            case .ignoredString, .skippedString:
+                index = continueUnreadString(base, from: index, to: end)
             case .scalar:
-                while index < end {
-                    let byte = base.load(fromByteOffset: index, as: UInt8.self)
-                    if Self.endsScalar(byte) {
-                        facts.scalarEnded(scalar, at: valuePath)
-                        valueEnded()
-                        break
-                    }
-                    scalar.append(byte)
-                    index &+= 1
-                }
+                index = continueScalar(base, from: index, to: end, facts: &facts)
             case .skipping:
-                while index < end {
-                    let byte = base.load(fromByteOffset: index, as: UInt8.self)
-                    index &+= 1
-                    if byte == UInt8(ascii: "\"") {
-                        lexeme = .skippedString
-                        break
-                    } else if byte == UInt8(ascii: "{") || byte == UInt8(ascii: "[") {
-                        skipDepth &+= 1
-                    } else if byte == UInt8(ascii: "}") || byte == UInt8(ascii: "]") {
-                        skipDepth &-= 1
-                        if skipDepth == 0 {
-                            valueEnded()
-                            break
-                        }
+                index = skip(base, from: index, to: end)
+            }
+        }
+    }
+
+    /// Reads whole tokens from `start`, each in one go, until the slice ends (leaving the
+    /// lexeme of a token it cuts), the document ends, or a token needs the byte-wise path.
+    /// Returns where it stopped.
+    @inline(__always)
+    private mutating func readTokens(
+        _ base: UnsafeRawPointer, from start: Int, to end: Int, facts: inout EventFacts
+    ) -> Int {
+        var index = start
+        // Safe throughout: every load is at an index checked against `end`.
+        while index < end {
+            let byte = base.load(fromByteOffset: index, as: UInt8.self)
+            index &+= 1
+            switch byte {
+            case UInt8(ascii: "\""):
+                if depth > 0 && frames[depth &- 1].expectsKey {
+                    guard let quote = Self.unescapedStringEnd(base, from: index, to: end) else {
+                        lexeme = .key
+                        key.reset()
+                        return index
                     }
+                    keyEnded(ShortName(base + index, count: quote &- index, readable: end &- index), facts: &facts)
+                    index = quote &+ 1
+                } else if EventFacts.capturesString(at: valuePath) {
+                    guard let quote = Self.unescapedStringEnd(base, from: index, to: end) else {
+                        lexeme = .string
+                        return index
+                    }
+                    facts.stringPiece(UnsafeRawBufferPointer(start: base + index, count: quote &- index), at: valuePath)
+                    facts.stringEnded(at: valuePath)
+                    index = quote &+ 1
+                    valueEnded()
+                } else {
+                    lexeme = .ignoredString
+                    index = continueUnreadString(base, from: index, to: end)
                 }
+            case 0x20, 0x09, 0x0A, 0x0D, UInt8(ascii: ":"):
+                continue
+            case UInt8(ascii: ","):
+                guard depth > 0 else { continue }
+                if frames[depth &- 1].isObject {
+                    frames[depth &- 1].expectsKey = true
+                    valuePath = .ignored
+                } else {
+                    valuePath = frames[depth &- 1].path.element
+                }
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                open(isObject: byte == UInt8(ascii: "{"), facts: &facts)
+                if lexeme == .skipping { index = skip(base, from: index, to: end) }
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                guard depth > 0 else { continue }  // a stray closer is junk
+                depth &-= 1
+                facts.closed(frames[depth].path)
+                valueEnded()
+            default:
+                lexeme = .scalar
+                scalar.reset()
+                index = continueScalar(base, from: index &- 1, to: end, facts: &facts)
+            }
+            guard lexeme == .between else { return index }
+        }
+        return index
+    }
+
+    /// Continues a key or a string value that is kept, lending its contents a run at a time.
+    private mutating func continueString(
+        _ base: UnsafeRawPointer, from start: Int, to end: Int, facts: inout EventFacts
+    ) -> Int {
+        var index = start
+        // Safe throughout: loads are at indices below `end`; runs lie inside the slice.
+        while index < end {
+            if escaped {
+                // The byte after a backslash is content, whatever it is.
+                escaped = false
+                stringContent(UnsafeRawBufferPointer(start: base + index, count: 1), facts: &facts)
+                index &+= 1
+                continue
+            }
+            let stop = _UnsafeByteSearch.firstIndex(
+                of: UInt8(ascii: "\""), or: UInt8(ascii: "\\"), in: base, from: index, to: end)
+            if stop > index {
+                stringContent(UnsafeRawBufferPointer(start: base + index, count: stop &- index), facts: &facts)
+            }
+            guard stop < end else { return end }
+            index = stop &+ 1
+            guard base.load(fromByteOffset: stop, as: UInt8.self) == UInt8(ascii: "\"") else {
+                stringContent(UnsafeRawBufferPointer(start: base + stop, count: 1), facts: &facts)
+                escaped = true
+                continue
+            }
+            switch lexeme {
+            case .key:
+                keyEnded(key, facts: &facts)
+            default:
+                facts.stringEnded(at: valuePath)
+                valueEnded()
+            }
+            return index
+        }
+        return index
+    }
+
+    /// Continues a string whose contents no path reads, in a value or inside a skipped
+    /// container, up to its closing quote.
+    @inline(__always)
+    private mutating func continueUnreadString(_ base: UnsafeRawPointer, from start: Int, to end: Int) -> Int {
+        var index = start
+        if escaped {
+            guard index < end else { return end }
+            escaped = false
+            index &+= 1
+        }
+        while true {
+            let stop = _UnsafeByteSearch.firstIndex(
+                of: UInt8(ascii: "\""), or: UInt8(ascii: "\\"), in: base, from: index, to: end)
+            guard stop < end else { return end }
+            // Safe: stop < end.
+            if base.load(fromByteOffset: stop, as: UInt8.self) == UInt8(ascii: "\\") {
+                // The escaped byte is content; it may lie in the next slice.
+                guard stop &+ 1 < end else {
+                    escaped = true
+                    return end
+                }
+                index = stop &+ 2
+                continue
+            }
+            if lexeme == .skippedString {
+                lexeme = .skipping
+            } else {
+                valueEnded()
+            }
+            return stop &+ 1
+        }
+    }
+
+    /// Continues a number, literal or junk outside quotes, up to the byte that ends it (which
+    /// is left for the caller). Only the paths that hold counts and codes keep its digits.
+    @inline(__always)
+    private mutating func continueScalar(
+        _ base: UnsafeRawPointer, from start: Int, to end: Int, facts: inout EventFacts
+    ) -> Int {
+        var index = start
+        let keepsDigits = EventFacts.readsScalar(at: valuePath)
+        while index < end {
+            // Safe: index < end.
+            let byte = base.load(fromByteOffset: index, as: UInt8.self)
+            if Self.endsScalar(byte) {
+                facts.scalarEnded(scalar, at: valuePath)
+                valueEnded()
+                return index
+            }
+            if keepsDigits { scalar.append(byte) }
+            index &+= 1
+        }
+        return end
+    }
+
+    /// The offset of the quote that closes a string starting at `start`, if the slice holds it
+    /// and the string has no escape before it.
+    @inline(__always)
+    private static func unescapedStringEnd(_ base: UnsafeRawPointer, from start: Int, to end: Int) -> Int? {
+        let stop = _UnsafeByteSearch.firstIndex(of: UInt8(ascii: "\""), or: UInt8(ascii: "\\"), in: base, from: start, to: end)
+        // Safe: stop < end is checked first.
+        return stop < end && base.load(fromByteOffset: stop, as: UInt8.self) == UInt8(ascii: "\"") ? stop : nil
+    }
+
+    /// Skips through the contents of an unread container to its closing bracket, stepping over
+    /// strings, and returns where it stopped.
+    @inline(__always)
+    private mutating func skip(_ base: UnsafeRawPointer, from start: Int, to end: Int) -> Int {
+        var index = start
+        while true {
+            index = _UnsafeByteSearch.firstIndex(of: UInt8(ascii: "\""), orMaybeBracketIn: base, from: index, to: end)
+            guard index < end else { return end }
+            // Safe: index < end.
+            let byte = base.load(fromByteOffset: index, as: UInt8.self)
+            index &+= 1
+            switch byte {
+            case UInt8(ascii: "\""):
+                lexeme = .skippedString
+                index = continueUnreadString(base, from: index, to: end)
+                guard lexeme == .skipping else { return index }
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                skipDepth &+= 1
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                skipDepth &-= 1
+                if skipDepth == 0 {
+                    valueEnded()
+                    return index
+                }
+            default:
+                break  // `y`, `Y`, `_` or DEL, which the bracket search lets through
             }
         }
     }
@@ -149,41 +303,7 @@ struct JSONUsageScanner: Sendable {
         }
     }
 
-    private mutating func between(_ byte: UInt8, facts: inout EventFacts) {
-        switch byte {
-        case 0x20, 0x09, 0x0A, 0x0D, UInt8(ascii: ":"):
-            break
-        case UInt8(ascii: "\""):
-            if depth > 0 && frames[depth &- 1].expectsKey {
-                lexeme = .key
-                key.reset()
-            } else {
-                lexeme = .string
-            }
-        case UInt8(ascii: "{"):
-            open(isObject: true, facts: &facts)
-        case UInt8(ascii: "["):
-            open(isObject: false, facts: &facts)
-        case UInt8(ascii: "}"), UInt8(ascii: "]"):
-            guard depth > 0 else { break }  // a stray closer is junk
-            depth &-= 1
-            facts.closed(frames[depth].path)
-            valueEnded()
-        case UInt8(ascii: ","):
-            guard depth > 0 else { break }
-            if frames[depth &- 1].isObject {
-                frames[depth &- 1].expectsKey = true
-                valuePath = .ignored
-            } else {
-                valuePath = frames[depth &- 1].path.element
-            }
-        default:
-            lexeme = .scalar
-            scalar.reset()
-            scalar.append(byte)
-        }
-    }
-
+    @inline(__always)
     private mutating func open(isObject: Bool, facts: inout EventFacts) {
         let descends = isObject ? valuePath.isObject : valuePath.isArray
         guard descends, depth < Self.frameCapacity else {
@@ -199,26 +319,20 @@ struct JSONUsageScanner: Sendable {
 
     @inline(__always)
     private mutating func stringContent(_ run: UnsafeRawBufferPointer, facts: inout EventFacts) {
-        switch lexeme {
-        case .key: key.append(run)
-        case .string: facts.stringPiece(run, at: valuePath)
-        default: break
+        if lexeme == .key {
+            key.append(run)
+        } else {
+            facts.stringPiece(run, at: valuePath)
         }
     }
 
-    private mutating func stringEnded(facts: inout EventFacts) {
-        switch lexeme {
-        case .key:
-            lexeme = .between
-            frames[depth &- 1].expectsKey = false
-            valuePath = frames[depth &- 1].path.member(key)
-            facts.memberFound(valuePath)
-        case .string:
-            facts.stringEnded(at: valuePath)
-            valueEnded()
-        default:
-            lexeme = .skipping
-        }
+    /// A member name ended: the value that follows has the path it names.
+    @inline(__always)
+    private mutating func keyEnded(_ name: ShortName, facts: inout EventFacts) {
+        lexeme = .between
+        frames[depth &- 1].expectsKey = false
+        valuePath = frames[depth &- 1].path.member(name)
+        facts.memberFound(valuePath)
     }
 
     /// A value ended: the next one has no path until a key or a comma gives it one.

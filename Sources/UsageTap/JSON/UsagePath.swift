@@ -143,60 +143,63 @@ enum UsagePath: Sendable, Equatable {
 }
 
 /// The keys and values the tap compares against, as raw bytes.
+///
+/// Computed rather than stored: each folds to four constant words, where a stored static would
+/// be a lazily initialised global, checked on every one of the many lookups per event.
 enum Names {
-    static let model = ShortName("model")
-    static let object = ShortName("object")
-    static let type = ShortName("type")
-    static let code = ShortName("code")
-    static let modelVersion = ShortName("modelVersion")
-    static let choices = ShortName("choices")
-    static let candidates = ShortName("candidates")
-    static let x_groq = ShortName("x_groq")
-    static let response = ShortName("response")
-    static let message = ShortName("message")
-    static let usage = ShortName("usage")
-    static let usageMetadata = ShortName("usageMetadata")
-    static let error = ShortName("error")
-    static let output = ShortName("output")
-    static let finishReason = ShortName("finishReason")
+    static var model: ShortName { ShortName("model") }
+    static var object: ShortName { ShortName("object") }
+    static var type: ShortName { ShortName("type") }
+    static var code: ShortName { ShortName("code") }
+    static var modelVersion: ShortName { ShortName("modelVersion") }
+    static var choices: ShortName { ShortName("choices") }
+    static var candidates: ShortName { ShortName("candidates") }
+    static var x_groq: ShortName { ShortName("x_groq") }
+    static var response: ShortName { ShortName("response") }
+    static var message: ShortName { ShortName("message") }
+    static var usage: ShortName { ShortName("usage") }
+    static var usageMetadata: ShortName { ShortName("usageMetadata") }
+    static var error: ShortName { ShortName("error") }
+    static var output: ShortName { ShortName("output") }
+    static var finishReason: ShortName { ShortName("finishReason") }
 
-    static let prompt_tokens = ShortName("prompt_tokens")
-    static let completion_tokens = ShortName("completion_tokens")
-    static let total_tokens = ShortName("total_tokens")
-    static let input_tokens = ShortName("input_tokens")
-    static let output_tokens = ShortName("output_tokens")
-    static let cache_creation_input_tokens = ShortName("cache_creation_input_tokens")
-    static let cache_read_input_tokens = ShortName("cache_read_input_tokens")
-    static let prompt_tokens_details = ShortName("prompt_tokens_details")
-    static let completion_tokens_details = ShortName("completion_tokens_details")
-    static let input_tokens_details = ShortName("input_tokens_details")
-    static let output_tokens_details = ShortName("output_tokens_details")
-    static let server_tool_use = ShortName("server_tool_use")
-    static let cached_tokens = ShortName("cached_tokens")
-    static let cache_write_tokens = ShortName("cache_write_tokens")
-    static let reasoning_tokens = ShortName("reasoning_tokens")
-    static let thinking_tokens = ShortName("thinking_tokens")
-    static let web_search_requests = ShortName("web_search_requests")
-    static let promptTokenCount = ShortName("promptTokenCount")
-    static let toolUsePromptTokenCount = ShortName("toolUsePromptTokenCount")
-    static let candidatesTokenCount = ShortName("candidatesTokenCount")
-    static let thoughtsTokenCount = ShortName("thoughtsTokenCount")
-    static let cachedContentTokenCount = ShortName("cachedContentTokenCount")
-    static let totalTokenCount = ShortName("totalTokenCount")
+    static var prompt_tokens: ShortName { ShortName("prompt_tokens") }
+    static var completion_tokens: ShortName { ShortName("completion_tokens") }
+    static var total_tokens: ShortName { ShortName("total_tokens") }
+    static var input_tokens: ShortName { ShortName("input_tokens") }
+    static var output_tokens: ShortName { ShortName("output_tokens") }
+    static var cache_creation_input_tokens: ShortName { ShortName("cache_creation_input_tokens") }
+    static var cache_read_input_tokens: ShortName { ShortName("cache_read_input_tokens") }
+    static var prompt_tokens_details: ShortName { ShortName("prompt_tokens_details") }
+    static var completion_tokens_details: ShortName { ShortName("completion_tokens_details") }
+    static var input_tokens_details: ShortName { ShortName("input_tokens_details") }
+    static var output_tokens_details: ShortName { ShortName("output_tokens_details") }
+    static var server_tool_use: ShortName { ShortName("server_tool_use") }
+    static var cached_tokens: ShortName { ShortName("cached_tokens") }
+    static var cache_write_tokens: ShortName { ShortName("cache_write_tokens") }
+    static var reasoning_tokens: ShortName { ShortName("reasoning_tokens") }
+    static var thinking_tokens: ShortName { ShortName("thinking_tokens") }
+    static var web_search_requests: ShortName { ShortName("web_search_requests") }
+    static var promptTokenCount: ShortName { ShortName("promptTokenCount") }
+    static var toolUsePromptTokenCount: ShortName { ShortName("toolUsePromptTokenCount") }
+    static var candidatesTokenCount: ShortName { ShortName("candidatesTokenCount") }
+    static var thoughtsTokenCount: ShortName { ShortName("thoughtsTokenCount") }
+    static var cachedContentTokenCount: ShortName { ShortName("cachedContentTokenCount") }
+    static var totalTokenCount: ShortName { ShortName("totalTokenCount") }
 
     // Values of `type` and `object`.
-    static let responsePrefix = ShortName("response.")
-    static let responseCompleted = ShortName("response.completed")
-    static let responseIncomplete = ShortName("response.incomplete")
-    static let responseFailed = ShortName("response.failed")
-    static let messageStart = ShortName("message_start")
-    static let messageDelta = ShortName("message_delta")
-    static let messageStop = ShortName("message_stop")
-    static let contentBlockStart = ShortName("content_block_start")
-    static let contentBlockDelta = ShortName("content_block_delta")
-    static let ping = ShortName("ping")
-    static let chatCompletionChunk = ShortName("chat.completion.chunk")
-    static let chatCompletion = ShortName("chat.completion")
-    static let webSearchCall = ShortName("web_search_call")
-    static let done = ShortName("[DONE]")
+    static var responsePrefix: ShortName { ShortName("response.") }
+    static var responseCompleted: ShortName { ShortName("response.completed") }
+    static var responseIncomplete: ShortName { ShortName("response.incomplete") }
+    static var responseFailed: ShortName { ShortName("response.failed") }
+    static var messageStart: ShortName { ShortName("message_start") }
+    static var messageDelta: ShortName { ShortName("message_delta") }
+    static var messageStop: ShortName { ShortName("message_stop") }
+    static var contentBlockStart: ShortName { ShortName("content_block_start") }
+    static var contentBlockDelta: ShortName { ShortName("content_block_delta") }
+    static var ping: ShortName { ShortName("ping") }
+    static var chatCompletionChunk: ShortName { ShortName("chat.completion.chunk") }
+    static var chatCompletion: ShortName { ShortName("chat.completion") }
+    static var webSearchCall: ShortName { ShortName("web_search_call") }
+    static var done: ShortName { ShortName("[DONE]") }
 }

@@ -1,7 +1,7 @@
 /// Chat Completions: usage from the last event that carries a `usage` object (else its
 /// `x_groq.usage`), whatever its `choices` hold; finished at `data: [DONE]`.
 extension StreamTally {
-    mutating func readChatEvent(_ facts: EventFacts, dataIsDone: Bool) {
+    mutating func readChatEvent(dataIsDone: Bool) {
         if dataIsDone {
             finished = true
             return

@@ -1,7 +1,7 @@
 /// Gemini: usage from the last event with a `usageMetadata` object; finished once a candidate
 /// has a `finishReason`. Tool-use prompt tokens are input; thoughts are output.
 extension StreamTally {
-    mutating func readGeminiEvent(_ facts: EventFacts) {
+    mutating func readGeminiEvent() {
         adoptModel(facts.modelVersion)
         if facts[.usageMetadata].isObject { tokens = TokenCounts(geminiUsage: facts[.usageMetadata]) }
         if facts.hasFinishReason { finished = true }

@@ -1,7 +1,7 @@
 /// Anthropic Messages: `message_start` sets the counts, each `message_delta` with `usage`
 /// overwrites those it carries (they are cumulative, never added), `message_stop` ends.
 extension StreamTally {
-    mutating func readMessagesEvent(_ facts: EventFacts) {
+    mutating func readMessagesEvent() {
         guard let type = facts.typeName else { return }
         if type == Names.messageStart {
             adoptModel(facts.messageModel)
@@ -17,7 +17,7 @@ extension StreamTally {
     }
 
     /// A body is the `message` object itself.
-    mutating func readMessagesBody(_ facts: EventFacts) {
+    mutating func readMessagesBody() {
         adoptModel(facts.model)
         if facts[.usage].isObject { applyMessagesUsage(facts[.usage], absentIsZero: true) }
         let error = facts[UsagePath.ErrorOwner.root]

@@ -1,7 +1,7 @@
 /// OpenAI Responses: usage, web searches and the end come with `response.completed`,
 /// `response.incomplete` or `response.failed`; errors with `response.failed` or an `error` event.
 extension StreamTally {
-    mutating func readResponsesEvent(_ facts: EventFacts) {
+    mutating func readResponsesEvent() {
         adoptModel(facts.responseModel)
         guard let type = facts.typeName else { return }
         if type == Names.responseCompleted || type == Names.responseIncomplete || type == Names.responseFailed {
@@ -18,7 +18,7 @@ extension StreamTally {
     }
 
     /// A body is the `response` object itself.
-    mutating func readResponsesBody(_ facts: EventFacts) {
+    mutating func readResponsesBody() {
         adoptModel(facts.model)
         if facts[.usage].isObject { tokens = TokenCounts(facts[.usage], fields: .responses) }
         webSearchRequests = Int64(facts[UsagePath.OutputOwner.root])
