@@ -1,0 +1,55 @@
+import Baselines
+import Benchmark
+import Foundation
+import UsageTap
+import Workloads
+
+// Each workload is read three ways in one run: by the tap, by memchr (the limit), and by the
+// naive Foundation gateway (the baseline). The Python SDK peer runs outside, on the same bytes.
+//
+// USAGETAP_BENCH_SCALE sets the streams' length (1: about 16 MiB each); USAGETAP_BENCH_QUICK
+// shortens each benchmark's run. Benchmarks/run sets both.
+let benchmarks: @Sendable () -> Void = {
+    let environment = ProcessInfo.processInfo.environment
+    let scale = environment["USAGETAP_BENCH_SCALE"].flatMap(Double.init) ?? 1
+    let quick = environment["USAGETAP_BENCH_QUICK"] != nil
+    Benchmark.defaultConfiguration = .init(
+        metrics: [.wallClock, .throughput, .mallocCountTotal, .peakMemoryResident],
+        warmupIterations: 1,
+        maxDuration: quick ? .milliseconds(500) : .seconds(3),
+        maxIterations: quick ? 10 : 100
+    )
+    for workload in Workload.all(scale: scale) {
+        registerTap(workload)
+        registerMemchr(workload)
+        registerNaive(workload)
+    }
+}
+
+/// The tap over the workload's slices. Only the reading is measured: the record's strings,
+/// made once per stream, are built after the measurement stops and checked against the
+/// workload's expected record, so that a fast wrong tap cannot report a result.
+func registerTap(_ workload: Workload) {
+    Benchmark("tap.\(workload.name)") { benchmark in
+        var tap = UsageTap(protocol: .auto)
+        workload.forEachSlice { tap.feed($0) }
+        benchmark.stopMeasurement()
+        let record = tap.finish()
+        precondition(record == workload.expected, "tap.\(workload.name) read \(record)")
+    }
+}
+
+func registerMemchr(_ workload: Workload) {
+    Benchmark("memchr.\(workload.name)") { _ in
+        blackHole(MemchrLineSearch.lineFeeds(in: workload))
+    }
+}
+
+func registerNaive(_ workload: Workload) {
+    let expected = NaiveGateway.Usage(input: workload.expected.inputTokens ?? 0, output: workload.expected.outputTokens ?? 0)
+    Benchmark("naive.\(workload.name)") { benchmark in
+        let gateway = NaiveGateway.read(workload)
+        benchmark.stopMeasurement()
+        precondition(gateway.usage == expected, "naive.\(workload.name) read \(String(describing: gateway.usage))")
+    }
+}
