@@ -332,7 +332,8 @@ struct JSONUsageScanner: Sendable {
         lexeme = .between
         frames[depth &- 1].expectsKey = false
         valuePath = frames[depth &- 1].path.member(name)
-        facts.memberFound(valuePath)
+        // Most members are on no path: skip the call for them.
+        if valuePath != .ignored { facts.memberFound(valuePath) }
     }
 
     /// A value ended: the next one has no path until a key or a comma gives it one.
