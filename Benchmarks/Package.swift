@@ -25,6 +25,7 @@ let package = Package(
             dependencies: [
                 "Workloads", "Baselines",
                 .product(name: "UsageTap", package: libraryPackage),
+                .product(name: "EventStream", package: libraryPackage),
                 .product(name: "Benchmark", package: "benchmark"),
             ],
             path: "Benchmarks/TapBenchmarks",

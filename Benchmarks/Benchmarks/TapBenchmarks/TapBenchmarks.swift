@@ -1,11 +1,13 @@
 import Baselines
 import Benchmark
+import EventStream
 import Foundation
 import UsageTap
 import Workloads
 
-// Each workload is read three ways in one run: by the tap, by memchr (the limit), and by the
-// naive Foundation gateway (the baseline). The Python SDK peer runs outside, on the same bytes.
+// Each workload is read four ways in one run: by the tap, by its event-stream tokenizer alone
+// (to show where the tap's time goes), by memchr (the limit), and by the naive Foundation
+// gateway (the baseline). The Python SDK peer runs outside, on the same bytes.
 //
 // USAGETAP_BENCH_SCALE sets the streams' length (1: about 16 MiB each); USAGETAP_BENCH_QUICK
 // shortens each benchmark's run. Benchmarks/run sets both.
@@ -21,6 +23,7 @@ let benchmarks: @Sendable () -> Void = {
     )
     for workload in Workload.all(scale: scale) {
         registerTap(workload)
+        registerTokenizer(workload)
         registerMemchr(workload)
         registerNaive(workload)
     }
@@ -36,6 +39,17 @@ func registerTap(_ workload: Workload) {
         benchmark.stopMeasurement()
         let record = tap.finish()
         precondition(record == workload.expected, "tap.\(workload.name) read \(record)")
+    }
+}
+
+/// The tokenizer with a handler that does nothing: the SSE framing's share of the tap's work.
+func registerTokenizer(_ workload: Workload) {
+    struct Discard: EventStreamHandler {}
+    Benchmark("tokenizer.\(workload.name)") { _ in
+        var tokenizer = EventStreamTokenizer()
+        var handler = Discard()
+        workload.forEachSlice { tokenizer.feed($0, to: &handler) }
+        tokenizer.finish(to: &handler)
     }
 }
 
