@@ -18,7 +18,12 @@ let package = Package(
     targets: [
         // Embeddable modules: nothing beyond the standard library.
         .target(name: "EventStream"),
-        .target(name: "UsageTap", dependencies: ["EventStream"]),
+        .target(
+            name: "UsageTap",
+            dependencies: ["EventStream"],
+            // Embedded as a byte array: no Foundation bundle lookup, nothing to find at run time.
+            resources: [.embedInCode("Resources/default-prices.txt")]
+        ),
         .executableTarget(
             name: "usagetap",
             dependencies: [

@@ -1,0 +1,71 @@
+/// What one model costs: token prices by kind, fixed prices per request and per web search, and
+/// optionally higher token prices for prompts above a size.
+public struct ModelPrice: Sendable, Hashable {
+    /// Token prices; a tier above a prompt size replaces all of them.
+    public struct TokenPrices: Sendable, Hashable {
+        /// Fresh (uncached) input.
+        public var input: TokenPrice
+        /// Input read from a cache; nil when the provider does not price it apart.
+        public var cachedInput: TokenPrice?
+        /// Input written to a cache (Anthropic's 5-minute cache, the default).
+        public var cacheWrite: TokenPrice?
+        /// Input written to Anthropic's 1-hour cache. The usage record does not split writes by
+        /// duration, so this is kept for tables that list it and not used in costs yet.
+        public var cacheWriteOneHour: TokenPrice?
+        public var output: TokenPrice
+        /// Reasoning tokens, where priced apart from other output; nil prices them as output.
+        public var reasoningOutput: TokenPrice?
+
+        public init(
+            input: TokenPrice, cachedInput: TokenPrice? = nil, cacheWrite: TokenPrice? = nil,
+            cacheWriteOneHour: TokenPrice? = nil, output: TokenPrice, reasoningOutput: TokenPrice? = nil
+        ) {
+            self.input = input
+            self.cachedInput = cachedInput
+            self.cacheWrite = cacheWrite
+            self.cacheWriteOneHour = cacheWriteOneHour
+            self.output = output
+            self.reasoningOutput = reasoningOutput
+        }
+    }
+
+    /// Higher prices for a request whose input is above `inputTokensAbove` tokens, for the whole
+    /// request, as Google and Anthropic price long prompts.
+    public struct Tier: Sendable, Hashable {
+        public var inputTokensAbove: Int64
+        public var prices: TokenPrices
+
+        public init(inputTokensAbove: Int64, prices: TokenPrices) {
+            self.inputTokensAbove = inputTokensAbove
+            self.prices = prices
+        }
+    }
+
+    public var prices: TokenPrices
+    public var tier: Tier?
+    /// A fixed price per request, charged whatever the tokens.
+    public var perRequest: CallPrice?
+    /// The price of one server-side web search call.
+    public var perWebSearch: CallPrice?
+    /// Without a cached-input price, whether cached input is charged at the input price (the
+    /// provider bills it as ordinary input). When false and a record has cached tokens, its
+    /// cost is unknown: silence in the table is not a price of zero.
+    public var cachedInputAtInputPrice: Bool
+
+    public init(
+        prices: TokenPrices, tier: Tier? = nil, perRequest: CallPrice? = nil,
+        perWebSearch: CallPrice? = nil, cachedInputAtInputPrice: Bool = false
+    ) {
+        self.prices = prices
+        self.tier = tier
+        self.perRequest = perRequest
+        self.perWebSearch = perWebSearch
+        self.cachedInputAtInputPrice = cachedInputAtInputPrice
+    }
+
+    /// The token prices that apply to a request with `inputTokens` of input in all.
+    public func prices(forInputTokens inputTokens: Int64) -> TokenPrices {
+        if let tier, inputTokens > tier.inputTokensAbove { return tier.prices }
+        return prices
+    }
+}

@@ -1,0 +1,43 @@
+/// An exact amount of money, in 10⁻¹⁵ of the currency unit.
+///
+/// Prices are exact decimals and token counts are integers, so every cost is an exact integer
+/// at this scale: a price of up to nine decimal places of a currency unit per million tokens,
+/// times a token count, divided by a million. 128 bits hold any sum of costs a ledger will
+/// see (above 10²³ units of currency). Nothing on the way from tokens to cost is floating point;
+/// ``nanos`` rounds once, half-up, when an amount is shown.
+public struct Money: Sendable, Hashable, Comparable, AdditiveArithmetic {
+    /// The amount in 10⁻¹⁵ of the currency unit.
+    public var femtos: Int128
+
+    public init(femtos: Int128) {
+        self.femtos = femtos
+    }
+
+    public init(nanos: Int64) {
+        femtos = Int128(nanos) * 1_000_000
+    }
+
+    public static let zero = Money(femtos: 0)
+
+    public static func + (lhs: Money, rhs: Money) -> Money { Money(femtos: lhs.femtos + rhs.femtos) }
+    public static func - (lhs: Money, rhs: Money) -> Money { Money(femtos: lhs.femtos - rhs.femtos) }
+    public static func < (lhs: Money, rhs: Money) -> Bool { lhs.femtos < rhs.femtos }
+
+    /// The amount in 10⁻⁹ of the currency unit, rounded half-up (away from zero at a half).
+    public var nanos: Int128 {
+        let (quotient, remainder) = femtos.quotientAndRemainder(dividingBy: 1_000_000)
+        if remainder >= 500_000 { return quotient + 1 }
+        if remainder <= -500_000 { return quotient - 1 }
+        return quotient
+    }
+
+    /// The amount rounded to nano-units, as an exact decimal: `"0.012345678"`.
+    public var decimalText: String {
+        let value = nanos
+        let magnitude = value.magnitude
+        let whole = magnitude / 1_000_000_000
+        let fraction = String(magnitude % 1_000_000_000)
+        let padded = String(repeating: "0", count: 9 - fraction.count) + fraction
+        return (value < 0 ? "-" : "") + "\(whole).\(padded)"
+    }
+}
