@@ -35,7 +35,12 @@ let package = Package(
         .target(name: "FuzzOracles", dependencies: ["EventStream", "UsageTap"], path: "Fuzz/Sources/FuzzOracles"),
         .target(name: "TestSupport", dependencies: ["UsageTap", "EventStream", "FuzzOracles"], path: "Tests/TestSupport"),
         .testTarget(name: "EventStreamTests", dependencies: ["EventStream", "FuzzOracles", "TestSupport"]),
-        .testTarget(name: "UsageTapTests", dependencies: ["UsageTap", "FuzzOracles", "TestSupport"]),
+        .testTarget(
+            name: "UsageTapTests",
+            dependencies: ["UsageTap", "FuzzOracles", "TestSupport"],
+            // An excerpt of LiteLLM's price file (MIT licence), entries copied unchanged.
+            resources: [.copy("Resources/litellm-excerpt.json")]
+        ),
         .testTarget(name: "usagetapTests", dependencies: ["usagetap", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

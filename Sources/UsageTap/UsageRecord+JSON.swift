@@ -4,6 +4,19 @@ extension UsageRecord {
     /// `total_tokens`, `cached_input_tokens`, `cache_write_tokens`, `reasoning_tokens`,
     /// `web_search_requests`.
     public var jsonLine: String {
+        var json = fields()
+        return json.finish()
+    }
+
+    /// The record as one line of JSON with a `cost` member after the documented keys: the cost
+    /// object of ``Cost/jsonObject``, or `null` when the cost is unknown.
+    public func jsonLine(cost: Cost?) -> String {
+        var json = fields()
+        json.add("cost", rawJSON: cost?.jsonObject ?? "null")
+        return json.finish()
+    }
+
+    private func fields() -> JSONObjectWriter {
         var json = JSONObjectWriter()
         json.add("protocol", string: apiProtocol?.rawValue)
         json.add("model", string: model)
@@ -16,7 +29,7 @@ extension UsageRecord {
         json.add("cache_write_tokens", integer: cacheWriteTokens)
         json.add("reasoning_tokens", integer: reasoningTokens)
         json.add("web_search_requests", integer: webSearchRequests)
-        return json.finish()
+        return json
     }
 }
 
@@ -48,6 +61,17 @@ struct JSONObjectWriter {
     mutating func add(_ key: String, integer value: Int?) {
         addKey(key)
         text += value.map(String.init) ?? "null"
+    }
+
+    mutating func add(_ key: String, integer value: Int128) {
+        addKey(key)
+        text += String(value)
+    }
+
+    /// A value that is already JSON text, such as a nested object.
+    mutating func add(_ key: String, rawJSON value: String) {
+        addKey(key)
+        text += value
     }
 
     mutating func add(_ key: String, bool value: Bool) {

@@ -23,6 +23,9 @@ struct ScanCommand: ParsableCommand {
     @Option(help: "Feed the tap slices of this many bytes (1 to 67108864).")
     var chunkBytes: Int = 65536
 
+    @Option(help: "Add each response's cost, priced by the built-in table ('default') or a price file (LiteLLM's JSON or UsageTap's format).")
+    var prices: String?
+
     @Argument(help: "Response bodies to read; stdin when none, or '-'.")
     var files: [String] = []
 
@@ -33,6 +36,7 @@ struct ScanCommand: ParsableCommand {
     }
 
     func run() throws {
+        let table = try prices.map(PriceSource.load)
         let buffer = UnsafeMutableRawBufferPointer.allocate(
             byteCount: max(chunkBytes, Self.readBlock), alignment: 16)
         defer { buffer.deallocate() }
@@ -40,7 +44,7 @@ struct ScanCommand: ParsableCommand {
         for path in files.isEmpty ? ["-"] : files {
             do {
                 let record = try scan(InputFile(path: path), buffer: buffer)
-                print(record.jsonLine)
+                print(table.map { record.jsonLine(cost: $0.cost(of: record)) } ?? record.jsonLine)
             } catch {
                 Standard.error("usagetap: \(error)")
                 allRead = false

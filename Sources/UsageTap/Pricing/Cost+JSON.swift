@@ -1,0 +1,28 @@
+extension Cost {
+    /// The parts in nano-units of the currency, each rounded once, half-up. `total` is their sum,
+    /// so that a bill's lines always add up; where every price is a whole number of nano-units
+    /// per token (nearly every list price), nothing is rounded at all.
+    public var nanos: (input: Int128, cachedInput: Int128, cacheWrite: Int128, output: Int128, request: Int128, webSearch: Int128, total: Int128) {
+        let parts = (input.nanos, cachedInput.nanos, cacheWrite.nanos, output.nanos, request.nanos, webSearch.nanos)
+        return (parts.0, parts.1, parts.2, parts.3, parts.4, parts.5, parts.0 + parts.1 + parts.2 + parts.3 + parts.4 + parts.5)
+    }
+
+    /// The cost as a JSON object: `currency`, `price_entry`, the parts and `total` in integer
+    /// nano-units, `total_usd` as an exact decimal string, and `parts_exceed_input`.
+    public var jsonObject: String {
+        let parts = nanos
+        var json = JSONObjectWriter()
+        json.add("currency", string: "USD")
+        json.add("price_entry", string: priceEntry)
+        json.add("input", integer: parts.input)
+        json.add("cached_input", integer: parts.cachedInput)
+        json.add("cache_write", integer: parts.cacheWrite)
+        json.add("output", integer: parts.output)
+        json.add("request", integer: parts.request)
+        json.add("web_search", integer: parts.webSearch)
+        json.add("total", integer: parts.total)
+        json.add("total_usd", string: Money(femtos: parts.total * 1_000_000).decimalText)
+        json.add("parts_exceed_input", bool: partsExceedInput)
+        return json.finish()
+    }
+}
