@@ -16,7 +16,7 @@ struct JSONUsageScanner: Sendable {
         case between
         /// Inside a member name.
         case key
-        /// Inside a string value on a usage path (kept if the path captures strings).
+        /// Inside a string value that a usage path keeps (a model name, a type…).
         case string
         /// Inside a number, literal or junk outside quotes.
         case scalar
