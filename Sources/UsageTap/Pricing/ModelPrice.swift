@@ -69,3 +69,26 @@ public struct ModelPrice: Sendable, Hashable {
         return prices
     }
 }
+
+extension ModelPrice.TokenPrices {
+    /// The kinds of token price a price file names.
+    enum Kind { case input, cachedInput, cacheWrite, cacheWriteOneHour, output, reasoningOutput }
+
+    /// Prices as a file gives them, `price` reading each kind (input and output first). A kind
+    /// the file leaves out takes `base`'s, as a tier repeats the prices it does not change. Nil
+    /// without an input and an output price.
+    static func reading<Failure: Error>(
+        over base: Self?, _ price: (Kind) throws(Failure) -> TokenPrice?
+    ) throws(Failure) -> Self? {
+        guard let input = try price(.input) ?? base?.input, let output = try price(.output) ?? base?.output else {
+            return nil
+        }
+        return Self(
+            input: input,
+            cachedInput: try price(.cachedInput) ?? base?.cachedInput,
+            cacheWrite: try price(.cacheWrite) ?? base?.cacheWrite,
+            cacheWriteOneHour: try price(.cacheWriteOneHour) ?? base?.cacheWriteOneHour,
+            output: output,
+            reasoningOutput: try price(.reasoningOutput) ?? base?.reasoningOutput)
+    }
+}

@@ -60,16 +60,9 @@ extension PriceTable {
             return price
         }
         func prices(suffix: String, base: ModelPrice.TokenPrices?) throws(LiteLLMError) -> ModelPrice.TokenPrices? {
-            guard let input = try price("input_cost_per_token" + suffix) ?? base?.input,
-                  let output = try price("output_cost_per_token" + suffix) ?? base?.output
-            else { return nil }
-            return ModelPrice.TokenPrices(
-                input: input,
-                cachedInput: try price("cache_read_input_token_cost" + suffix) ?? base?.cachedInput,
-                cacheWrite: try price("cache_creation_input_token_cost" + suffix) ?? base?.cacheWrite,
-                cacheWriteOneHour: try price("cache_creation_input_token_cost_above_1hr" + suffix) ?? base?.cacheWriteOneHour,
-                output: output,
-                reasoningOutput: try price("output_cost_per_reasoning_token" + suffix) ?? base?.reasoningOutput)
+            try ModelPrice.TokenPrices.reading(over: base) { kind throws(LiteLLMError) in
+                try price(Self.liteLLMKey(for: kind) + suffix)
+            }
         }
 
         guard let base = try prices(suffix: "", base: nil) else {
@@ -93,6 +86,18 @@ extension PriceTable {
             perSearch = price
         }
         return ModelPrice(prices: base, tier: tier, perRequest: perRequest, perWebSearch: perSearch)
+    }
+
+    /// LiteLLM's name for each kind of token price.
+    private static func liteLLMKey(for kind: ModelPrice.TokenPrices.Kind) -> String {
+        switch kind {
+        case .input: "input_cost_per_token"
+        case .cachedInput: "cache_read_input_token_cost"
+        case .cacheWrite: "cache_creation_input_token_cost"
+        case .cacheWriteOneHour: "cache_creation_input_token_cost_above_1hr"
+        case .output: "output_cost_per_token"
+        case .reasoningOutput: "output_cost_per_reasoning_token"
+        }
     }
 
     /// The N of the entry's `input_cost_per_token_above_Nk_tokens`, the lowest if several.

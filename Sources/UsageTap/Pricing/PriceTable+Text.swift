@@ -77,16 +77,11 @@ extension PriceTable {
             return price
         }
         func prices(_ prefix: Substring, base: ModelPrice.TokenPrices?) throws(FormatError) -> ModelPrice.TokenPrices {
-            guard let input = try price(prefix + "input") ?? base?.input,
-                  let output = try price(prefix + "output") ?? base?.output
-            else { throw FormatError(line: 0, reason: "`input` and `output` are required") }
-            return ModelPrice.TokenPrices(
-                input: input,
-                cachedInput: try price(prefix + "cached_input") ?? base?.cachedInput,
-                cacheWrite: try price(prefix + "cache_write") ?? base?.cacheWrite,
-                cacheWriteOneHour: try price(prefix + "cache_write_1h") ?? base?.cacheWriteOneHour,
-                output: output,
-                reasoningOutput: try price(prefix + "reasoning_output") ?? base?.reasoningOutput)
+            let read = try ModelPrice.TokenPrices.reading(over: base) { kind throws(FormatError) in
+                try price(prefix + Self.key(for: kind))
+            }
+            guard let read else { throw FormatError(line: 0, reason: "`input` and `output` are required") }
+            return read
         }
 
         let base = try prices("", base: nil)
@@ -110,5 +105,17 @@ extension PriceTable {
             throw FormatError(line: 0, reason: "unknown key `\(unknown)`")
         }
         return model
+    }
+
+    /// The key of each kind of token price in this format.
+    private static func key(for kind: ModelPrice.TokenPrices.Kind) -> String {
+        switch kind {
+        case .input: "input"
+        case .cachedInput: "cached_input"
+        case .cacheWrite: "cache_write"
+        case .cacheWriteOneHour: "cache_write_1h"
+        case .output: "output"
+        case .reasoningOutput: "reasoning_output"
+        }
     }
 }
