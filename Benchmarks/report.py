@@ -49,7 +49,7 @@ def main():
 
     rows = []
     for workload in workloads:
-        speeds = {}
+        speeds, workload_rows = {}, []
         for contender in CONTENDERS:
             name = f"{contender}.{workload['name']}"
             row = {"name": name, "bytes": workload["bytes"], "events": workload["events"]}
@@ -71,13 +71,13 @@ def main():
             else:
                 continue
             speeds[contender] = row["bytes_per_second"]
-            rows.append(row)
-        for row in rows:
-            if not row["name"].endswith("." + workload["name"]) or "memchr_ratio" in row:
-                continue
+            workload_rows.append(row)
+        # Ratios compare contenders on the same workload's bytes only.
+        for row in workload_rows:
             for contender, key in (("memchr", "memchr_ratio"), ("naive", "naive_ratio"), ("python_sdk", "python_sdk_ratio")):
                 if contender in speeds:
                     row[key] = row["bytes_per_second"] / speeds[contender]
+        rows += workload_rows
 
     if arguments.json:
         for row in rows:
