@@ -14,6 +14,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // Embeddable modules: nothing beyond the standard library.
@@ -24,10 +25,23 @@ let package = Package(
             // Embedded as a byte array: no Foundation bundle lookup, nothing to find at run time.
             resources: [.embedInCode("Resources/default-prices.txt")]
         ),
+        // C libraries from Debian's -dev packages, imported privately by TapProxy alone.
+        .systemLibrary(name: "CNghttp2", pkgConfig: "libnghttp2", providers: [.apt(["libnghttp2-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(
+            name: "TapProxy",
+            dependencies: [
+                "UsageTap", "CNghttp2", "COpenSSL", "CZlib",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "usagetap",
             dependencies: [
-                "UsageTap",
+                "UsageTap", "TapProxy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -42,6 +56,7 @@ let package = Package(
             resources: [.copy("Resources/litellm-excerpt.json")]
         ),
         .testTarget(name: "usagetapTests", dependencies: ["usagetap", "TestSupport"]),
+        .testTarget(name: "TapProxyTests", dependencies: ["TapProxy", "usagetap", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -4,20 +4,22 @@ extension UsageRecord {
     /// `total_tokens`, `cached_input_tokens`, `cache_write_tokens`, `reasoning_tokens`,
     /// `web_search_requests`.
     public var jsonLine: String {
-        var json = fields()
+        var json = JSONObjectWriter()
+        addFields(to: &json)
         return json.finish()
     }
 
     /// The record as one line of JSON with a `cost` member after the documented keys: the cost
     /// object of ``Cost/jsonObject``, or `null` when the cost is unknown.
     public func jsonLine(cost: Cost?) -> String {
-        var json = fields()
+        var json = JSONObjectWriter()
+        addFields(to: &json)
         json.add("cost", rawJSON: cost?.jsonObject ?? "null")
         return json.finish()
     }
 
-    private func fields() -> JSONObjectWriter {
-        var json = JSONObjectWriter()
+    /// Adds the documented keys, in their order, to a larger object (a proxy's log line).
+    public func addFields(to json: inout JSONObjectWriter) {
         json.add("protocol", string: apiProtocol?.rawValue)
         json.add("model", string: model)
         json.add("finished", bool: finished)
@@ -29,16 +31,17 @@ extension UsageRecord {
         json.add("cache_write_tokens", integer: cacheWriteTokens)
         json.add("reasoning_tokens", integer: reasoningTokens)
         json.add("web_search_requests", integer: webSearchRequests)
-        return json
     }
 }
 
 /// Writes one flat JSON object. Strings are escaped per RFC 8259; nothing else is needed here.
-struct JSONObjectWriter {
+public struct JSONObjectWriter {
     private var text = "{"
     private var isFirst = true
 
-    mutating func add(_ key: String, string value: String?) {
+    public init() {}
+
+    public mutating func add(_ key: String, string value: String?) {
         addKey(key)
         guard let value else { return text += "null" }
         text += "\""
@@ -58,28 +61,28 @@ struct JSONObjectWriter {
         text += "\""
     }
 
-    mutating func add(_ key: String, integer value: Int?) {
+    public mutating func add(_ key: String, integer value: Int?) {
         addKey(key)
         text += value.map(String.init) ?? "null"
     }
 
-    mutating func add(_ key: String, integer value: Int128) {
+    public mutating func add(_ key: String, integer value: Int128) {
         addKey(key)
         text += String(value)
     }
 
     /// A value that is already JSON text, such as a nested object.
-    mutating func add(_ key: String, rawJSON value: String) {
+    public mutating func add(_ key: String, rawJSON value: String) {
         addKey(key)
         text += value
     }
 
-    mutating func add(_ key: String, bool value: Bool) {
+    public mutating func add(_ key: String, bool value: Bool) {
         addKey(key)
         text += value ? "true" : "false"
     }
 
-    mutating func finish() -> String {
+    public mutating func finish() -> String {
         text + "}"
     }
 

@@ -1,0 +1,12 @@
+// OpenSSL 3 (Debian: libssl-dev), for TLS with ALPN. Imported privately by TapProxy only.
+#include <openssl/ssl.h>
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+// These are macros over SSL_ctrl / SSL_CTX_ctrl, which Swift cannot call as written.
+static inline long usagetap_ssl_set_sni(SSL *ssl, const char *name) {
+    return SSL_set_tlsext_host_name(ssl, name);
+}
+static inline long usagetap_ssl_ctx_set_min_tls12(SSL_CTX *ctx) {
+    return SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+}

@@ -1,0 +1,222 @@
+internal import CNghttp2
+import NIOCore
+import NIOHTTP1
+
+/// The client side of an HTTP/2 connection (h2c with prior knowledge, or h2 over TLS): an
+/// nghttp2 server session, one ``Exchange`` per stream.
+final class HTTP2ClientConnection: ChannelInboundHandler, NGHTTP2SessionDelegate {
+    typealias InboundIn = ByteBuffer
+
+    private let loop: LoopContext
+    private var session: NGHTTP2Session!
+    private var context: ChannelHandlerContext?
+    private var streams: [Int32: HTTP2ClientStream] = [:]
+    private var sendScheduled = false
+    private var isDraining = false
+
+    init(loop: LoopContext) {
+        self.loop = loop
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        session = NGHTTP2Session(
+            role: .server,
+            settings: [
+                (NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS.rawValue, UInt32(loop.limits.maxConcurrentStreams)),
+                (NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE.rawValue, UInt32(loop.limits.streamBufferBytes)),
+                (NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE.rawValue, UInt32(loop.limits.maxHeaderBytes)),
+            ],
+            connectionWindow: Int32(clamping: loop.limits.streamBufferBytes * 64),
+            maxHeaderBytes: loop.limits.maxHeaderBytes,
+            allocator: context.channel.allocator)
+        session.delegate = self
+        loop.register(connection: self)
+        sendNow()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        loop.unregister(connection: self)
+        cancelAll()
+        self.context = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        do {
+            try session.receive(unwrapInboundIn(data))
+        } catch {
+            // nghttp2 has queued a GOAWAY saying why; send it, then hang up.
+            sendNow()
+            context.close(promise: nil)
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        sendNow()
+        context.fireChannelReadComplete()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        cancelAll()
+        context.fireChannelInactive()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { sendNow() }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent, streams.isEmpty {
+            context.close(promise: nil)
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    // MARK: Sending
+
+    /// Sends what the session has queued at the end of this event loop turn, so that the
+    /// writes of every stream touched in this turn go out together.
+    func scheduleSend() {
+        guard !sendScheduled, let context else { return }
+        sendScheduled = true
+        context.eventLoop.assumeIsolated().execute { self.sendNow() }
+    }
+
+    private func sendNow() {
+        sendScheduled = false
+        guard let context, context.channel.isWritable else { return }
+        do {
+            try session.send(to: context)
+        } catch {
+            context.close(promise: nil)
+            return
+        }
+        if !session.wantsConnection || (isDraining && streams.isEmpty) {
+            context.close(promise: nil)
+        }
+    }
+
+    private func cancelAll() {
+        let open = streams
+        streams = [:]
+        for stream in open.values { stream.exchange?.clientCancelled() }
+    }
+
+    // MARK: NGHTTP2SessionDelegate
+
+    func received(headers: HTTP2HeaderBlock, streamID: Int32, endsStream: Bool) {
+        if let stream = streams[streamID] {
+            // A second header block on a request is its trailers.
+            stream.exchange?.clientSentRequestEnd(trailers: headers.fields)
+            return
+        }
+        guard let method = headers.pseudo(":method"), let path = headers.pseudo(":path") else {
+            session.reset(streamID: streamID, errorCode: NGHTTP2_PROTOCOL_ERROR.rawValue)
+            return
+        }
+        let head = HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: method), uri: path, headers: headers.fields)
+        let stream = HTTP2ClientStream(connection: self, session: session, streamID: streamID)
+        streams[streamID] = stream
+        let exchange = Exchange(requestHead: head, client: stream, loop: loop)
+        stream.exchange = exchange
+        if endsStream { exchange.clientSentRequestEnd(trailers: nil) }
+        exchange.start()
+    }
+
+    func received(data: ByteBuffer, streamID: Int32) {
+        guard let stream = streams[streamID], let exchange = stream.exchange else {
+            session.consume(data.readableBytes, streamID: streamID)
+            return
+        }
+        stream.unconsumedRequestBytes += data.readableBytes
+        exchange.clientSent(requestBody: data)
+    }
+
+    func receivedEnd(streamID: Int32) {
+        streams[streamID]?.exchange?.clientSentRequestEnd(trailers: nil)
+    }
+
+    func closed(streamID: Int32, errorCode: UInt32) {
+        guard let stream = streams.removeValue(forKey: streamID) else { return }
+        session.consume(stream.unconsumedRequestBytes, streamID: streamID)
+        stream.unconsumedRequestBytes = 0
+        // Closed before the response ended: the client reset the stream or went away.
+        stream.exchange?.clientCancelled()
+        stream.exchange = nil
+    }
+
+    func sent(bodyBytes count: Int, streamID: Int32) {
+        streams[streamID]?.exchange?.clientTook(responseBytes: count)
+    }
+
+    func receivedGoAway() {}
+}
+
+extension HTTP2ClientConnection: DrainableConnection {
+    /// GOAWAY: the client opens no new streams here; the connection closes when the last
+    /// stream in flight ends.
+    func drain() {
+        isDraining = true
+        session.goAway()
+        scheduleSend()
+    }
+
+    func closeNow() {
+        context?.close(promise: nil)
+    }
+}
+
+/// One request stream of an HTTP/2 client connection, as its exchange sees it.
+final class HTTP2ClientStream: ClientStream {
+    private unowned let connection: HTTP2ClientConnection
+    private unowned let session: NGHTTP2Session
+    let streamID: Int32
+    var exchange: Exchange?
+    var unconsumedRequestBytes = 0
+
+    init(connection: HTTP2ClientConnection, session: NGHTTP2Session, streamID: Int32) {
+        self.connection = connection
+        self.session = session
+        self.streamID = streamID
+    }
+
+    func sendResponseHead(_ head: HTTPResponseHead) {
+        var fields = [(":status", String(head.status.code))]
+        for (name, value) in HopByHopHeaders.forwardable(head.headers) { fields.append((name, value)) }
+        if head.status.code < 200 {
+            session.submitInterimHead(fields, streamID: streamID)
+        } else {
+            session.submitResponse(fields, streamID: streamID, hasBody: true)
+        }
+        connection.scheduleSend()
+    }
+
+    func sendResponseBody(_ bytes: ByteBuffer) {
+        session.enqueue(bytes, streamID: streamID)
+        connection.scheduleSend()
+    }
+
+    func sendResponseEnd(trailers: HTTPHeaders?) {
+        session.endBody(streamID: streamID, trailers: trailers)
+        exchange = nil
+        connection.scheduleSend()
+    }
+
+    func abortResponse() {
+        session.reset(streamID: streamID, errorCode: NGHTTP2_INTERNAL_ERROR.rawValue)
+        exchange = nil
+        connection.scheduleSend()
+    }
+
+    func releaseRequestBody(_ count: Int) {
+        let count = min(count, unconsumedRequestBytes)
+        unconsumedRequestBytes -= count
+        session.consume(count, streamID: streamID)
+        connection.scheduleSend()
+    }
+}

@@ -1,0 +1,179 @@
+import NIOCore
+import NIOHTTP1
+import UsageTap
+
+/// One request and its response, from the moment the client's request head arrives until the
+/// response ends or breaks: joins the client's stream to the upstream's, taps the response as
+/// it passes, and writes the usage line when it is over.
+///
+/// It lives on one event loop, with both streams; nothing here is touched from another thread.
+final class Exchange {
+    let id: String
+    let requestHead: HTTPRequestHead
+    private let loop: LoopContext
+    private let started: NIODeadline
+
+    private weak var client: (any ClientStream)?
+    private var upstream: (any UpstreamStream)?
+    /// Request body that arrived before an upstream stream was ready for it.
+    private var waitingRequestBody: [ByteBuffer] = []
+    private var waitingRequestEnd: HTTPHeaders??
+
+    private var tap = ResponseTap()
+    private let protocolSelection: ProtocolSelection
+    private var status: Int?
+    private var responseBytes = 0
+    private var firstByte: NIODeadline?
+    private(set) var isOver = false
+    /// True once the response head went to the client: from then on a failure breaks the stream
+    /// instead of answering 502.
+    private var responseStarted = false
+
+    init(requestHead: HTTPRequestHead, client: any ClientStream, loop: LoopContext) {
+        self.id = loop.nextRequestID()
+        self.requestHead = requestHead
+        self.client = client
+        self.loop = loop
+        self.started = .now()
+        self.protocolSelection = APIRoute.protocolSelection(forPath: requestHead.uri[...])
+        loop.exchangeStarted()
+    }
+
+    /// True when the whole request has arrived and has no body: it can go upstream as a head
+    /// that ends the stream.
+    var requestIsCompleteAndEmpty: Bool {
+        waitingRequestEnd != nil && waitingRequestBody.isEmpty
+    }
+
+    /// Sends the request on its way upstream.
+    func start() {
+        loop.upstreams.dispatch(self)
+    }
+
+    // MARK: From the client
+
+    func clientSent(requestBody bytes: ByteBuffer) {
+        guard !isOver else { return }
+        if let upstream {
+            upstream.sendRequestBody(bytes)
+        } else {
+            waitingRequestBody.append(bytes)
+        }
+    }
+
+    func clientSentRequestEnd(trailers: HTTPHeaders?) {
+        guard !isOver else { return }
+        if let upstream {
+            upstream.sendRequestEnd(trailers: trailers)
+        } else {
+            waitingRequestEnd = .some(trailers)
+        }
+    }
+
+    func clientTook(responseBytes count: Int) {
+        upstream?.releaseResponseBody(count)
+    }
+
+    /// The client closed its connection or reset its stream.
+    func clientCancelled() {
+        guard !isOver else { return }
+        upstream?.cancel()
+        finish(.clientCancelled)
+    }
+
+    // MARK: From the upstream
+
+    /// An upstream stream has sent the request head and is ready for the body.
+    func upstreamAttached(_ stream: any UpstreamStream) {
+        guard !isOver else { return stream.cancel() }
+        upstream = stream
+        let body = waitingRequestBody
+        waitingRequestBody = []
+        for bytes in body { stream.sendRequestBody(bytes) }
+        if let trailers = waitingRequestEnd {
+            waitingRequestEnd = nil
+            stream.sendRequestEnd(trailers: trailers)
+        }
+    }
+
+    func upstreamTook(requestBytes count: Int) {
+        client?.releaseRequestBody(count)
+    }
+
+    func upstreamSent(responseHead head: HTTPResponseHead) {
+        guard !isOver else { return }
+        if firstByte == nil { firstByte = .now() }
+        // 1xx heads are interim: the final head follows.
+        guard head.status.code >= 200 || head.status == .switchingProtocols else {
+            client?.sendResponseHead(head)
+            return
+        }
+        status = Int(head.status.code)
+        tap = ResponseTap(protocol: protocolSelection, responseHeaders: head.headers)
+        responseStarted = true
+        client?.sendResponseHead(head)
+    }
+
+    func upstreamSent(responseBody bytes: ByteBuffer) {
+        guard !isOver else { return }
+        responseBytes += bytes.readableBytes
+        tap.feed(bytes)
+        client?.sendResponseBody(bytes)
+    }
+
+    func upstreamSentResponseEnd(trailers: HTTPHeaders?) {
+        guard !isOver else { return }
+        client?.sendResponseEnd(trailers: trailers)
+        finish(.completed)
+    }
+
+    /// The upstream could not be reached, or its connection or stream broke before the end.
+    func upstreamFailed(_ reason: String) {
+        guard !isOver else { return }
+        if responseStarted {
+            client?.abortResponse()
+        } else {
+            status = 502
+            let body = BadGateway.body(reason: reason)
+            responseBytes = body.readableBytes
+            client?.sendResponseHead(BadGateway.head(version: requestHead.version, bodyBytes: body.readableBytes))
+            client?.sendResponseBody(body)
+            client?.sendResponseEnd(trailers: nil)
+        }
+        finish(.upstreamFailed)
+    }
+
+    // MARK: The end
+
+    private func finish(_ outcome: Outcome) {
+        isOver = true
+        let ended = NIODeadline.now()
+        let record = tap.finish()
+        var json = JSONObjectWriter()
+        json.add("request_id", string: id)
+        json.add("method", string: requestHead.method.rawValue)
+        // The query is left out: some APIs (Gemini's `?key=`) carry credentials there.
+        json.add("path", string: String(requestHead.uri.prefix(while: { $0 != "?" })))
+        json.add("status", integer: status)
+        json.add("outcome", string: outcome.rawValue)
+        json.add("response_bytes", integer: responseBytes)
+        json.add("ttfb_ms", rawJSON: firstByte.map { Self.milliseconds($0 - started) } ?? "null")
+        json.add("duration_ms", rawJSON: Self.milliseconds(ended - started))
+        record.addFields(to: &json)
+        if let prices = loop.prices {
+            json.add("cost", rawJSON: prices.cost(of: record)?.jsonObject ?? "null")
+        }
+        loop.log.append(json.finish())
+        upstream = nil
+        client = nil
+        waitingRequestBody = []
+        loop.exchangeEnded()
+    }
+
+    /// A duration in milliseconds with microsecond precision, as JSON number text.
+    static func milliseconds(_ amount: TimeAmount) -> String {
+        let micros = max(0, amount.nanoseconds / 1000)
+        let fraction = String(micros % 1000)
+        return "\(micros / 1000)." + String(repeating: "0", count: 3 - fraction.count) + fraction
+    }
+}

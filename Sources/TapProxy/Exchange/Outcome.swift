@@ -1,0 +1,9 @@
+/// How an exchange ended, as the usage log says it.
+enum Outcome: String {
+    /// The upstream's response reached its end and was forwarded whole.
+    case completed
+    /// The client went away (closed, reset its stream) before the response ended.
+    case clientCancelled = "client_cancelled"
+    /// The upstream could not be reached, or broke off its response.
+    case upstreamFailed = "upstream_failed"
+}

@@ -1,0 +1,67 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// Where the usage lines go: one JSON object per response, each ending with a newline.
+///
+/// Each line is handed to the kernel in one `write(2)` when its response ends, on a descriptor
+/// opened with `O_APPEND`, so lines from several threads never interleave and nothing waits in
+/// a user-space buffer when the process is stopped.
+public final class UsageLog: Sendable {
+    private let descriptor: Int32
+    private let ownsDescriptor: Bool
+
+    public struct CannotOpen: Error, CustomStringConvertible {
+        public var path: String
+        public var reason: String
+        public var description: String { "cannot open usage log \(path): \(reason)" }
+    }
+
+    /// Appends to the file at `path`, creating it if needed; `-` means standard output.
+    public init(path: String) throws {
+        if path == "-" {
+            descriptor = STDOUT_FILENO
+            ownsDescriptor = false
+            return
+        }
+        let opened = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard opened >= 0 else { throw CannotOpen(path: path, reason: String(cString: strerror(errno))) }
+        descriptor = opened
+        ownsDescriptor = true
+    }
+
+    deinit {
+        if ownsDescriptor { close(descriptor) }
+    }
+
+    /// Writes `line` and a newline. A line that cannot be written is reported on stderr; the
+    /// response it describes has already been delivered, so there is nothing else to undo.
+    public func append(_ line: String) {
+        var text = line
+        text.append("\n")
+        text.withUTF8 { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let wrote = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+                if wrote < 0 {
+                    if errno == EINTR { continue }
+                    reportFailure(errno)
+                    return
+                }
+                offset += wrote
+            }
+        }
+    }
+
+    /// Forces the lines written so far to stable storage.
+    public func sync() {
+        if ownsDescriptor { _ = fsync(descriptor) }
+    }
+
+    private func reportFailure(_ code: Int32) {
+        let message = "usagetap: usage log write failed: \(String(cString: strerror(code)))\n"
+        _ = message.withCString { write(STDERR_FILENO, $0, strlen($0)) }
+    }
+}

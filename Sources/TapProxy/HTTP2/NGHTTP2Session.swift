@@ -1,0 +1,382 @@
+internal import CNghttp2
+import NIOCore
+import NIOHTTP1
+
+/// One header block as received: the pseudo-header fields, then the regular ones.
+struct HTTP2HeaderBlock {
+    var pseudo: [(name: String, value: String)] = []
+    var fields = HTTPHeaders()
+    /// Bytes of names and values so far, to enforce the header size limit.
+    var size = 0
+
+    func pseudo(_ name: String) -> String? {
+        pseudo.first(where: { $0.name == name })?.value
+    }
+}
+
+/// What a session reports to the connection that owns it. Called from inside
+/// ``NGHTTP2Session/receive(_:)`` and ``NGHTTP2Session/send(to:)``.
+protocol NGHTTP2SessionDelegate: AnyObject {
+    /// A whole header block arrived on `streamID` (a head, or trailers).
+    func received(headers: HTTP2HeaderBlock, streamID: Int32, endsStream: Bool)
+    /// A piece of a body arrived; it must be given back with ``NGHTTP2Session/consume(_:streamID:)``
+    /// once it has been passed on, which is what reopens the peer's flow-control window.
+    func received(data: ByteBuffer, streamID: Int32)
+    /// END_STREAM arrived on a DATA frame.
+    func receivedEnd(streamID: Int32)
+    /// The stream is closed; `errorCode` is 0 when it ended normally both ways.
+    func closed(streamID: Int32, errorCode: UInt32)
+    /// `count` bytes of the stream's queued body went into DATA frames.
+    func sent(bodyBytes count: Int, streamID: Int32)
+    /// The peer sent GOAWAY: no new streams on this connection.
+    func receivedGoAway()
+}
+
+/// An nghttp2 session, client or server, fed from and writing to a NIO channel.
+///
+/// nghttp2 does the framing, HPACK, flow control and stream states; this type moves bytes in
+/// and out without copying bodies: received DATA payloads are handed on as slices of the
+/// channel's own read buffer, and queued bodies are written as slices behind their 9-byte frame
+/// headers (`NGHTTP2_DATA_FLAG_NO_COPY`). Flow control is manual: nothing is consumed until the
+/// other side of the proxy has taken it, so a slow reader holds its writer back.
+final class NGHTTP2Session {
+    enum Role { case client, server }
+
+    struct ProtocolError: Error, CustomStringConvertible {
+        var code: Int
+        var description: String { "HTTP/2: " + String(cString: nghttp2_strerror(Int32(code))) }
+    }
+
+    /// A body being sent on one stream: slices waiting to go into DATA frames.
+    private struct OutboundBody {
+        var pending = CircularBuffer<ByteBuffer>(initialCapacity: 4)
+        var ended = false
+        var trailers: HTTPHeaders?
+        var deferred = false
+    }
+
+    weak var delegate: (any NGHTTP2SessionDelegate)?
+    let role: Role
+    private var session: OpaquePointer!
+    private var outbound: [Int32: OutboundBody] = [:]
+    private var pendingHeaders = HTTP2HeaderBlock()
+    private let maxHeaderBytes: Int
+
+    // Valid only during `receive` / `send`.
+    private var input: ByteBuffer?
+    private var inputBase: UnsafeRawPointer?
+    private var output: ChannelHandlerContext?
+    private var staging: ByteBuffer
+    private var isSending = false
+
+    init(role: Role, settings: [(id: UInt32, value: UInt32)], connectionWindow: Int32,
+         maxHeaderBytes: Int, allocator: ByteBufferAllocator) {
+        self.role = role
+        self.maxHeaderBytes = maxHeaderBytes
+        self.staging = allocator.buffer(capacity: 4096)
+
+        var callbacks: OpaquePointer?
+        nghttp2_session_callbacks_new(&callbacks)
+        defer { nghttp2_session_callbacks_del(callbacks) }
+        Self.install(callbacks!)
+        var options: OpaquePointer?
+        nghttp2_option_new(&options)
+        defer { nghttp2_option_del(options) }
+        nghttp2_option_set_no_auto_window_update(options, 1)
+        let me = Unmanaged.passUnretained(self).toOpaque()
+        let status = role == .server
+            ? nghttp2_session_server_new2(&session, callbacks, me, options)
+            : nghttp2_session_client_new2(&session, callbacks, me, options)
+        precondition(status == 0 && session != nil, "nghttp2 session: out of memory")
+
+        var entries = settings.map { nghttp2_settings_entry(settings_id: Int32($0.id), value: $0.value) }
+        nghttp2_submit_settings(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), &entries, entries.count)
+        nghttp2_session_set_local_window_size(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), 0, connectionWindow)
+    }
+
+    deinit {
+        nghttp2_session_del(session)
+    }
+
+    // MARK: Input
+
+    /// Processes bytes from the peer. Throws on a connection error; what nghttp2 queued to say
+    /// so (GOAWAY) is still sent by the next ``send(to:)``.
+    func receive(_ bytes: ByteBuffer) throws {
+        input = bytes
+        defer { input = nil; inputBase = nil }
+        let processed = bytes.withUnsafeReadableBytes { raw -> Int in
+            inputBase = raw.baseAddress
+            guard let base = raw.baseAddress else { return 0 }
+            return nghttp2_session_mem_recv(session, base.assumingMemoryBound(to: UInt8.self), raw.count)
+        }
+        if processed < 0 { throw ProtocolError(code: processed) }
+    }
+
+    /// Gives back `count` received body bytes of `streamID` (also after the stream closed, when
+    /// only the connection's window is reopened).
+    func consume(_ count: Int, streamID: Int32) {
+        guard count > 0 else { return }
+        nghttp2_session_consume(session, streamID, count)
+    }
+
+    // MARK: Output
+
+    /// Starts a request (client role); returns its stream id, or nil when the session refuses
+    /// (GOAWAY received, ids exhausted).
+    func submitRequest(_ fields: [(String, String)], hasBody: Bool) -> Int32? {
+        let id = withHeaderList(fields) { list, count -> Int32 in
+            if hasBody {
+                var provider = Self.dataProvider
+                return nghttp2_submit_request(session, nil, list, count, &provider, nil)
+            }
+            return nghttp2_submit_request(session, nil, list, count, nil, nil)
+        }
+        guard id > 0 else { return nil }
+        if hasBody { outbound[id] = OutboundBody() }
+        return id
+    }
+
+    /// Starts a response (server role); its body follows through ``enqueue(_:streamID:)``.
+    func submitResponse(_ fields: [(String, String)], streamID: Int32, hasBody: Bool) {
+        let status = withHeaderList(fields) { list, count -> Int32 in
+            if hasBody {
+                var provider = Self.dataProvider
+                return nghttp2_submit_response(session, streamID, list, count, &provider)
+            }
+            return nghttp2_submit_response(session, streamID, list, count, nil)
+        }
+        if status == 0, hasBody { outbound[streamID] = OutboundBody() }
+    }
+
+    /// An interim (1xx) head, before the final one.
+    func submitInterimHead(_ fields: [(String, String)], streamID: Int32) {
+        _ = withHeaderList(fields) { list, count in
+            nghttp2_submit_headers(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), streamID, nil, list, count, nil)
+        }
+    }
+
+    /// Queues a piece of the stream's body, to go out as it is.
+    func enqueue(_ bytes: ByteBuffer, streamID: Int32) {
+        guard bytes.readableBytes > 0, outbound[streamID] != nil else { return }
+        outbound[streamID]!.pending.append(bytes)
+        resumeIfDeferred(streamID)
+    }
+
+    /// Ends the stream's body, with trailers when there are some.
+    func endBody(streamID: Int32, trailers: HTTPHeaders?) {
+        guard outbound[streamID] != nil else { return }
+        outbound[streamID]!.ended = true
+        if let trailers, !trailers.isEmpty { outbound[streamID]!.trailers = trailers }
+        resumeIfDeferred(streamID)
+    }
+
+    func reset(streamID: Int32, errorCode: UInt32) {
+        nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), streamID, errorCode)
+    }
+
+    /// GOAWAY with the last stream this side processed: no new streams, in-flight ones finish.
+    func goAway() {
+        let last = nghttp2_session_get_last_proc_stream_id(session)
+        nghttp2_submit_goaway(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), last, NGHTTP2_NO_ERROR.rawValue, nil, 0)
+    }
+
+    /// False once the session is done (GOAWAY both ways, or a fatal error) and the connection
+    /// should close.
+    var wantsConnection: Bool {
+        nghttp2_session_want_read(session) != 0 || nghttp2_session_want_write(session) != 0
+    }
+
+    /// Writes every frame nghttp2 has ready to the channel, then flushes. Bodies are written as
+    /// slices of their own buffers.
+    func send(to context: ChannelHandlerContext) throws {
+        guard !isSending else { return }
+        isSending = true
+        output = context
+        defer { output = nil; isSending = false }
+        let status = nghttp2_session_send(session)
+        if staging.readableBytes > 0 {
+            context.write(NIOAny(staging), promise: nil)
+            staging = context.channel.allocator.buffer(capacity: 4096)
+        }
+        context.flush()
+        if status < 0 { throw ProtocolError(code: Int(status)) }
+    }
+
+    // MARK: Private
+
+    private func resumeIfDeferred(_ streamID: Int32) {
+        guard outbound[streamID]?.deferred == true else { return }
+        outbound[streamID]!.deferred = false
+        nghttp2_session_resume_data(session, streamID)
+    }
+
+    /// Lends nghttp2 a header list for the duration of one submit call: names lowercased, as
+    /// HTTP/2 requires, names and values packed into one buffer.
+    private func withHeaderList<R>(_ fields: [(String, String)], _ body: (UnsafePointer<nghttp2_nv>, Int) -> R) -> R {
+        var packed: [UInt8] = []
+        packed.reserveCapacity(fields.reduce(0) { $0 + $1.0.utf8.count + $1.1.utf8.count })
+        var spans: [(name: Range<Int>, value: Range<Int>)] = []
+        spans.reserveCapacity(fields.count)
+        for (name, value) in fields {
+            let nameStart = packed.count
+            for byte in name.utf8 { packed.append(byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte) }
+            let valueStart = packed.count
+            packed.append(contentsOf: value.utf8)
+            spans.append((nameStart..<valueStart, valueStart..<packed.count))
+        }
+        return packed.withUnsafeMutableBufferPointer { bytes in
+            // nghttp2 copies names and values during the submit call (no NO_COPY flags).
+            let base = bytes.baseAddress ?? UnsafeMutablePointer(bitPattern: 1)!
+            let list = spans.map { span in
+                nghttp2_nv(name: base + span.name.lowerBound, value: base + span.value.lowerBound,
+                           namelen: span.name.count, valuelen: span.value.count,
+                           flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue))
+            }
+            return list.withUnsafeBufferPointer { body($0.baseAddress!, $0.count) }
+        }
+    }
+
+    private static func session(_ userData: UnsafeMutableRawPointer?) -> NGHTTP2Session {
+        // userData is the unretained self given to nghttp2_session_*_new2; the session dies first.
+        Unmanaged<NGHTTP2Session>.fromOpaque(userData!).takeUnretainedValue()
+    }
+
+    private static let dataProvider = nghttp2_data_provider(
+        source: nghttp2_data_source(ptr: nil),
+        read_callback: { _, streamID, _, length, flags, _, userData -> Int in
+            NGHTTP2Session.session(userData).readBody(streamID: streamID, length: length, flags: flags!)
+        }
+    )
+
+    /// Decides the next DATA frame of a stream: as much of the first queued slice as fits.
+    private func readBody(streamID: Int32, length: Int, flags: UnsafeMutablePointer<UInt32>) -> Int {
+        guard var body = outbound[streamID] else { return Int(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue) }
+        if let first = body.pending.first {
+            let count = min(length, first.readableBytes)
+            flags.pointee |= NGHTTP2_DATA_FLAG_NO_COPY.rawValue
+            if body.ended, body.pending.count == 1, count == first.readableBytes {
+                markEnd(&body, streamID: streamID, flags: flags)
+            }
+            return count
+        }
+        if body.ended {
+            markEnd(&body, streamID: streamID, flags: flags)
+            return 0
+        }
+        outbound[streamID]!.deferred = true
+        return Int(NGHTTP2_ERR_DEFERRED.rawValue)
+    }
+
+    private func markEnd(_ body: inout OutboundBody, streamID: Int32, flags: UnsafeMutablePointer<UInt32>) {
+        flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue
+        guard let trailers = body.trailers else { return }
+        flags.pointee |= NGHTTP2_DATA_FLAG_NO_END_STREAM.rawValue
+        outbound[streamID]!.trailers = nil
+        let fields = trailers.map { ($0.name, $0.value) }
+        _ = withHeaderList(fields) { list, count in nghttp2_submit_trailer(session, streamID, list, count) }
+    }
+
+    /// Writes one DATA frame: the header nghttp2 made, then the slice itself.
+    private func writeBody(streamID: Int32, frameHeader: UnsafePointer<UInt8>, length: Int, padding: Int) -> Int32 {
+        guard let context = output, outbound[streamID] != nil else { return NGHTTP2_ERR_CALLBACK_FAILURE.rawValue }
+        staging.writeBytes(UnsafeRawBufferPointer(start: frameHeader, count: 9))
+        if padding > 0 { staging.writeInteger(UInt8(padding - 1)) }
+        if length > 0 {
+            context.write(NIOAny(staging), promise: nil)
+            staging = context.channel.allocator.buffer(capacity: 4096)
+            let slice = outbound[streamID]!.pending[outbound[streamID]!.pending.startIndex].readSlice(length: length)!
+            if outbound[streamID]!.pending.first!.readableBytes == 0 { outbound[streamID]!.pending.removeFirst() }
+            context.write(NIOAny(slice), promise: nil)
+        }
+        if padding > 1 { staging.writeRepeatingByte(0, count: padding - 1) }
+        delegate?.sent(bodyBytes: length, streamID: streamID)
+        return 0
+    }
+
+    private static func install(_ callbacks: OpaquePointer) {
+        nghttp2_session_callbacks_set_send_callback(callbacks) { _, data, length, _, userData in
+            let me = NGHTTP2Session.session(userData)
+            me.staging.writeBytes(UnsafeRawBufferPointer(start: data, count: length))
+            // Control frames are small; a big batch goes out without waiting for the end.
+            if me.staging.readableBytes >= 64 << 10, let context = me.output {
+                context.write(NIOAny(me.staging), promise: nil)
+                me.staging = context.channel.allocator.buffer(capacity: 4096)
+            }
+            return length
+        }
+        nghttp2_session_callbacks_set_send_data_callback(callbacks) { _, frame, header, length, _, userData in
+            NGHTTP2Session.session(userData).writeBody(
+                streamID: frame!.pointee.hd.stream_id, frameHeader: header!, length: length,
+                padding: Int(frame!.pointee.data.padlen))
+        }
+        nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks) { _, _, userData in
+            NGHTTP2Session.session(userData).pendingHeaders = HTTP2HeaderBlock()
+            return 0
+        }
+        nghttp2_session_callbacks_set_on_header_callback(callbacks) { _, _, name, nameLength, value, valueLength, _, userData in
+            NGHTTP2Session.session(userData).addHeader(
+                name: UnsafeBufferPointer(start: name, count: nameLength),
+                value: UnsafeBufferPointer(start: value, count: valueLength))
+        }
+        nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks) { _, frame, userData in
+            NGHTTP2Session.session(userData).receivedFrame(frame!)
+        }
+        nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks) { _, _, streamID, data, length, userData in
+            NGHTTP2Session.session(userData).receivedData(streamID: streamID, data: data!, length: length)
+        }
+        nghttp2_session_callbacks_set_on_stream_close_callback(callbacks) { _, streamID, errorCode, userData in
+            let me = NGHTTP2Session.session(userData)
+            me.outbound[streamID] = nil
+            me.delegate?.closed(streamID: streamID, errorCode: errorCode)
+            return 0
+        }
+    }
+
+    private func addHeader(name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) -> Int32 {
+        pendingHeaders.size += name.count + value.count + 32
+        // Past the limit the stream is reset (RST_STREAM), not the connection.
+        guard pendingHeaders.size <= maxHeaderBytes else { return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue }
+        let nameText = String(decoding: name, as: UTF8.self)
+        let valueText = String(decoding: value, as: UTF8.self)
+        if name.first == UInt8(ascii: ":") {
+            pendingHeaders.pseudo.append((nameText, valueText))
+        } else {
+            pendingHeaders.fields.add(name: nameText, value: valueText)
+        }
+        return 0
+    }
+
+    private func receivedFrame(_ frame: UnsafePointer<nghttp2_frame>) -> Int32 {
+        let header = frame.pointee.hd
+        let endsStream = header.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0
+        switch Int(header.type) {
+        case Int(NGHTTP2_HEADERS.rawValue):
+            let block = pendingHeaders
+            pendingHeaders = HTTP2HeaderBlock()
+            delegate?.received(headers: block, streamID: header.stream_id, endsStream: endsStream)
+        case Int(NGHTTP2_DATA.rawValue):
+            if endsStream { delegate?.receivedEnd(streamID: header.stream_id) }
+        case Int(NGHTTP2_GOAWAY.rawValue):
+            delegate?.receivedGoAway()
+        default:
+            break
+        }
+        return 0
+    }
+
+    private func receivedData(streamID: Int32, data: UnsafePointer<UInt8>, length: Int) -> Int32 {
+        guard let delegate else { return 0 }
+        // DATA payloads point into the buffer given to mem_recv: hand on a slice of it.
+        if let input, let inputBase, UnsafeRawPointer(data) >= inputBase,
+           UnsafeRawPointer(data) + length <= inputBase + input.readableBytes {
+            let offset = UnsafeRawPointer(data) - inputBase
+            delegate.received(data: input.getSlice(at: input.readerIndex + offset, length: length)!, streamID: streamID)
+        } else {
+            var copy = ByteBufferAllocator().buffer(capacity: length)
+            copy.writeBytes(UnsafeRawBufferPointer(start: data, count: length))
+            delegate.received(data: copy, streamID: streamID)
+        }
+        return 0
+    }
+}

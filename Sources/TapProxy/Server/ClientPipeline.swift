@@ -1,0 +1,62 @@
+import NIOCore
+import NIOHTTP1
+
+/// Sets up a client connection's pipeline: TLS first when configured, then HTTP/2 or
+/// HTTP/1.1 as ALPN (or, on plain TCP, the first bytes) says.
+enum ClientPipeline {
+    static func configure(_ channel: any Channel, loop: LoopContext, tls: TLSServerContext?) throws {
+        let pipeline = channel.pipeline.syncOperations
+        try pipeline.addHandler(IdleStateHandler(allTimeout: loop.limits.idleTimeout))
+        guard let tls else {
+            try pipeline.addHandler(sniffer(loop: loop))
+            return
+        }
+        try pipeline.addHandler(TLSHandler(.server(tls)))
+        try pipeline.addHandler(ALPNSwitch(loop: loop))
+    }
+
+    static func sniffer(loop: LoopContext) -> ProtocolSniffer {
+        ProtocolSniffer { context, verdict in
+            try install(verdict, on: context.pipeline.syncOperations, loop: loop)
+        }
+    }
+
+    static func install(_ verdict: ProtocolSniffer.Verdict, on pipeline: ChannelPipeline.SynchronousOperations, loop: LoopContext) throws {
+        switch verdict {
+        case .http2:
+            try pipeline.addHandler(HTTP2ClientConnection(loop: loop))
+        case .http1:
+            try pipeline.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
+            try pipeline.addHandler(HTTP1ClientHandler(loop: loop))
+        }
+    }
+}
+
+/// Waits for the TLS handshake, then puts the handlers for the protocol ALPN chose in its
+/// place (and sniffs, when the client offered no ALPN at all).
+final class ALPNSwitch: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+
+    private let loop: LoopContext
+
+    init(loop: LoopContext) {
+        self.loop = loop
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard let completed = event as? TLSHandshakeCompleted else {
+            return context.fireUserInboundEventTriggered(event)
+        }
+        do {
+            let pipeline = context.pipeline.syncOperations
+            switch completed.alpn {
+            case "h2": try ClientPipeline.install(.http2, on: pipeline, loop: loop)
+            case "http/1.1": try ClientPipeline.install(.http1, on: pipeline, loop: loop)
+            default: try pipeline.addHandler(ClientPipeline.sniffer(loop: loop))
+            }
+            pipeline.removeHandler(context: context, promise: nil)
+        } catch {
+            context.close(promise: nil)
+        }
+    }
+}

@@ -1,0 +1,82 @@
+import NIOCore
+import UsageTap
+
+/// A client connection that SIGTERM can ask to finish what it has and take nothing new.
+protocol DrainableConnection: AnyObject {
+    func drain()
+    /// Closes the connection now, cancelling what is in flight.
+    func closeNow()
+}
+
+/// What the connections on one event loop share: the upstream pool, the usage log, the price
+/// table, request ids, and the count of exchanges in flight that a drain waits for.
+///
+/// Each event loop has its own, used only on that loop, so none of it needs a lock.
+final class LoopContext {
+    let eventLoop: any EventLoop
+    let log: UsageLog
+    let prices: PriceTable?
+    let limits: ProxyLimits
+    private(set) var upstreams: UpstreamPool!
+    private let requestIDPrefix: String
+    private var requestCount: UInt64 = 0
+    private var activeExchanges = 0
+    private var connections: [ObjectIdentifier: any DrainableConnection] = [:]
+    private(set) var isDraining = false
+    private var drained: EventLoopPromise<Void>?
+
+    init(eventLoop: any EventLoop, index: Int, configuration: ProxyConfiguration, upstreamTLS: TLSClientContext?, processTag: String) {
+        self.eventLoop = eventLoop
+        self.log = configuration.usageLog
+        self.prices = configuration.prices
+        self.limits = configuration.limits
+        self.requestIDPrefix = "\(processTag)-\(index)-"
+        self.upstreams = nil
+        self.upstreams = UpstreamPool(loop: self, address: configuration.upstream,
+                                      version: configuration.upstreamVersion, tls: upstreamTLS)
+    }
+
+    /// A request id unique to this process run: a random tag, the loop, and a counter.
+    func nextRequestID() -> String {
+        requestCount += 1
+        return requestIDPrefix + String(requestCount)
+    }
+
+    func exchangeStarted() {
+        activeExchanges += 1
+    }
+
+    func exchangeEnded() {
+        activeExchanges -= 1
+        if isDraining, activeExchanges == 0 {
+            drained?.succeed()
+            drained = nil
+        }
+    }
+
+    func register(connection: any DrainableConnection) {
+        connections[ObjectIdentifier(connection)] = connection
+        if isDraining { connection.drain() }
+    }
+
+    func unregister(connection: any DrainableConnection) {
+        connections[ObjectIdentifier(connection)] = nil
+    }
+
+    /// Asks every client connection to finish its exchanges and take no new ones; the future
+    /// succeeds when no exchange is left in flight.
+    func drain() -> EventLoopFuture<Void> {
+        isDraining = true
+        for connection in Array(connections.values) { connection.drain() }
+        if activeExchanges == 0 { return eventLoop.makeSucceededVoidFuture() }
+        let promise = drained ?? eventLoop.makePromise(of: Void.self)
+        drained = promise
+        return promise.futureResult
+    }
+
+    /// Closes what is left after the drain's grace period.
+    func closeAll() {
+        for connection in Array(connections.values) { connection.closeNow() }
+        upstreams.closeAll()
+    }
+}

@@ -1,0 +1,75 @@
+import NIOCore
+import UsageTap
+
+/// Everything `usagetap proxy` is told on its command line.
+public struct ProxyConfiguration: Sendable {
+    /// Where clients connect.
+    public var listenHost: String
+    public var listenPort: Int
+    /// Where requests go.
+    public var upstream: UpstreamAddress
+    public var upstreamVersion: UpstreamVersion
+    /// A certificate and key to serve TLS with (ALPN `h2`, `http/1.1`); plain TCP when nil.
+    public var serverTLS: ServerTLSFiles?
+    /// A CA certificate to trust for the upstream, in addition to the system's store.
+    public var upstreamCA: String?
+    public var usageLog: UsageLog
+    public var prices: PriceTable?
+    public var threads: Int
+    public var limits: ProxyLimits
+
+    public init(
+        listenHost: String, listenPort: Int, upstream: UpstreamAddress,
+        upstreamVersion: UpstreamVersion = .negotiate, serverTLS: ServerTLSFiles? = nil,
+        upstreamCA: String? = nil, usageLog: UsageLog, prices: PriceTable? = nil,
+        threads: Int = 1, limits: ProxyLimits = ProxyLimits()
+    ) {
+        self.listenHost = listenHost
+        self.listenPort = listenPort
+        self.upstream = upstream
+        self.upstreamVersion = upstreamVersion
+        self.serverTLS = serverTLS
+        self.upstreamCA = upstreamCA
+        self.usageLog = usageLog
+        self.prices = prices
+        self.threads = threads
+        self.limits = limits
+    }
+}
+
+/// Which HTTP version to speak to the upstream.
+public enum UpstreamVersion: Sendable {
+    /// `https://`: HTTP/2 when ALPN offers it, else HTTP/1.1. `http://`: HTTP/1.1.
+    case negotiate
+    /// HTTP/2 only: h2c with prior knowledge on `http://`, ALPN `h2` on `https://`.
+    case http2
+    /// HTTP/1.1 only.
+    case http1
+}
+
+public struct ServerTLSFiles: Sendable {
+    public var certificateChain: String
+    public var privateKey: String
+
+    public init(certificateChain: String, privateKey: String) {
+        self.certificateChain = certificateChain
+        self.privateKey = privateKey
+    }
+}
+
+/// Bounds that keep one client from holding more than its share.
+public struct ProxyLimits: Sendable {
+    /// HTTP/2 streams a client may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS).
+    public var maxConcurrentStreams: Int = 128
+    /// The largest request header block accepted, in bytes.
+    public var maxHeaderBytes: Int = 64 << 10
+    /// A connection with nothing in flight for this long is closed.
+    public var idleTimeout: TimeAmount = .seconds(120)
+    /// How long SIGTERM waits for in-flight responses before closing what is left.
+    public var drainTimeout: TimeAmount = .seconds(30)
+    /// Response bytes held for one stream whose client is not reading (HTTP/2 stream window
+    /// towards the upstream; the read pause threshold on HTTP/1.1).
+    public var streamBufferBytes: Int = 256 << 10
+
+    public init() {}
+}

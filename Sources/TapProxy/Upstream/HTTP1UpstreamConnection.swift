@@ -1,0 +1,158 @@
+import NIOCore
+import NIOHTTP1
+
+/// An HTTP/1.1 connection to the upstream, carrying one exchange at a time and going back to
+/// the pool between them when both sides keep it alive.
+final class HTTP1UpstreamConnection: ChannelDuplexHandler, UpstreamStream {
+    typealias InboundIn = HTTPClientResponsePart
+    typealias OutboundIn = HTTPClientRequestPart
+    typealias OutboundOut = HTTPClientRequestPart
+
+    private let loop: LoopContext
+    private let address: UpstreamAddress
+    private var context: ChannelHandlerContext?
+    private var exchange: Exchange?
+    private var requestEnded = false
+    private var keepAlive = true
+    /// Response bytes passed to the client but not yet taken; reading pauses above the limit.
+    private var heldResponseBytes = 0
+    private var readPending = false
+    /// Request bytes written while the connection was not writable.
+    private var unreleasedRequestBytes = 0
+    /// Called when the connection can take another exchange.
+    var onIdle: ((HTTP1UpstreamConnection) -> Void)?
+    var onClose: ((HTTP1UpstreamConnection) -> Void)?
+
+    init(loop: LoopContext, address: UpstreamAddress) {
+        self.loop = loop
+        self.address = address
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    var isOpen: Bool { context?.channel.isActive ?? false }
+
+    /// Sends the exchange's request head and attaches the exchange.
+    func open(_ exchange: Exchange) {
+        guard let context else { return exchange.upstreamFailed("the upstream connection is closed") }
+        self.exchange = exchange
+        requestEnded = false
+        heldResponseBytes = 0
+        unreleasedRequestBytes = 0
+        var head = exchange.requestHead
+        head.version = .http1_1
+        head.uri = address.pathPrefix + head.uri
+        head.headers = HopByHopHeaders.forwardable(head.headers)
+        head.headers.replaceOrAdd(name: "host", value: address.authority)
+        keepAlive = true
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        exchange.upstreamAttached(self)
+        context.flush()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard let exchange else { return }
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            if head.status.code >= 200 { keepAlive = head.isKeepAlive }
+            exchange.upstreamSent(responseHead: head)
+        case .body(let bytes):
+            heldResponseBytes += bytes.readableBytes
+            exchange.upstreamSent(responseBody: bytes)
+        case .end(let trailers):
+            exchange.upstreamSentResponseEnd(trailers: trailers)
+            finishExchange()
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        let current = exchange
+        exchange = nil
+        current?.upstreamFailed("the upstream closed the connection")
+        onClose?(self)
+        onClose = nil
+        onIdle = nil
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        let current = exchange
+        exchange = nil
+        current?.upstreamFailed("upstream connection error: \(error)")
+        context.close(promise: nil)
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable, unreleasedRequestBytes > 0 {
+            let count = unreleasedRequestBytes
+            unreleasedRequestBytes = 0
+            exchange?.upstreamTook(requestBytes: count)
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if heldResponseBytes > loop.limits.streamBufferBytes {
+            readPending = true
+        } else {
+            context.read()
+        }
+    }
+
+    // MARK: UpstreamStream
+
+    func sendRequestBody(_ bytes: ByteBuffer) {
+        guard let context else { return }
+        let count = bytes.readableBytes
+        context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(bytes))), promise: nil)
+        if context.channel.isWritable {
+            exchange?.upstreamTook(requestBytes: count)
+        } else {
+            unreleasedRequestBytes += count
+        }
+    }
+
+    func sendRequestEnd(trailers: HTTPHeaders?) {
+        guard let context else { return }
+        requestEnded = true
+        context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
+    }
+
+    func cancel() {
+        // An HTTP/1.1 response cannot be stopped halfway but by closing its connection.
+        exchange = nil
+        keepAlive = false
+        context?.close(promise: nil)
+    }
+
+    func releaseResponseBody(_ count: Int) {
+        heldResponseBytes = max(0, heldResponseBytes - count)
+        guard readPending, heldResponseBytes <= loop.limits.streamBufferBytes, let context else { return }
+        readPending = false
+        context.read()
+    }
+
+    /// The response is over: back to the pool if the request went out whole and both ends keep
+    /// the connection alive, else closed.
+    private func finishExchange() {
+        exchange = nil
+        heldResponseBytes = 0
+        if readPending, let context {
+            readPending = false
+            context.read()
+        }
+        // A response that ended before its request was sent whole leaves the connection in an
+        // unknown state: it is not reused.
+        if requestEnded, keepAlive, isOpen, let onIdle {
+            onIdle(self)
+        } else {
+            context?.close(promise: nil)
+        }
+    }
+}

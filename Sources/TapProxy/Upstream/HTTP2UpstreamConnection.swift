@@ -1,0 +1,219 @@
+internal import CNghttp2
+import NIOCore
+import NIOHTTP1
+
+/// An HTTP/2 connection to the upstream (h2c with prior knowledge, or h2 over TLS), carrying
+/// many exchanges at once, one stream each.
+final class HTTP2UpstreamConnection: ChannelInboundHandler, NGHTTP2SessionDelegate {
+    typealias InboundIn = ByteBuffer
+
+    private let loop: LoopContext
+    private let address: UpstreamAddress
+    private var session: NGHTTP2Session!
+    private var context: ChannelHandlerContext?
+    private var streams: [Int32: HTTP2UpstreamStream] = [:]
+    private var sendScheduled = false
+    /// False once the upstream said GOAWAY or the connection broke: no new streams here.
+    private(set) var isUsable = true
+    var onClose: (() -> Void)?
+
+    init(loop: LoopContext, address: UpstreamAddress) {
+        self.loop = loop
+        self.address = address
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        session = NGHTTP2Session(
+            role: .client,
+            settings: [
+                (NGHTTP2_SETTINGS_ENABLE_PUSH.rawValue, 0),
+                (NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE.rawValue, UInt32(loop.limits.streamBufferBytes)),
+            ],
+            connectionWindow: Int32(clamping: loop.limits.streamBufferBytes * 64),
+            maxHeaderBytes: 1 << 20,
+            allocator: context.channel.allocator)
+        session.delegate = self
+        sendNow()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        failAll("the upstream connection was closed")
+        self.context = nil
+    }
+
+    /// Sends the exchange's request on a new stream.
+    func open(_ exchange: Exchange) {
+        let head = exchange.requestHead
+        var fields: [(String, String)] = [
+            (":method", head.method.rawValue),
+            (":scheme", address.scheme),
+            (":authority", address.authority),
+            (":path", address.pathPrefix + head.uri),
+        ]
+        for (name, value) in HopByHopHeaders.forwardable(head.headers) { fields.append((name, value)) }
+        guard let streamID = session.submitRequest(fields, hasBody: !exchange.requestIsCompleteAndEmpty) else {
+            isUsable = false
+            exchange.upstreamFailed("the upstream connection takes no new streams")
+            return
+        }
+        let stream = HTTP2UpstreamStream(connection: self, session: session, streamID: streamID, exchange: exchange)
+        streams[streamID] = stream
+        exchange.upstreamAttached(stream)
+        scheduleSend()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        do {
+            try session.receive(unwrapInboundIn(data))
+        } catch {
+            isUsable = false
+            sendNow()
+            context.close(promise: nil)
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        sendNow()
+        context.fireChannelReadComplete()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        failAll("the upstream closed the connection")
+        context.fireChannelInactive()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { sendNow() }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        failAll("upstream connection error: \(error)")
+        context.close(promise: nil)
+    }
+
+    func scheduleSend() {
+        guard !sendScheduled, let context else { return }
+        sendScheduled = true
+        context.eventLoop.assumeIsolated().execute { self.sendNow() }
+    }
+
+    private func sendNow() {
+        sendScheduled = false
+        guard let context, context.channel.isWritable else { return }
+        do {
+            try session.send(to: context)
+        } catch {
+            context.close(promise: nil)
+            return
+        }
+        if !session.wantsConnection { context.close(promise: nil) }
+    }
+
+    private func failAll(_ reason: String) {
+        isUsable = false
+        let open = streams
+        streams = [:]
+        for stream in open.values { stream.exchange?.upstreamFailed(reason) }
+        if let onClose {
+            self.onClose = nil
+            onClose()
+        }
+    }
+
+    func close() {
+        context?.close(promise: nil)
+    }
+
+    // MARK: NGHTTP2SessionDelegate
+
+    func received(headers: HTTP2HeaderBlock, streamID: Int32, endsStream: Bool) {
+        guard let stream = streams[streamID], let exchange = stream.exchange else { return }
+        if stream.hasFinalHead {
+            exchange.upstreamSentResponseEnd(trailers: headers.fields)
+            return
+        }
+        guard let statusText = headers.pseudo(":status"), let status = Int(statusText) else {
+            session.reset(streamID: streamID, errorCode: NGHTTP2_PROTOCOL_ERROR.rawValue)
+            exchange.upstreamFailed("the upstream sent a response without :status")
+            return
+        }
+        if status >= 200 { stream.hasFinalHead = true }
+        exchange.upstreamSent(responseHead: HTTPResponseHead(
+            version: .http1_1, status: HTTPResponseStatus(statusCode: status), headers: headers.fields))
+        if endsStream { exchange.upstreamSentResponseEnd(trailers: nil) }
+    }
+
+    func received(data: ByteBuffer, streamID: Int32) {
+        guard let stream = streams[streamID], let exchange = stream.exchange else {
+            session.consume(data.readableBytes, streamID: streamID)
+            return
+        }
+        stream.unconsumedResponseBytes += data.readableBytes
+        exchange.upstreamSent(responseBody: data)
+    }
+
+    func receivedEnd(streamID: Int32) {
+        streams[streamID]?.exchange?.upstreamSentResponseEnd(trailers: nil)
+    }
+
+    func closed(streamID: Int32, errorCode: UInt32) {
+        guard let stream = streams.removeValue(forKey: streamID) else { return }
+        session.consume(stream.unconsumedResponseBytes, streamID: streamID)
+        stream.unconsumedResponseBytes = 0
+        if let exchange = stream.exchange, !exchange.isOver {
+            let reason = String(cString: nghttp2_http2_strerror(errorCode))
+            exchange.upstreamFailed("the upstream reset the stream (\(reason))")
+        }
+        stream.exchange = nil
+    }
+
+    func sent(bodyBytes count: Int, streamID: Int32) {
+        streams[streamID]?.exchange?.upstreamTook(requestBytes: count)
+    }
+
+    func receivedGoAway() {
+        isUsable = false
+    }
+}
+
+/// One exchange's stream on an upstream HTTP/2 connection.
+final class HTTP2UpstreamStream: UpstreamStream {
+    private unowned let connection: HTTP2UpstreamConnection
+    private unowned let session: NGHTTP2Session
+    let streamID: Int32
+    var exchange: Exchange?
+    var hasFinalHead = false
+    var unconsumedResponseBytes = 0
+
+    init(connection: HTTP2UpstreamConnection, session: NGHTTP2Session, streamID: Int32, exchange: Exchange) {
+        self.connection = connection
+        self.session = session
+        self.streamID = streamID
+        self.exchange = exchange
+    }
+
+    func sendRequestBody(_ bytes: ByteBuffer) {
+        session.enqueue(bytes, streamID: streamID)
+        connection.scheduleSend()
+    }
+
+    func sendRequestEnd(trailers: HTTPHeaders?) {
+        session.endBody(streamID: streamID, trailers: trailers)
+        connection.scheduleSend()
+    }
+
+    func cancel() {
+        exchange = nil
+        session.reset(streamID: streamID, errorCode: NGHTTP2_CANCEL.rawValue)
+        connection.scheduleSend()
+    }
+
+    func releaseResponseBody(_ count: Int) {
+        let count = min(count, unconsumedResponseBytes)
+        unconsumedResponseBytes -= count
+        session.consume(count, streamID: streamID)
+        connection.scheduleSend()
+    }
+}

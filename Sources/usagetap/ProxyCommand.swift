@@ -1,0 +1,115 @@
+import ArgumentParser
+import Dispatch
+import TapProxy
+import UsageTap
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `usagetap proxy`: the pass-through that writes one usage line per response.
+struct ProxyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "proxy",
+        abstract: "Forward HTTP/1.1 and HTTP/2 requests to an upstream API, writing each response's usage as a JSON line.",
+        discussion: """
+            Clients speak HTTP/1.1 or HTTP/2 (h2c with prior knowledge, or TLS with ALPN when \
+            --tls-cert and --tls-key are given). Bodies pass through unchanged, each piece as it \
+            arrives. SIGTERM or SIGINT stops taking connections, lets responses in flight end \
+            (up to --drain-seconds), then exits.
+            """
+    )
+
+    @Option(help: "Listen on HOST:PORT.")
+    var listen: String
+
+    @Option(help: "The upstream API: http://HOST[:PORT][/PREFIX] or https://….")
+    var upstream: String
+
+    @Flag(help: "Speak HTTP/2 to the upstream (h2c with prior knowledge on http://).")
+    var upstreamHttp2 = false
+
+    @Flag(help: "Speak HTTP/1.1 to the upstream, even when it offers HTTP/2.")
+    var upstreamHttp1 = false
+
+    @Option(help: "Serve TLS with this certificate chain (PEM).")
+    var tlsCert: String?
+
+    @Option(help: "The private key of --tls-cert (PEM).")
+    var tlsKey: String?
+
+    @Option(help: "Also trust this CA certificate (PEM) for the upstream.")
+    var upstreamCa: String?
+
+    @Option(help: "Append usage lines to this file; '-' for stdout.")
+    var usageLog = "usage.jsonl"
+
+    @Option(help: "Add each response's cost, priced by the built-in table ('default') or a price file.")
+    var prices: String?
+
+    @Option(help: "Event loop threads.")
+    var threads = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+
+    @Option(help: "HTTP/2 streams a client may have open at once.")
+    var maxStreams = 128
+
+    @Option(help: "Close a connection that has had nothing in flight for this many seconds.")
+    var idleSeconds = 120
+
+    @Option(help: "After SIGTERM, wait this many seconds for responses in flight.")
+    var drainSeconds = 30
+
+    func validate() throws {
+        if upstreamHttp1 && upstreamHttp2 { throw ValidationError("--upstream-http1 and --upstream-http2 exclude each other") }
+        if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        guard maxStreams >= 1 else { throw ValidationError("--max-streams must be at least 1") }
+        _ = try listenAddress()
+    }
+
+    func run() throws {
+        let (host, port) = try listenAddress()
+        var limits = ProxyLimits()
+        limits.maxConcurrentStreams = maxStreams
+        limits.idleTimeout = .seconds(Int64(idleSeconds))
+        limits.drainTimeout = .seconds(Int64(drainSeconds))
+        let configuration = ProxyConfiguration(
+            listenHost: host, listenPort: port,
+            upstream: try UpstreamAddress(upstream),
+            upstreamVersion: upstreamHttp2 ? .http2 : upstreamHttp1 ? .http1 : .negotiate,
+            serverTLS: tlsCert.map { ServerTLSFiles(certificateChain: $0, privateKey: tlsKey!) },
+            upstreamCA: upstreamCa,
+            usageLog: try UsageLog(path: usageLog),
+            prices: try prices.map(PriceSource.load),
+            threads: threads,
+            limits: limits)
+
+        let stop = DispatchSemaphore(value: 0)
+        var sources: [any DispatchSourceSignal] = []
+        for signalNumber in [SIGTERM, SIGINT] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler { stop.signal() }
+            source.resume()
+            sources.append(source)
+        }
+        // A client that goes away mid-write must not kill the process.
+        signal(SIGPIPE, SIG_IGN)
+
+        let server = try ProxyServer.start(configuration)
+        Standard.error("usagetap: proxy listening on \(server.localAddress.map { "\($0)" } ?? listen), upstream \(configuration.upstream)")
+        stop.wait()
+        Standard.error("usagetap: draining")
+        server.drainAndStop()
+        sources.forEach { $0.cancel() }
+    }
+
+    private func listenAddress() throws -> (String, Int) {
+        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
+              (0...65535).contains(port)
+        else { throw ValidationError("--listen takes HOST:PORT, not \(listen)") }
+        var host = String(listen[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return (host.isEmpty ? "0.0.0.0" : host, port)
+    }
+}
