@@ -1,0 +1,95 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A program started for a test (a server, a client, the proxy), its output going to files in
+/// a scratch folder, stopped by PID.
+final class ChildProcess: @unchecked Sendable {
+    let pid: pid_t
+    let name: String
+    let stdoutPath: String
+    let stderrPath: String
+    private var exitStatus: Int32?
+
+    struct CannotStart: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// Starts `executable` with `arguments`; output goes to `NAME.out` / `NAME.err` in `folder`.
+    init(_ executable: String, _ arguments: [String], name: String, folder: URL) throws {
+        self.name = name
+        stdoutPath = folder.appendingPathComponent("\(name).out").path
+        stderrPath = folder.appendingPathComponent("\(name).err").path
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, stdoutPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let status = posix_spawn(&pid, executable, &actions, nil, argv, environ)
+        guard status == 0 else {
+            throw CannotStart(description: "cannot start \(executable): \(String(cString: strerror(status)))")
+        }
+        self.pid = pid
+    }
+
+    deinit {
+        if exitStatus == nil {
+            kill(pid, SIGKILL)
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
+        }
+    }
+
+    /// Sends `signal` and waits for the exit, killing the process if it outlives `limit`.
+    /// Returns the exit code, or the negated signal number that ended it.
+    @discardableResult
+    func stop(signal: Int32 = SIGTERM, limit: Duration = .seconds(20)) -> Int32 {
+        if let exitStatus { return exitStatus }
+        kill(pid, signal)
+        return waitForExit(limit: limit)
+    }
+
+    /// Waits for the process to end by itself, killing it after `limit`.
+    func waitForExit(limit: Duration = .seconds(60)) -> Int32 {
+        if let exitStatus { return exitStatus }
+        let deadline = ContinuousClock.now + limit
+        var status: Int32 = 0
+        while true {
+            let result = waitpid(pid, &status, WNOHANG)
+            if result == pid { break }
+            if ContinuousClock.now > deadline {
+                kill(pid, SIGKILL)
+                waitpid(pid, &status, 0)
+                break
+            }
+            usleep(10_000)
+        }
+        let code = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : -(status & 0x7F)
+        exitStatus = code
+        return code
+    }
+
+    var standardOutput: [UInt8] { (FileManager.default.contents(atPath: stdoutPath).map { [UInt8]($0) }) ?? [] }
+    var standardError: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
+
+    /// A line of /proc/PID/status in bytes (VmRSS, VmHWM), or nil once the process is gone.
+    func memory(_ field: String) -> Int? {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix(field + ":") }),
+              let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "")
+        else { return nil }
+        return kilobytes * 1024
+    }
+}
+
+/// Runs a program to its end and returns its exit code and standard output.
+func run(_ executable: String, _ arguments: [String], folder: URL, name: String = "run", limit: Duration = .seconds(60)) throws -> (status: Int32, output: [UInt8], error: String) {
+    let process = try ChildProcess(executable, arguments, name: name, folder: folder)
+    let status = process.waitForExit(limit: limit)
+    return (status, process.standardOutput, process.standardError)
+}
