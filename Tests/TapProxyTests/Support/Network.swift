@@ -63,7 +63,7 @@ enum Loopback {
         bytes.withUnsafeBytes { raw in
             var offset = 0
             while offset < raw.count {
-                let wrote = write(fd, raw.baseAddress! + offset, raw.count - offset)
+                let wrote = Glibc.send(fd, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL))
                 if wrote < 0, errno == EINTR { continue }
                 if wrote <= 0 { return false }
                 offset += wrote

@@ -1,0 +1,116 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An HTTP/1.1 upstream of the tests' own, on a loopback port: for each request it runs a
+/// script that writes the response at its own pace, so that tests control exactly when each
+/// byte leaves it (and can see when the proxy stops taking them).
+final class ScriptedUpstream: @unchecked Sendable {
+    /// One accepted request's connection, as the script sees it.
+    final class Exchange: @unchecked Sendable {
+        let fd: Int32
+        let requestHead: String
+        private(set) var sentBytes = 0
+        private let lock = NSLock()
+
+        init(fd: Int32, requestHead: String) {
+            self.fd = fd
+            self.requestHead = requestHead
+        }
+
+        /// Writes `bytes`; false once the proxy has closed the connection.
+        @discardableResult
+        func send(_ bytes: [UInt8]) -> Bool {
+            let ok = Loopback.send(fd, bytes)
+            if ok {
+                lock.lock()
+                sentBytes += bytes.count
+                lock.unlock()
+            }
+            return ok
+        }
+
+        @discardableResult
+        func send(_ text: String) -> Bool { send(Array(text.utf8)) }
+
+        /// One chunk of a chunked body.
+        @discardableResult
+        func sendChunk(_ bytes: [UInt8]) -> Bool {
+            send(Array(String(bytes.count, radix: 16).utf8) + [13, 10] + bytes + [13, 10])
+        }
+
+        var bytesSent: Int {
+            lock.lock()
+            defer { lock.unlock() }
+            return sentBytes
+        }
+
+        /// True when the proxy has closed its side (a read sees the end of the stream).
+        var peerClosed: Bool {
+            var pollfd = Glibc.pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&pollfd, 1, 0) > 0 else { return false }
+            var byte: UInt8 = 0
+            return recv(fd, &byte, 1, Int32(MSG_PEEK) | Int32(MSG_DONTWAIT)) == 0
+        }
+    }
+
+    let port: Int
+    private let listener: Int32
+    private let script: @Sendable (Exchange) -> Void
+    private let lock = NSLock()
+    private var exchanges: [Exchange] = []
+
+    init(script: @escaping @Sendable (Exchange) -> Void) throws {
+        self.script = script
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        self.listener = listener
+        var one: Int32 = 1
+        setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer -> Bool in
+                bind(listener, pointer, length) == 0 && getsockname(listener, pointer, &length) == 0
+            }
+        }
+        guard bound, listen(listener, 64) == 0 else { throw ChildProcess.CannotStart(description: "cannot listen") }
+        port = Int(UInt16(bigEndian: address.sin_port))
+        Thread.detachNewThread { [self] in acceptLoop() }
+    }
+
+    deinit {
+        shutdown(listener, Int32(SHUT_RDWR))
+        close(listener)
+    }
+
+    /// The requests accepted so far.
+    var accepted: [Exchange] {
+        lock.lock()
+        defer { lock.unlock() }
+        return exchanges
+    }
+
+    private func acceptLoop() {
+        while true {
+            let fd = accept(listener, nil, nil)
+            if fd < 0 {
+                if errno == EINTR { continue }
+                return
+            }
+            Thread.detachNewThread { [self] in serve(fd) }
+        }
+    }
+
+    private func serve(_ fd: Int32) {
+        defer { close(fd) }
+        guard let head = Loopback.read(fd, through: Array("\r\n\r\n".utf8)) else { return }
+        let exchange = Exchange(fd: fd, requestHead: String(decoding: head, as: UTF8.self))
+        lock.lock()
+        exchanges.append(exchange)
+        lock.unlock()
+        script(exchange)
+    }
+}
