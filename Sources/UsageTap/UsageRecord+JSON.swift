@@ -45,6 +45,12 @@ public struct JSONObjectWriter {
         addKey(key)
         guard let value else { return text += "null" }
         text += "\""
+        // Most values (model names, ids, paths) need no escaping: one append.
+        if value.utf8.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
+            text += value
+            text += "\""
+            return
+        }
         for scalar in value.unicodeScalars {
             switch scalar {
             case "\"": text += "\\\""

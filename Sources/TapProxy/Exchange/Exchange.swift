@@ -19,7 +19,8 @@ final class Exchange {
     private var waitingRequestBody: [ByteBuffer] = []
     private var waitingRequestEnd: HTTPHeaders??
 
-    private var tap = ResponseTap()
+    /// Made when the final response head arrives; nil for an exchange that never got one.
+    private var tap: ResponseTap?
     private let protocolSelection: ProtocolSelection
     private var status: Int?
     private var responseBytes = 0
@@ -117,7 +118,7 @@ final class Exchange {
     func upstreamSent(responseBody bytes: ByteBuffer) {
         guard !isOver else { return }
         responseBytes += bytes.readableBytes
-        tap.feed(bytes)
+        tap?.feed(bytes)
         client?.sendResponseBody(bytes)
     }
 
@@ -148,7 +149,7 @@ final class Exchange {
     private func finish(_ outcome: Outcome) {
         isOver = true
         let ended = NIODeadline.now()
-        let record = tap.finish()
+        let record = tap?.finish() ?? UsageRecord()
         var json = JSONObjectWriter()
         json.add("request_id", string: id)
         json.add("method", string: requestHead.method.rawValue)
@@ -163,7 +164,7 @@ final class Exchange {
         if let prices = loop.prices {
             json.add("cost", rawJSON: prices.cost(of: record)?.jsonObject ?? "null")
         }
-        loop.log.append(json.finish())
+        loop.appendToLog(json.finish())
         upstream = nil
         client = nil
         waitingRequestBody = []

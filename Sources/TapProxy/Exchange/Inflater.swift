@@ -17,6 +17,8 @@ final class Inflater {
     private let output: UnsafeMutableRawBufferPointer
     private let encoding: Encoding
     private var started = false
+    /// The first byte of a deflate body that arrived alone.
+    private var heldByte: UInt8?
     /// Set once the input can no longer be inflated; what follows is not read.
     private(set) var failed = false
 
@@ -38,10 +40,21 @@ final class Inflater {
     func inflate(_ input: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> Void) {
         guard !failed, !input.isEmpty else { return }
         if !started {
-            // gzip: 16 + 15; deflate: 32 + 15 detects a zlib header, raw deflate is tried below.
-            let windowBits: Int32 = encoding == .gzip ? 31 : (looksZlibWrapped(input) ? 15 : -15)
+            // deflate's first two bytes tell zlib-wrapped from raw: hold a lone first byte back.
+            if encoding == .deflate, heldByte == nil, input.count == 1 {
+                heldByte = input[0]
+                return
+            }
+            let first = heldByte ?? input[0]
+            let second = heldByte == nil ? input[1] : input[0]
+            // gzip: 16 + 15 window bits; zlib-wrapped deflate: 15; raw deflate: -15.
+            let windowBits: Int32 = encoding == .gzip ? 31 : (Self.isZlibHeader(first, second) ? 15 : -15)
             guard usagetap_inflate_init(stream, windowBits) == Z_OK else { return fail() }
             started = true
+            if var held = heldByte {
+                heldByte = nil
+                withUnsafeBytes(of: &held) { inflate($0, body) }
+            }
         }
         // zlib reads through a mutable pointer but never writes the input.
         stream.pointee.next_in = UnsafeMutablePointer(mutating: input.baseAddress!.assumingMemoryBound(to: Bytef.self))
@@ -74,8 +87,7 @@ final class Inflater {
     }
 
     /// RFC 1950: CMF says deflate (8) and CMF·FLG is a multiple of 31.
-    private func looksZlibWrapped(_ input: UnsafeRawBufferPointer) -> Bool {
-        guard input.count >= 2 else { return true }
-        return input[0] & 0x0F == 8 && (UInt16(input[0]) << 8 | UInt16(input[1])) % 31 == 0
+    private static func isZlibHeader(_ cmf: UInt8, _ flags: UInt8) -> Bool {
+        cmf & 0x0F == 8 && (UInt16(cmf) << 8 | UInt16(flags)) % 31 == 0
     }
 }

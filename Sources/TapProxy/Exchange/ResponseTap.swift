@@ -9,13 +9,6 @@ struct ResponseTap {
     private var inflater: Inflater?
     private let reads: Bool
 
-    /// A tap that reads nothing: for responses that never reached the tap (an upstream that
-    /// could not be reached), whose usage is unknown.
-    init() {
-        tap = UsageTap()
-        reads = false
-    }
-
     init(protocol selection: ProtocolSelection, responseHeaders headers: HTTPHeaders) {
         tap = UsageTap(protocol: selection)
         guard Self.mayCarryUsage(contentType: headers.first(name: "content-type")) else {

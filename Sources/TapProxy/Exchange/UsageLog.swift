@@ -36,11 +36,16 @@ public final class UsageLog: Sendable {
         if ownsDescriptor { close(descriptor) }
     }
 
-    /// Writes `line` and a newline. A line that cannot be written is reported on stderr; the
-    /// response it describes has already been delivered, so there is nothing else to undo.
+    /// Writes `line` and a newline.
     public func append(_ line: String) {
-        var text = line
-        text.append("\n")
+        append(lines: line + "\n")
+    }
+
+    /// Writes whole lines, each ending with a newline, in one `write(2)`. Lines that cannot be
+    /// written are reported on stderr; the responses they describe have already been delivered,
+    /// so there is nothing else to undo.
+    public func append(lines: String) {
+        var text = lines
         text.withUTF8 { bytes in
             var offset = 0
             while offset < bytes.count {

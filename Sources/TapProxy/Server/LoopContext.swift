@@ -23,6 +23,9 @@ final class LoopContext {
     private var activeExchanges = 0
     private var connections: [ObjectIdentifier: any DrainableConnection] = [:]
     private(set) var isDraining = false
+    /// Usage lines of this loop turn, written together at its end.
+    private var pendingLog = ""
+    private var logFlushScheduled = false
     private var drained: EventLoopPromise<Void>?
 
     init(eventLoop: any EventLoop, index: Int, configuration: ProxyConfiguration, upstreamTLS: TLSClientContext?, processTag: String) {
@@ -40,6 +43,24 @@ final class LoopContext {
     func nextRequestID() -> String {
         requestCount += 1
         return requestIDPrefix + String(requestCount)
+    }
+
+    /// Queues a usage line; the lines of one event loop turn go to the log in one write, as
+    /// soon as the turn's work is done, so no line waits on a timer.
+    func appendToLog(_ line: String) {
+        pendingLog += line
+        pendingLog += "\n"
+        if pendingLog.utf8.count >= 64 << 10 { return flushLog() }
+        guard !logFlushScheduled else { return }
+        logFlushScheduled = true
+        eventLoop.assumeIsolated().execute { self.flushLog() }
+    }
+
+    func flushLog() {
+        logFlushScheduled = false
+        guard !pendingLog.isEmpty else { return }
+        log.append(lines: pendingLog)
+        pendingLog = ""
     }
 
     func exchangeStarted() {
@@ -78,5 +99,6 @@ final class LoopContext {
     func closeAll() {
         for connection in Array(connections.values) { connection.closeNow() }
         upstreams.closeAll()
+        flushLog()
     }
 }

@@ -1,0 +1,81 @@
+import Foundation
+import NIOHTTP1
+import Testing
+import UsageTap
+@testable import TapProxy
+
+@Suite struct APIRouteTests {
+    @Test func theProtocolIsReadFromThePathsEndWhateverPrefixAGatewayAdds() {
+        #expect(APIRoute.protocolSelection(forPath: "/v1/chat/completions") == .chat)
+        #expect(APIRoute.protocolSelection(forPath: "/openai/deployments/x/chat/completions?api-version=1") == .chat)
+        #expect(APIRoute.protocolSelection(forPath: "/v1/responses") == .responses)
+        #expect(APIRoute.protocolSelection(forPath: "/anthropic/v1/messages") == .messages)
+        #expect(APIRoute.protocolSelection(forPath: "/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse") == .gemini)
+        #expect(APIRoute.protocolSelection(forPath: "/v1beta/models/gemini-2.5-pro:generateContent") == .gemini)
+    }
+
+    @Test func otherPathsAreReadWithAuto() {
+        #expect(APIRoute.protocolSelection(forPath: "/v1/messages/count_tokens") == .auto)
+        #expect(APIRoute.protocolSelection(forPath: "/v1/embeddings") == .auto)
+        #expect(APIRoute.protocolSelection(forPath: "/") == .auto)
+    }
+}
+
+@Suite struct HopByHopHeadersTests {
+    @Test func connectionSpecificFieldsAndThoseConnectionNamesAreDropped() {
+        let headers = HTTPHeaders([
+            ("Host", "client.example"), ("Connection", "keep-alive, X-Hop"), ("Keep-Alive", "timeout=5"),
+            ("Transfer-Encoding", "chunked"), ("Upgrade", "h2c"), ("X-Hop", "1"), ("Proxy-Connection", "close"),
+            ("Authorization", "Bearer k"), ("Content-Type", "application/json"), ("TE", "trailers, deflate"),
+        ])
+        let kept = HopByHopHeaders.forwardable(headers)
+        #expect(kept.map(\.name) == ["Authorization", "Content-Type", "TE"])
+        #expect(kept["TE"] == ["trailers"])
+        #expect(HopByHopHeaders.forwardable(headers, keepHost: true)["host"] == ["client.example"])
+    }
+}
+
+@Suite struct ResponseTapTests {
+    @Test func eventStreamsJSONAndUntypedBodiesAreTappedOtherMediaAreNot() {
+        #expect(ResponseTap.mayCarryUsage(contentType: nil))
+        #expect(ResponseTap.mayCarryUsage(contentType: "text/event-stream; charset=utf-8"))
+        #expect(ResponseTap.mayCarryUsage(contentType: "Application/JSON"))
+        #expect(ResponseTap.mayCarryUsage(contentType: "application/problem+json"))
+        #expect(!ResponseTap.mayCarryUsage(contentType: "audio/mpeg"))
+        #expect(!ResponseTap.mayCarryUsage(contentType: "text/html"))
+    }
+
+    @Test func aBodyInAnEncodingThatCannotBeInflatedIsForwardedWithUsageUnknown() {
+        var tap = ResponseTap(protocol: .chat, responseHeaders: HTTPHeaders([("content-encoding", "br")]))
+        tap.feed(.init(string: #"data: {"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}}"# + "\n\n"))
+        #expect(tap.finish().inputTokens == nil)
+    }
+
+    @Test func aDeflateBodyIsReadWhetherZlibWrappedOrRaw() throws {
+        let text = #"data: {"choices":[],"usage":{"prompt_tokens":7,"completion_tokens":2,"total_tokens":9}}"# + "\n\ndata: [DONE]\n\n"
+        for wrapped in [true, false] {
+            let compressed = try deflate(Array(text.utf8), zlibWrapped: wrapped)
+            var tap = ResponseTap(protocol: .chat, responseHeaders: HTTPHeaders([("Content-Encoding", "deflate")]))
+            for byte in compressed { tap.feed(.init(bytes: [byte])) }
+            let record = tap.finish()
+            #expect(record.inputTokens == 7, "zlib-wrapped: \(wrapped)")
+            #expect(record.totalTokens == 9)
+        }
+    }
+
+    @Test func corruptCompressedBytesStopTheTapWithoutCrashing() {
+        var tap = ResponseTap(protocol: .chat, responseHeaders: HTTPHeaders([("content-encoding", "gzip")]))
+        tap.feed(.init(bytes: [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3] + [UInt8](repeating: 0xFF, count: 5000)))
+        #expect(tap.finish().inputTokens == nil)
+    }
+
+    /// Compresses with Python's zlib (on every machine this suite runs on), raw or zlib-wrapped.
+    private func deflate(_ bytes: [UInt8], zlibWrapped: Bool) throws -> [UInt8] {
+        let folder = try ScratchFolder("deflate")
+        try Data(bytes).write(to: folder.url.appendingPathComponent("in"))
+        let bits = zlibWrapped ? 15 : -15
+        let script = "import sys,zlib;c=zlib.compressobj(9,zlib.DEFLATED,\(bits));d=open(sys.argv[1],'rb').read();sys.stdout.buffer.write(c.compress(d)+c.flush())"
+        let python = Peers.find("python3") ?? "/usr/bin/python3"
+        return try run(python, ["-c", script, folder.path("in")], folder: folder.url).output
+    }
+}
