@@ -24,9 +24,9 @@ final class ProxyUnderTest: @unchecked Sendable {
 
     /// The usage log's lines, parsed.
     func logLines() -> [[String: Any]] {
-        guard let text = try? String(contentsOfFile: logPath, encoding: .utf8) else { return [] }
-        return text.split(separator: "\n").compactMap {
-            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        guard let bytes = readWholeFile(logPath) else { return [] }
+        return bytes.split(separator: UInt8(ascii: "\n")).compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0)) as? [String: Any]
         }
     }
 
