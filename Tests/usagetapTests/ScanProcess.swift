@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -15,16 +16,7 @@ struct ScanProcess {
     }
 
     /// The binary beside the test bundle: `swift test` builds it as a dependency of this target.
-    static let binary: String = {
-        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        var directory = URL(fileURLWithPath: exe).deletingLastPathComponent()
-        while directory.path != "/" {
-            let candidate = directory.appendingPathComponent("usagetap").path
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-            directory.deleteLastPathComponent()
-        }
-        return "usagetap"
-    }()
+    static let binary = BuiltProduct.path(of: "usagetap")
 
     /// Runs `usagetap ARGUMENTS`, writing what `input` produces to its stdin until it returns
     /// nil. A run that has not ended after `limitSeconds` is killed and reported as status -9.
@@ -76,13 +68,9 @@ struct ScanProcess {
         return Result(status: exit, stdout: stdout.finish(), stderr: stderr.finish(), peakResidentBytes: peak)
     }
 
-    /// VmHWM of a running process, in bytes, from /proc.
+    /// VmHWM of a running process, in bytes, from /proc; -1 when it cannot be read.
     static func peakResidentBytes(of pid: pid_t) -> Int {
-        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-              let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "")
-        else { return -1 }
-        return kilobytes * 1024
+        ProcessMemory.field("VmHWM", of: pid) ?? -1
     }
 
     /// Reads a descriptor to its end on a background thread.

@@ -11,7 +11,6 @@ final class HTTP2ClientConnection: ChannelInboundHandler, NGHTTP2SessionDelegate
     private var session: NGHTTP2Session!
     private var context: ChannelHandlerContext?
     private var streams: [Int32: HTTP2ClientStream] = [:]
-    private var sendScheduled = false
     private var isDraining = false
 
     init(loop: LoopContext) {
@@ -29,30 +28,25 @@ final class HTTP2ClientConnection: ChannelInboundHandler, NGHTTP2SessionDelegate
             ],
             connectionWindow: Int32(clamping: loop.limits.streamBufferBytes * 64),
             maxHeaderBytes: loop.limits.maxHeaderBytes,
-            allocator: context.channel.allocator)
+            context: context)
         session.delegate = self
         loop.register(connection: self)
-        sendNow()
+        session.sendNow()
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         loop.unregister(connection: self)
         cancelAll()
+        session.unbind()
         self.context = nil
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        do {
-            try session.receive(unwrapInboundIn(data))
-        } catch {
-            // nghttp2 has queued a GOAWAY saying why; send it, then hang up.
-            sendNow()
-            context.close(promise: nil)
-        }
+        _ = session.receiveOrHangUp(unwrapInboundIn(data))
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        sendNow()
+        session.sendNow()
         context.fireChannelReadComplete()
     }
 
@@ -62,7 +56,7 @@ final class HTTP2ClientConnection: ChannelInboundHandler, NGHTTP2SessionDelegate
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable { sendNow() }
+        if context.channel.isWritable { session.sendNow() }
         context.fireChannelWritabilityChanged()
     }
 
@@ -75,30 +69,6 @@ final class HTTP2ClientConnection: ChannelInboundHandler, NGHTTP2SessionDelegate
             context.close(promise: nil)
         }
         context.fireUserInboundEventTriggered(event)
-    }
-
-    // MARK: Sending
-
-    /// Sends what the session has queued at the end of this event loop turn, so that the
-    /// writes of every stream touched in this turn go out together.
-    func scheduleSend() {
-        guard !sendScheduled, let context else { return }
-        sendScheduled = true
-        context.eventLoop.assumeIsolated().execute { self.sendNow() }
-    }
-
-    private func sendNow() {
-        sendScheduled = false
-        guard let context, context.channel.isWritable else { return }
-        do {
-            try session.send(to: context)
-        } catch {
-            context.close(promise: nil)
-            return
-        }
-        if !session.wantsConnection || (isDraining && streams.isEmpty) {
-            context.close(promise: nil)
-        }
     }
 
     private func cancelAll() {
@@ -120,7 +90,7 @@ final class HTTP2ClientConnection: ChannelInboundHandler, NGHTTP2SessionDelegate
             return
         }
         let head = HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: method), uri: path, headers: headers.fields)
-        let stream = HTTP2ClientStream(connection: self, session: session, streamID: streamID)
+        let stream = HTTP2ClientStream(session: session, streamID: streamID)
         streams[streamID] = stream
         let exchange = Exchange(requestHead: head, client: stream, loop: loop)
         stream.exchange = exchange
@@ -148,6 +118,7 @@ final class HTTP2ClientConnection: ChannelInboundHandler, NGHTTP2SessionDelegate
         // Closed before the response ended: the client reset the stream or went away.
         stream.exchange?.clientCancelled()
         stream.exchange = nil
+        closeIfDrained()
     }
 
     func sent(bodyBytes count: Int, streamID: Int32) {
@@ -163,7 +134,15 @@ extension HTTP2ClientConnection: DrainableConnection {
     func drain() {
         isDraining = true
         session.goAway()
-        scheduleSend()
+        closeIfDrained()
+        session.scheduleSend()
+    }
+
+    /// A draining connection closes once its last stream has ended and the GOAWAY is out.
+    private func closeIfDrained() {
+        guard isDraining, streams.isEmpty else { return }
+        session.closesAfterSend = true
+        session.scheduleSend()
     }
 
     func closeNow() {
@@ -173,14 +152,12 @@ extension HTTP2ClientConnection: DrainableConnection {
 
 /// One request stream of an HTTP/2 client connection, as its exchange sees it.
 final class HTTP2ClientStream: ClientStream {
-    private unowned let connection: HTTP2ClientConnection
     private unowned let session: NGHTTP2Session
     let streamID: Int32
     var exchange: Exchange?
     var unconsumedRequestBytes = 0
 
-    init(connection: HTTP2ClientConnection, session: NGHTTP2Session, streamID: Int32) {
-        self.connection = connection
+    init(session: NGHTTP2Session, streamID: Int32) {
         self.session = session
         self.streamID = streamID
     }
@@ -193,30 +170,30 @@ final class HTTP2ClientStream: ClientStream {
         } else {
             session.submitResponse(fields, streamID: streamID, hasBody: true)
         }
-        connection.scheduleSend()
+        session.scheduleSend()
     }
 
     func sendResponseBody(_ bytes: ByteBuffer) {
         session.enqueue(bytes, streamID: streamID)
-        connection.scheduleSend()
+        session.scheduleSend()
     }
 
     func sendResponseEnd(trailers: HTTPHeaders?) {
         session.endBody(streamID: streamID, trailers: trailers)
         exchange = nil
-        connection.scheduleSend()
+        session.scheduleSend()
     }
 
     func abortResponse() {
         session.reset(streamID: streamID, errorCode: NGHTTP2_INTERNAL_ERROR.rawValue)
         exchange = nil
-        connection.scheduleSend()
+        session.scheduleSend()
     }
 
     func releaseRequestBody(_ count: Int) {
         let count = min(count, unconsumedRequestBytes)
         unconsumedRequestBytes -= count
         session.consume(count, streamID: streamID)
-        connection.scheduleSend()
+        session.scheduleSend()
     }
 }

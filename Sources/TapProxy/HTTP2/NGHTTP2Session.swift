@@ -62,6 +62,13 @@ final class NGHTTP2Session {
     private var pendingHeaders = HTTP2HeaderBlock()
     private let maxHeaderBytes: Int
 
+    /// The channel handler the session reads for and writes to, from `init` until ``unbind()``.
+    private var channel: ChannelHandlerContext?
+    private var sendScheduled = false
+    /// Set when the connection should close once what is queued has gone out (a drained server
+    /// with no streams left).
+    var closesAfterSend = false
+
     // Valid only during `receive` / `send`.
     private var input: ByteBuffer?
     private var inputBase: UnsafeRawPointer?
@@ -69,11 +76,14 @@ final class NGHTTP2Session {
     private var staging: ByteBuffer
     private var isSending = false
 
+    /// A session writing to `context`'s channel; the owning handler makes it in `handlerAdded`
+    /// and calls ``unbind()`` in `handlerRemoved`.
     init(role: Role, settings: [(id: UInt32, value: UInt32)], connectionWindow: Int32,
-         maxHeaderBytes: Int, allocator: ByteBufferAllocator) {
+         maxHeaderBytes: Int, context: ChannelHandlerContext) {
         self.role = role
         self.maxHeaderBytes = maxHeaderBytes
-        self.staging = allocator.buffer(capacity: 4096)
+        self.channel = context
+        self.staging = context.channel.allocator.buffer(capacity: 4096)
 
         var callbacks: OpaquePointer?
         nghttp2_session_callbacks_new(&callbacks)
@@ -98,11 +108,27 @@ final class NGHTTP2Session {
         nghttp2_session_del(session)
     }
 
+    /// Forgets the channel: nothing is written after this.
+    func unbind() {
+        channel = nil
+    }
+
     // MARK: Input
 
-    /// Processes bytes from the peer. Throws on a connection error; what nghttp2 queued to say
-    /// so (GOAWAY) is still sent by the next ``send(to:)``.
-    func receive(_ bytes: ByteBuffer) throws {
+    /// Processes bytes from the peer. On a connection error, sends the GOAWAY nghttp2 queued to
+    /// say why, closes the channel and returns false.
+    func receiveOrHangUp(_ bytes: ByteBuffer) -> Bool {
+        do {
+            try receive(bytes)
+            return true
+        } catch {
+            sendNow()
+            channel?.close(promise: nil)
+            return false
+        }
+    }
+
+    private func receive(_ bytes: ByteBuffer) throws {
         input = bytes
         defer { input = nil; inputBase = nil }
         let processed = bytes.withUnsafeReadableBytes { raw -> Int in
@@ -181,15 +207,32 @@ final class NGHTTP2Session {
         nghttp2_submit_goaway(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), last, NGHTTP2_NO_ERROR.rawValue, nil, 0)
     }
 
-    /// False once the session is done (GOAWAY both ways, or a fatal error) and the connection
-    /// should close.
-    var wantsConnection: Bool {
-        nghttp2_session_want_read(session) != 0 || nghttp2_session_want_write(session) != 0
+    /// Sends what is queued at the end of this event loop turn, so that the writes of every
+    /// stream touched in this turn go out together.
+    func scheduleSend() {
+        guard !sendScheduled, let channel else { return }
+        sendScheduled = true
+        channel.eventLoop.assumeIsolated().execute { self.sendNow() }
+    }
+
+    /// Sends what is queued now, if the channel takes writes; closes the channel when the
+    /// session fails, is done (GOAWAY both ways), or ``closesAfterSend`` is set.
+    func sendNow() {
+        sendScheduled = false
+        guard let context = channel, context.channel.isWritable else { return }
+        do {
+            try send(to: context)
+        } catch {
+            context.close(promise: nil)
+            return
+        }
+        let isDone = nghttp2_session_want_read(session) == 0 && nghttp2_session_want_write(session) == 0
+        if isDone || closesAfterSend { context.close(promise: nil) }
     }
 
     /// Writes every frame nghttp2 has ready to the channel, then flushes. Bodies are written as
     /// slices of their own buffers.
-    func send(to context: ChannelHandlerContext) throws {
+    private func send(to context: ChannelHandlerContext) throws {
         guard !isSending else { return }
         isSending = true
         output = context

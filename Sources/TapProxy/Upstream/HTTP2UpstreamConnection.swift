@@ -12,7 +12,6 @@ final class HTTP2UpstreamConnection: ChannelInboundHandler, NGHTTP2SessionDelega
     private var session: NGHTTP2Session!
     private var context: ChannelHandlerContext?
     private var streams: [Int32: HTTP2UpstreamStream] = [:]
-    private var sendScheduled = false
     /// False once the upstream said GOAWAY or the connection broke: no new streams here.
     private(set) var isUsable = true
     var onClose: (() -> Void)?
@@ -32,13 +31,14 @@ final class HTTP2UpstreamConnection: ChannelInboundHandler, NGHTTP2SessionDelega
             ],
             connectionWindow: Int32(clamping: loop.limits.streamBufferBytes * 64),
             maxHeaderBytes: 1 << 20,
-            allocator: context.channel.allocator)
+            context: context)
         session.delegate = self
-        sendNow()
+        session.sendNow()
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         failAll("the upstream connection was closed")
+        session.unbind()
         self.context = nil
     }
 
@@ -57,24 +57,18 @@ final class HTTP2UpstreamConnection: ChannelInboundHandler, NGHTTP2SessionDelega
             exchange.upstreamFailed("the upstream connection takes no new streams")
             return
         }
-        let stream = HTTP2UpstreamStream(connection: self, session: session, streamID: streamID, exchange: exchange)
+        let stream = HTTP2UpstreamStream(session: session, streamID: streamID, exchange: exchange)
         streams[streamID] = stream
         exchange.upstreamAttached(stream)
-        scheduleSend()
+        session.scheduleSend()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        do {
-            try session.receive(unwrapInboundIn(data))
-        } catch {
-            isUsable = false
-            sendNow()
-            context.close(promise: nil)
-        }
+        if !session.receiveOrHangUp(unwrapInboundIn(data)) { isUsable = false }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        sendNow()
+        session.sendNow()
         context.fireChannelReadComplete()
     }
 
@@ -84,31 +78,13 @@ final class HTTP2UpstreamConnection: ChannelInboundHandler, NGHTTP2SessionDelega
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable { sendNow() }
+        if context.channel.isWritable { session.sendNow() }
         context.fireChannelWritabilityChanged()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         failAll("upstream connection error: \(error)")
         context.close(promise: nil)
-    }
-
-    func scheduleSend() {
-        guard !sendScheduled, let context else { return }
-        sendScheduled = true
-        context.eventLoop.assumeIsolated().execute { self.sendNow() }
-    }
-
-    private func sendNow() {
-        sendScheduled = false
-        guard let context, context.channel.isWritable else { return }
-        do {
-            try session.send(to: context)
-        } catch {
-            context.close(promise: nil)
-            return
-        }
-        if !session.wantsConnection { context.close(promise: nil) }
     }
 
     private func failAll(_ reason: String) {
@@ -180,15 +156,13 @@ final class HTTP2UpstreamConnection: ChannelInboundHandler, NGHTTP2SessionDelega
 
 /// One exchange's stream on an upstream HTTP/2 connection.
 final class HTTP2UpstreamStream: UpstreamStream {
-    private unowned let connection: HTTP2UpstreamConnection
     private unowned let session: NGHTTP2Session
     let streamID: Int32
     var exchange: Exchange?
     var hasFinalHead = false
     var unconsumedResponseBytes = 0
 
-    init(connection: HTTP2UpstreamConnection, session: NGHTTP2Session, streamID: Int32, exchange: Exchange) {
-        self.connection = connection
+    init(session: NGHTTP2Session, streamID: Int32, exchange: Exchange) {
         self.session = session
         self.streamID = streamID
         self.exchange = exchange
@@ -196,24 +170,24 @@ final class HTTP2UpstreamStream: UpstreamStream {
 
     func sendRequestBody(_ bytes: ByteBuffer) {
         session.enqueue(bytes, streamID: streamID)
-        connection.scheduleSend()
+        session.scheduleSend()
     }
 
     func sendRequestEnd(trailers: HTTPHeaders?) {
         session.endBody(streamID: streamID, trailers: trailers)
-        connection.scheduleSend()
+        session.scheduleSend()
     }
 
     func cancel() {
         exchange = nil
         session.reset(streamID: streamID, errorCode: NGHTTP2_CANCEL.rawValue)
-        connection.scheduleSend()
+        session.scheduleSend()
     }
 
     func releaseResponseBody(_ count: Int) {
         let count = min(count, unconsumedResponseBytes)
         unconsumedResponseBytes -= count
         session.consume(count, streamID: streamID)
-        connection.scheduleSend()
+        session.scheduleSend()
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -77,13 +78,9 @@ final class ChildProcess: @unchecked Sendable {
     var standardOutput: [UInt8] { readWholeFile(stdoutPath) ?? [] }
     var standardError: String { String(decoding: readWholeFile(stderrPath) ?? [], as: UTF8.self) }
 
-    /// A line of /proc/PID/status in bytes (VmRSS, VmHWM), or nil once the process is gone.
+    /// A `Vm…` line of /proc/PID/status in bytes (VmRSS, VmHWM), or nil once the process is gone.
     func memory(_ field: String) -> Int? {
-        guard let bytes = readWholeFile("/proc/\(pid)/status"), case let status = String(decoding: bytes, as: UTF8.self),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix(field + ":") }),
-              let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "")
-        else { return nil }
-        return kilobytes * 1024
+        ProcessMemory.field(field, of: pid)
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// The real programs the proxy is tested against, from Debian's packages (`./test` installs
 /// them), and the proxy itself.
@@ -26,14 +27,7 @@ enum Peers {
     /// build), else the one `swift test` built beside this test bundle.
     static let usagetap: String = {
         if let path = ProcessInfo.processInfo.environment["USAGETAP_TEST_BINARY"], !path.isEmpty { return path }
-        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        var directory = URL(fileURLWithPath: exe).deletingLastPathComponent()
-        while directory.path != "/" {
-            let candidate = directory.appendingPathComponent("usagetap").path
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-            directory.deleteLastPathComponent()
-        }
-        return "usagetap"
+        return BuiltProduct.path(of: "usagetap")
     }()
 
     /// True when the proxy under test is an optimised build, fast enough for gigabyte streams.
