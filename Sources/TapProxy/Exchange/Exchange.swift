@@ -150,31 +150,34 @@ final class Exchange {
         isOver = true
         let ended = NIODeadline.now()
         let record = tap?.finish() ?? UsageRecord()
-        var json = JSONObjectWriter()
-        json.add("request_id", string: id)
-        json.add("method", string: requestHead.method.rawValue)
-        // The query is left out: some APIs (Gemini's `?key=`) carry credentials there.
-        json.add("path", string: String(requestHead.uri.prefix(while: { $0 != "?" })))
-        json.add("status", integer: status)
-        json.add("outcome", string: outcome.rawValue)
-        json.add("response_bytes", integer: responseBytes)
-        json.add("ttfb_ms", rawJSON: firstByte.map { Self.milliseconds($0 - started) } ?? "null")
-        json.add("duration_ms", rawJSON: Self.milliseconds(ended - started))
-        record.addFields(to: &json)
-        if let prices = loop.prices {
-            json.add("cost", rawJSON: prices.cost(of: record)?.jsonObject ?? "null")
+        loop.appendToLog { json in
+            json.add("request_id", string: id)
+            json.add("method", string: requestHead.method.rawValue)
+            // The query is left out: some APIs (Gemini's `?key=`) carry credentials there.
+            var path = requestHead.uri
+            path.withUTF8 { uri in
+                let query = uri.firstIndex(of: UInt8(ascii: "?")) ?? uri.endIndex
+                json.add("path", utf8: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: uri[..<query])))
+            }
+            json.add("status", integer: status)
+            json.add("outcome", string: outcome.rawValue)
+            json.add("response_bytes", integer: responseBytes)
+            json.add("ttfb_ms", thousandths: firstByte.map { Self.microseconds($0 - started) })
+            json.add("duration_ms", thousandths: Self.microseconds(ended - started))
+            record.addFields(to: &json)
+            if let prices = loop.prices {
+                json.add("cost", rawJSON: prices.cost(of: record)?.jsonObject ?? "null")
+            }
         }
-        loop.appendToLog(json.finish())
         upstream = nil
         client = nil
         waitingRequestBody = []
         loop.exchangeEnded()
     }
 
-    /// A duration in milliseconds with microsecond precision, as JSON number text.
-    static func milliseconds(_ amount: TimeAmount) -> String {
-        let micros = max(0, amount.nanoseconds / 1000)
-        let fraction = String(micros % 1000)
-        return "\(micros / 1000)." + String(repeating: "0", count: 3 - fraction.count) + fraction
+    /// A duration in whole microseconds, never negative: the log shows it as milliseconds with
+    /// three decimals.
+    static func microseconds(_ amount: TimeAmount) -> Int {
+        max(0, Int(amount.nanoseconds / 1000))
     }
 }

@@ -36,27 +36,20 @@ public final class UsageLog: Sendable {
         if ownsDescriptor { close(descriptor) }
     }
 
-    /// Writes `line` and a newline.
-    public func append(_ line: String) {
-        append(lines: line + "\n")
-    }
-
-    /// Writes whole lines, each ending with a newline, in one `write(2)`. Lines that cannot be
-    /// written are reported on stderr; the responses they describe have already been delivered,
-    /// so there is nothing else to undo.
-    public func append(lines: String) {
-        var text = lines
-        text.withUTF8 { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let wrote = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
-                if wrote < 0 {
-                    if errno == EINTR { continue }
-                    reportFailure(errno)
-                    return
-                }
-                offset += wrote
+    /// Writes whole lines given as UTF-8 bytes, each ending with a newline, in one `write(2)`.
+    /// Lines that cannot be written are reported on stderr; the responses they describe have
+    /// already been delivered, so there is nothing else to undo.
+    public func append(lines bytes: UnsafeRawBufferPointer) {
+        guard let base = bytes.baseAddress else { return }
+        var offset = 0
+        while offset < bytes.count {
+            let wrote = write(descriptor, base + offset, bytes.count - offset)
+            if wrote < 0 {
+                if errno == EINTR { continue }
+                reportFailure(errno)
+                return
             }
+            offset += wrote
         }
     }
 

@@ -24,7 +24,7 @@ final class LoopContext {
     private var connections: [ObjectIdentifier: any DrainableConnection] = [:]
     private(set) var isDraining = false
     /// Usage lines of this loop turn, written together at its end.
-    private var pendingLog = ""
+    private var pendingLog: [UInt8] = []
     private var logFlushScheduled = false
     private var drained: EventLoopPromise<Void>?
 
@@ -45,12 +45,14 @@ final class LoopContext {
         return requestIDPrefix + String(requestCount)
     }
 
-    /// Queues a usage line; the lines of one event loop turn go to the log in one write, as
-    /// soon as the turn's work is done, so no line waits on a timer.
-    func appendToLog(_ line: String) {
-        pendingLog += line
-        pendingLog += "\n"
-        if pendingLog.utf8.count >= 64 << 10 { return flushLog() }
+    /// Writes a usage line with `fields` and queues it; the lines of one event loop turn go to
+    /// the log in one write, as soon as the turn's work is done, so no line waits on a timer.
+    func appendToLog(_ fields: (inout JSONObjectWriter) -> Void) {
+        var json = JSONObjectWriter(appendingTo: pendingLog)
+        pendingLog = []
+        fields(&json)
+        pendingLog = json.finishBytes(terminator: UInt8(ascii: "\n"))
+        if pendingLog.count >= 64 << 10 { return flushLog() }
         guard !logFlushScheduled else { return }
         logFlushScheduled = true
         eventLoop.assumeIsolated().execute { self.flushLog() }
@@ -59,8 +61,8 @@ final class LoopContext {
     func flushLog() {
         logFlushScheduled = false
         guard !pendingLog.isEmpty else { return }
-        log.append(lines: pendingLog)
-        pendingLog = ""
+        pendingLog.withUnsafeBytes { log.append(lines: $0) }
+        pendingLog.removeAll(keepingCapacity: true)
     }
 
     func exchangeStarted() {

@@ -1,0 +1,154 @@
+/// Writes one flat JSON object as UTF-8 bytes. Strings are escaped per RFC 8259; numbers are
+/// written digit by digit, so a whole object costs one growing array and no `String` per field.
+///
+/// Keys are static text: every key this library writes is known at compile time, and a
+/// `StaticString` is appended without a copy through `String`.
+public struct JSONObjectWriter {
+    public private(set) var bytes: [UInt8]
+    private var isFirst = true
+
+    /// A new object.
+    public init() {
+        bytes = [UInt8(ascii: "{")]
+        bytes.reserveCapacity(256)
+    }
+
+    /// A new object written after the bytes already in `buffer` (lines of a batch).
+    public init(appendingTo buffer: [UInt8]) {
+        bytes = buffer
+        bytes.append(UInt8(ascii: "{"))
+    }
+
+    public mutating func add(_ key: StaticString, string value: String?) {
+        addKey(key)
+        guard var value else { return appendNull() }
+        bytes.append(UInt8(ascii: "\""))
+        value.withUTF8 { appendEscaped($0) }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// A string given as its UTF-8 bytes, which must be valid UTF-8.
+    public mutating func add(_ key: StaticString, utf8 value: UnsafeRawBufferPointer) {
+        addKey(key)
+        bytes.append(UInt8(ascii: "\""))
+        appendEscaped(value.assumingMemoryBound(to: UInt8.self))
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    public mutating func add(_ key: StaticString, integer value: Int?) {
+        addKey(key)
+        guard let value else { return appendNull() }
+        appendDecimal(Int128(value))
+    }
+
+    public mutating func add(_ key: StaticString, integer value: Int128) {
+        addKey(key)
+        appendDecimal(value)
+    }
+
+    /// A fixed-point number: `value` thousandths, written with three decimals (`12.045`).
+    public mutating func add(_ key: StaticString, thousandths value: Int?) {
+        addKey(key)
+        guard let value else { return appendNull() }
+        let magnitude = value.magnitude
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        appendDecimal(Int128(magnitude / 1000))
+        bytes.append(UInt8(ascii: "."))
+        let fraction = magnitude % 1000
+        bytes.append(UInt8(ascii: "0") &+ UInt8(fraction / 100))
+        bytes.append(UInt8(ascii: "0") &+ UInt8(fraction / 10 % 10))
+        bytes.append(UInt8(ascii: "0") &+ UInt8(fraction % 10))
+    }
+
+    /// A value that is already JSON text, such as a nested object.
+    public mutating func add(_ key: StaticString, rawJSON value: String) {
+        addKey(key)
+        bytes.append(contentsOf: value.utf8)
+    }
+
+    public mutating func add(_ key: StaticString, bool value: Bool) {
+        addKey(key)
+        append(value ? "true" : "false")
+    }
+
+    /// The object, closed, as text.
+    public mutating func finish() -> String {
+        bytes.append(UInt8(ascii: "}"))
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Everything written, the object closed and followed by `terminator` (a newline for a line
+    /// of a batch).
+    public mutating func finishBytes(terminator: UInt8? = nil) -> [UInt8] {
+        bytes.append(UInt8(ascii: "}"))
+        if let terminator { bytes.append(terminator) }
+        return bytes
+    }
+
+    private mutating func addKey(_ key: StaticString) {
+        if !isFirst { bytes.append(UInt8(ascii: ",")) }
+        isFirst = false
+        bytes.append(UInt8(ascii: "\""))
+        append(key)
+        bytes.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
+    }
+
+    private mutating func append(_ text: StaticString) {
+        text.withUTF8Buffer { bytes.append(contentsOf: $0) }
+    }
+
+    private mutating func appendNull() {
+        append("null")
+    }
+
+    private mutating func appendDecimal(_ value: Int128) {
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        let magnitude = value.magnitude
+        if let small = UInt64(exactly: magnitude) { return appendDigits(small) }
+        // Above 2^64 (only sums of costs get there): the high part, then 19 zero-padded digits.
+        let split: UInt128 = 10_000_000_000_000_000_000
+        appendDecimal(Int128(magnitude / split))
+        appendDigits(UInt64(magnitude % split), minimumCount: 19)
+    }
+
+    private mutating func appendDigits(_ value: UInt64, minimumCount: Int = 1) {
+        var divisor: UInt64 = 1
+        var count = 1
+        while value / divisor >= 10 || count < minimumCount {
+            divisor &*= 10
+            count &+= 1
+        }
+        while true {
+            bytes.append(UInt8(ascii: "0") &+ UInt8(value / divisor % 10))
+            if divisor == 1 { return }
+            divisor /= 10
+        }
+    }
+
+    private mutating func appendEscaped(_ text: UnsafeBufferPointer<UInt8>) {
+        // Most values (model names, ids, paths) need no escaping: one append.
+        if !text.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            bytes.append(contentsOf: text)
+            return
+        }
+        for byte in text {
+            switch byte {
+            case UInt8(ascii: "\""): append("\\\"")
+            case UInt8(ascii: "\\"): append("\\\\")
+            case UInt8(ascii: "\n"): append("\\n")
+            case UInt8(ascii: "\r"): append("\\r")
+            case UInt8(ascii: "\t"): append("\\t")
+            case 0..<0x20:
+                append("\\u00")
+                bytes.append(Self.hexDigit(byte >> 4))
+                bytes.append(Self.hexDigit(byte & 0xF))
+            default:
+                bytes.append(byte)
+            }
+        }
+    }
+
+    private static func hexDigit(_ nibble: UInt8) -> UInt8 {
+        nibble < 10 ? UInt8(ascii: "0") &+ nibble : UInt8(ascii: "a") &+ nibble &- 10
+    }
+}

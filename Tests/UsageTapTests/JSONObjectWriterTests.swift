@@ -1,0 +1,57 @@
+import Foundation
+import Testing
+import UsageTap
+
+/// The writer behind every JSON line the tool prints: usage records, costs, the proxy's log.
+@Suite("JSON object writer")
+struct JSONObjectWriterTests {
+    @Test func stringsAreEscapedAsRFC8259RequiresAndNonASCIIPassesThrough() throws {
+        var json = JSONObjectWriter()
+        json.add("text", string: "quote \" backslash \\ tab \t newline \n bell \u{07} é ☃")
+        json.add("missing", string: nil)
+        let line = json.finish()
+        #expect(line == #"{"text":"quote \" backslash \\ tab \t newline \n bell \u0007 é ☃","missing":null}"#)
+        let decoded = try #require(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        #expect(decoded["text"] as? String == "quote \" backslash \\ tab \t newline \n bell \u{07} é ☃")
+    }
+
+    @Test func integersOfEverySizeAreWrittenExactly() {
+        var json = JSONObjectWriter()
+        json.add("zero", integer: 0)
+        json.add("negative", integer: -42)
+        json.add("largest", integer: Int.max)
+        json.add("smallest", integer: Int.min)
+        json.add("wide", integer: Int128(Int.max) * 1000 + 7)
+        json.add("wideNegative", integer: -(Int128(1) << 100))
+        json.add("padded", integer: Int128(10_000_000_000_000_000_000) * 3 + 5)
+        json.add("unknown", integer: nil as Int?)
+        #expect(json.finish() == #"{"zero":0,"negative":-42,"largest":9223372036854775807,"smallest":-9223372036854775808,"wide":9223372036854775807007,"wideNegative":-1267650600228229401496703205376,"padded":30000000000000000005,"unknown":null}"#)
+    }
+
+    @Test func thousandthsAreWrittenWithThreeDecimals() {
+        var json = JSONObjectWriter()
+        json.add("a", thousandths: 0)
+        json.add("b", thousandths: 5)
+        json.add("c", thousandths: 12_045)
+        json.add("d", thousandths: -1_500)
+        json.add("e", thousandths: nil)
+        #expect(json.finish() == #"{"a":0.000,"b":0.005,"c":12.045,"d":-1.500,"e":null}"#)
+    }
+
+    @Test func linesOfABatchFollowOneAnother() {
+        var first = JSONObjectWriter()
+        first.add("n", integer: 1)
+        var second = JSONObjectWriter(appendingTo: first.finishBytes(terminator: UInt8(ascii: "\n")))
+        second.add("n", integer: 2)
+        second.add("ok", bool: true)
+        second.add("raw", rawJSON: "[1,2]")
+        let batch = second.finishBytes(terminator: UInt8(ascii: "\n"))
+        #expect(String(decoding: batch, as: UTF8.self) == "{\"n\":1}\n{\"n\":2,\"ok\":true,\"raw\":[1,2]}\n")
+    }
+
+    @Test func utf8BytesAreWrittenAsAString() {
+        var json = JSONObjectWriter()
+        Array("/v1/\"x\"".utf8).withUnsafeBytes { json.add("path", utf8: $0) }
+        #expect(json.finish() == #"{"path":"/v1/\"x\""}"#)
+    }
+}
