@@ -25,14 +25,17 @@ let package = Package(
             // Embedded as a byte array: no Foundation bundle lookup, nothing to find at run time.
             resources: [.embedInCode("Resources/default-prices.txt")]
         ),
-        // C libraries from Debian's -dev packages, imported privately by TapProxy alone.
+        // C libraries from Debian's -dev packages, imported privately by TapProxy and Metering.
         .systemLibrary(name: "CNghttp2", pkgConfig: "libnghttp2", providers: [.apt(["libnghttp2-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        // Customer keys, balances and the usage ledger (SQLite, or PostgreSQL shared by proxies).
+        .target(name: "Metering", dependencies: ["UsageTap", "CSQLite", "COpenSSL"]),
         .target(
             name: "TapProxy",
             dependencies: [
-                "UsageTap", "CNghttp2", "COpenSSL", "CZlib",
+                "UsageTap", "Metering", "CNghttp2", "COpenSSL", "CZlib",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -41,7 +44,7 @@ let package = Package(
         .executableTarget(
             name: "usagetap",
             dependencies: [
-                "UsageTap", "TapProxy",
+                "UsageTap", "TapProxy", "Metering",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -56,7 +59,8 @@ let package = Package(
             resources: [.copy("Resources/litellm-excerpt.json")]
         ),
         .testTarget(name: "usagetapTests", dependencies: ["usagetap", "TestSupport"]),
-        .testTarget(name: "TapProxyTests", dependencies: ["TapProxy", "usagetap", "TestSupport"]),
+        .testTarget(name: "MeteringTests", dependencies: ["Metering", "UsageTap"]),
+        .testTarget(name: "TapProxyTests", dependencies: ["TapProxy", "Metering", "usagetap", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,7 +1,9 @@
-// OpenSSL 3 (Debian: libssl-dev), for TLS with ALPN. Imported privately by TapProxy only.
+// OpenSSL 3 (Debian: libssl-dev): TLS with ALPN for TapProxy, SHA-256 of customer keys for
+// Metering. Imported privately by both.
 #include <openssl/ssl.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
+#include <openssl/sha.h>
 
 // These are macros over SSL_ctrl / SSL_CTX_ctrl, which Swift cannot call as written.
 static inline long usagetap_ssl_set_sni(SSL *ssl, const char *name) {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Dispatch
+import Metering
 import TapProxy
 import UsageTap
 
@@ -59,11 +60,28 @@ struct ProxyCommand: ParsableCommand {
     @Option(help: "After SIGTERM, wait this many seconds for responses in flight.")
     var drainSeconds = 30
 
+    @Flag(help: "Require a customer key (Bearer or x-api-key) on every request, refuse spent balances with 402, and debit each response's cost in the ledger.")
+    var requireKeys = false
+
+    @OptionGroup var ledger: LedgerOptions
+
+    @Option(help: "With --require-keys: send upstream `Authorization: Bearer` with the value of this environment variable.")
+    var upstreamBearerEnv: String?
+
+    @Option(help: "With --require-keys: send upstream `x-api-key` with the value of this environment variable.")
+    var upstreamApiKeyEnv: String?
+
     func validate() throws {
         if upstreamHttp1 && upstreamHttp2 { throw ValidationError("--upstream-http1 and --upstream-http2 exclude each other") }
         if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         guard maxStreams >= 1 else { throw ValidationError("--max-streams must be at least 1") }
+        if upstreamBearerEnv != nil && upstreamApiKeyEnv != nil {
+            throw ValidationError("--upstream-bearer-env and --upstream-api-key-env exclude each other")
+        }
+        if !requireKeys && (upstreamBearerEnv != nil || upstreamApiKeyEnv != nil) {
+            throw ValidationError("--upstream-bearer-env and --upstream-api-key-env need --require-keys")
+        }
         _ = try listenAddress()
     }
 
@@ -80,9 +98,11 @@ struct ProxyCommand: ParsableCommand {
             serverTLS: tlsCert.map { ServerTLSFiles(certificateChain: $0, privateKey: tlsKey!) },
             upstreamCA: upstreamCa,
             usageLog: try UsageLog(path: usageLog),
-            prices: try prices.map(PriceSource.load),
+            // Metering debits costs, so it prices with the built-in table unless told otherwise.
+            prices: try (prices ?? (requireKeys ? "default" : nil)).map(PriceSource.load),
             threads: threads,
-            limits: limits)
+            limits: limits,
+            metering: requireKeys ? try meteringConfiguration(upstreamHost: try UpstreamAddress(upstream).host) : nil)
 
         let stop = DispatchSemaphore(value: 0)
         var sources: [any DispatchSourceSignal] = []
@@ -101,7 +121,28 @@ struct ProxyCommand: ParsableCommand {
         stop.wait()
         Standard.error("usagetap: draining")
         server.drainAndStop()
+        configuration.metering?.meter.drainAndStop()
         sources.forEach { $0.cancel() }
+    }
+
+    private func meteringConfiguration(upstreamHost: String) throws -> MeteringConfiguration {
+        let ledger = self.ledger
+        let meter = try Meter(provider: upstreamHost) { try ledger.open() }
+        return MeteringConfiguration(meter: meter, upstreamCredential: try upstreamCredential())
+    }
+
+    /// The upstream credential, read from the environment (never from the command line, where
+    /// `ps` would show it).
+    private func upstreamCredential() throws -> UpstreamCredential? {
+        func value(of variable: String) throws -> String {
+            guard let pointer = getenv(variable), case let text = String(cString: pointer), !text.isEmpty else {
+                throw ValidationError("the environment variable \(variable) is not set")
+            }
+            return text
+        }
+        if let upstreamBearerEnv { return .bearer(try value(of: upstreamBearerEnv)) }
+        if let upstreamApiKeyEnv { return .apiKey(try value(of: upstreamApiKeyEnv)) }
+        return nil
     }
 
     private func listenAddress() throws -> (String, Int) {

@@ -13,7 +13,7 @@ struct Usagetap: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "usagetap",
         abstract: "Reads LLM token usage from API responses as they stream.",
-        subcommands: [ScanCommand.self, ProxyCommand.self]
+        subcommands: [ScanCommand.self, ProxyCommand.self, KeysCommand.self, TopupCommand.self, LedgerCommand.self]
     )
 
     /// Runs the command, printing any error as a single line on stderr (ArgumentParser's own

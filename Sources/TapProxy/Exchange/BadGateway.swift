@@ -5,13 +5,6 @@ import UsageTap
 /// The answer a client gets when the upstream cannot be reached: 502 with an OpenAI-style JSON
 /// error body, so that SDKs show the reason instead of a parse failure.
 enum BadGateway {
-    static func head(version: HTTPVersion, bodyBytes: Int) -> HTTPResponseHead {
-        var headers = HTTPHeaders()
-        headers.add(name: "content-type", value: "application/json")
-        headers.add(name: "content-length", value: String(bodyBytes))
-        return HTTPResponseHead(version: version, status: .badGateway, headers: headers)
-    }
-
     static func body(reason: String) -> ByteBuffer {
         var json = JSONObjectWriter()
         json.add("message", string: "usagetap: the upstream could not be reached: \(reason)")

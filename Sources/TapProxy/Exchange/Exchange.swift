@@ -1,3 +1,4 @@
+import Metering
 import NIOCore
 import NIOHTTP1
 import UsageTap
@@ -9,7 +10,9 @@ import UsageTap
 /// It lives on one event loop, with both streams; nothing here is touched from another thread.
 final class Exchange {
     let id: String
-    let requestHead: HTTPRequestHead
+    /// As the client sent it; with metering, its key is swapped for the upstream's credential
+    /// before it goes upstream.
+    private(set) var requestHead: HTTPRequestHead
     private let loop: LoopContext
     private let started: NIODeadline
 
@@ -29,6 +32,8 @@ final class Exchange {
     /// True once the response head went to the client: from then on a failure breaks the stream
     /// instead of answering 502.
     private var responseStarted = false
+    /// With metering: whose key the request carried, once the ledger has said so.
+    private var customer: KeyOwner?
 
     init(requestHead: HTTPRequestHead, client: any ClientStream, loop: LoopContext) {
         self.id = loop.nextRequestID()
@@ -46,9 +51,74 @@ final class Exchange {
         waitingRequestEnd != nil && waitingRequestBody.isEmpty
     }
 
-    /// Sends the request on its way upstream.
+    /// Sends the request on its way upstream; with metering, once its key and balance pass.
     func start() {
-        loop.upstreams.dispatch(self)
+        guard let metering = loop.metering else { return loop.upstreams.dispatch(self) }
+        let credential = CustomerCredential(requestHead.headers)
+        guard let key = credential.key else { return refuse(.missingKey, style: credential.style) }
+        metering.meter.authorize(key: String(key), on: loop.eventLoop)
+            .assumeIsolated()
+            .whenSuccess { self.authorized($0, style: credential.style, upstreamCredential: metering.upstreamCredential) }
+    }
+
+    private func authorized(_ decision: Meter.Decision, style: AuthStyle, upstreamCredential: UpstreamCredential?) {
+        guard !isOver else { return }
+        switch decision {
+        case .unknownKey:
+            refuse(.invalidKey, style: style)
+        case .ledgerFailed:
+            refuse(.ledgerError, style: style)
+        case .allowed(let owner) where isUsageQuery:
+            answerUsageQuery(for: owner.tenant, style: style)
+        case .allowed(let owner):
+            guard owner.tenant.balance > 0 else { return refuse(.insufficientBalance, style: style) }
+            customer = owner
+            if let upstreamCredential {
+                upstreamCredential.apply(to: &requestHead.headers)
+            } else {
+                requestHead.headers.remove(name: "authorization")
+                requestHead.headers.remove(name: "x-api-key")
+            }
+            loop.upstreams.dispatch(self)
+        }
+    }
+
+    /// `GET /v1/usage` is the proxy's own: the caller's usage from the ledger, never forwarded.
+    private var isUsageQuery: Bool {
+        requestHead.method == .GET && requestHead.uri.prefix(while: { $0 != "?" }) == "/v1/usage"
+    }
+
+    private func answerUsageQuery(for tenant: Tenant, style: AuthStyle) {
+        loop.metering?.meter.report(for: tenant, on: loop.eventLoop).assumeIsolated().whenComplete { result in
+            guard !self.isOver else { return }
+            switch result {
+            case .success(let report):
+                self.respondLocally(status: .ok, body: ByteBuffer(string: report.json))
+                self.finish(.answered)
+            case .failure(let error):
+                Meter.report("usage query failed: \(error)")
+                self.refuse(.ledgerError, style: style)
+            }
+        }
+    }
+
+    /// Answers the request here, sending nothing upstream.
+    private func refuse(_ reply: MeteringReply, style: AuthStyle) {
+        guard !isOver else { return }
+        respondLocally(status: reply.status, body: reply.body(for: style))
+        finish(.refused)
+    }
+
+    /// A whole response of the proxy's own: JSON, with its length.
+    private func respondLocally(status: HTTPResponseStatus, body: ByteBuffer) {
+        self.status = Int(status.code)
+        responseBytes = body.readableBytes
+        var headers = HTTPHeaders()
+        headers.add(name: "content-type", value: "application/json")
+        headers.add(name: "content-length", value: String(body.readableBytes))
+        client?.sendResponseHead(HTTPResponseHead(version: requestHead.version, status: status, headers: headers))
+        client?.sendResponseBody(body)
+        client?.sendResponseEnd(trailers: nil)
     }
 
     // MARK: From the client
@@ -134,12 +204,7 @@ final class Exchange {
         if responseStarted {
             client?.abortResponse()
         } else {
-            status = 502
-            let body = BadGateway.body(reason: reason)
-            responseBytes = body.readableBytes
-            client?.sendResponseHead(BadGateway.head(version: requestHead.version, bodyBytes: body.readableBytes))
-            client?.sendResponseBody(body)
-            client?.sendResponseEnd(trailers: nil)
+            respondLocally(status: .badGateway, body: BadGateway.body(reason: reason))
         }
         finish(.upstreamFailed)
     }
@@ -150,6 +215,7 @@ final class Exchange {
         isOver = true
         let ended = NIODeadline.now()
         let record = tap?.finish() ?? UsageRecord()
+        let cost = loop.prices.map { $0.cost(of: record) }
         loop.appendToLog { json in
             json.add("request_id", string: id)
             json.add("method", string: requestHead.method.rawValue)
@@ -165,9 +231,15 @@ final class Exchange {
             json.add("ttfb_ms", thousandths: firstByte.map { Self.microseconds($0 - started) })
             json.add("duration_ms", thousandths: Self.microseconds(ended - started))
             record.addFields(to: &json)
-            if let prices = loop.prices {
-                json.add("cost", rawJSON: prices.cost(of: record)?.jsonObject ?? "null")
+            if let cost {
+                json.add("cost", rawJSON: cost?.jsonObject ?? "null")
             }
+        }
+        if let customer, let metering = loop.metering {
+            metering.meter.record(LedgerEntry(
+                atMicros: UTCCalendar.nowMicros(), requestID: id, tenantID: customer.tenant.id, keyID: customer.keyID,
+                provider: metering.meter.provider, status: status, outcome: outcome.rawValue, usage: record,
+                cost: (cost ?? nil).map(CostNanos.init)))
         }
         upstream = nil
         client = nil

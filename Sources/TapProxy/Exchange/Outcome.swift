@@ -6,4 +6,8 @@ enum Outcome: String {
     case clientCancelled = "client_cancelled"
     /// The upstream could not be reached, or broke off its response.
     case upstreamFailed = "upstream_failed"
+    /// The proxy answered itself and sent nothing upstream (no key, a bad key, no balance).
+    case refused
+    /// The proxy answered a request meant for it (`GET /v1/usage`).
+    case answered
 }

@@ -17,6 +17,7 @@ final class LoopContext {
     let log: UsageLog
     let prices: PriceTable?
     let limits: ProxyLimits
+    let metering: MeteringConfiguration?
     private(set) var upstreams: UpstreamPool!
     private let requestIDPrefix: String
     private var requestCount: UInt64 = 0
@@ -33,6 +34,7 @@ final class LoopContext {
         self.log = configuration.usageLog
         self.prices = configuration.prices
         self.limits = configuration.limits
+        self.metering = configuration.metering
         self.requestIDPrefix = "\(processTag)-\(index)-"
         self.upstreams = nil
         self.upstreams = UpstreamPool(loop: self, address: configuration.upstream,

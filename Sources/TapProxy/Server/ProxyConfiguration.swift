@@ -17,12 +17,14 @@ public struct ProxyConfiguration: Sendable {
     public var prices: PriceTable?
     public var threads: Int
     public var limits: ProxyLimits
+    /// Customer keys, balances and the ledger; nil for a plain pass-through.
+    public var metering: MeteringConfiguration?
 
     public init(
         listenHost: String, listenPort: Int, upstream: UpstreamAddress,
         upstreamVersion: UpstreamVersion = .negotiate, serverTLS: ServerTLSFiles? = nil,
         upstreamCA: String? = nil, usageLog: UsageLog, prices: PriceTable? = nil,
-        threads: Int = 1, limits: ProxyLimits = ProxyLimits()
+        threads: Int = 1, limits: ProxyLimits = ProxyLimits(), metering: MeteringConfiguration? = nil
     ) {
         self.listenHost = listenHost
         self.listenPort = listenPort
@@ -34,6 +36,20 @@ public struct ProxyConfiguration: Sendable {
         self.prices = prices
         self.threads = threads
         self.limits = limits
+        self.metering = metering
+    }
+}
+
+/// What `--require-keys` turns on: every request needs a customer key, is refused with 402 when
+/// its tenant's balance is spent, and is debited at its cost when its response ends.
+public struct MeteringConfiguration: Sendable {
+    public var meter: Meter
+    /// Sent upstream in place of the customer's key; nil sends no credential.
+    public var upstreamCredential: UpstreamCredential?
+
+    public init(meter: Meter, upstreamCredential: UpstreamCredential?) {
+        self.meter = meter
+        self.upstreamCredential = upstreamCredential
     }
 }
 

@@ -41,3 +41,12 @@ public struct Money: Sendable, Hashable, Comparable, AdditiveArithmetic {
         return (value < 0 ? "-" : "") + "\(whole).\(padded)"
     }
 }
+
+extension Money {
+    /// An amount written as a non-negative decimal exact to nano-units (`"25"`, `"0.000001"`),
+    /// or nil for anything else.
+    public init?(decimal text: some StringProtocol) {
+        guard let nanos = TokenPrice.scaledDecimal(text, tenToThe: 9) else { return nil }
+        self.init(nanos: nanos)
+    }
+}

@@ -17,8 +17,9 @@ final class ChildProcess: @unchecked Sendable {
         var description: String
     }
 
-    /// Starts `executable` with `arguments`; output goes to `NAME.out` / `NAME.err` in `folder`.
-    init(_ executable: String, _ arguments: [String], name: String, folder: URL) throws {
+    /// Starts `executable` with `arguments` and this process's environment plus `environment`;
+    /// output goes to `NAME.out` / `NAME.err` in `folder`.
+    init(_ executable: String, _ arguments: [String], name: String, folder: URL, environment: [String: String] = [:]) throws {
         self.name = name
         stdoutPath = folder.appendingPathComponent("\(name).out").path
         stderrPath = folder.appendingPathComponent("\(name).err").path
@@ -30,8 +31,12 @@ final class ChildProcess: @unchecked Sendable {
         posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
+        var inherited = ProcessInfo.processInfo.environment
+        inherited.merge(environment) { $1 }
+        let envp = inherited.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { envp.forEach { free($0) } }
         var pid: pid_t = 0
-        let status = posix_spawn(&pid, executable, &actions, nil, argv, environ)
+        let status = posix_spawn(&pid, executable, &actions, nil, argv, envp)
         guard status == 0 else {
             throw CannotStart(description: "cannot start \(executable): \(String(cString: strerror(status)))")
         }

@@ -10,13 +10,14 @@ final class ProxyUnderTest: @unchecked Sendable {
     let process: ChildProcess
     let logPath: String
 
-    init(upstream: String, arguments: [String] = [], folder: ScratchFolder, name: String = "proxy") throws {
+    init(upstream: String, arguments: [String] = [], folder: ScratchFolder, name: String = "proxy",
+         environment: [String: String] = [:]) throws {
         port = Loopback.freePort()
         logPath = folder.path("\(name).jsonl")
         process = try ChildProcess(
             Peers.usagetap,
             ["proxy", "--listen", "127.0.0.1:\(port)", "--upstream", upstream, "--usage-log", logPath, "--threads", "1"] + arguments,
-            name: name, folder: folder.url)
+            name: name, folder: folder.url, environment: environment)
         guard Loopback.waitUntilListening(port: port) else {
             throw ChildProcess.CannotStart(description: "usagetap proxy did not start listening: \(process.standardError)")
         }

@@ -1,0 +1,28 @@
+/// Where tenants, keys, balances and ledger rows live: SQLite for one proxy, PostgreSQL when
+/// several proxies share one ledger.
+///
+/// Calls are synchronous and come from one thread at a time (the proxy's ledger thread, or a
+/// command); the store is the only thing that touches its connection.
+public protocol LedgerStore: AnyObject {
+    /// Creates the tables when they are missing.
+    func prepareSchema() throws
+
+    func tenant(named name: String) throws -> Tenant?
+    /// Creates the tenant, or returns the existing one of that name.
+    func addTenant(named name: String, atMicros: Int64) throws -> Tenant
+    /// Stores a key by its digest; returns the key's id.
+    func addKey(digest: String, label: String, tenantID: Int64, atMicros: Int64) throws -> Int64
+    /// The owner of the key with this digest, with the tenant's balance as of now.
+    func keyOwner(digest: String) throws -> KeyOwner?
+    /// Adds `nanos` to the tenant's balance and records the top-up; returns the new balance.
+    func topUp(tenantID: Int64, nanos: Int64, atMicros: Int64) throws -> Int64
+    func balance(tenantID: Int64) throws -> Int64?
+
+    /// Writes the entries in one transaction, debiting each from its tenant's balance; returns
+    /// them with the balance before and after each debit filled in.
+    func append(_ entries: [LedgerEntry]) throws -> [LedgerEntry]
+    /// The tenant's usage from `fromMicros` (inclusive) to `toMicros` (exclusive).
+    func totals(tenantID: Int64, fromMicros: Int64, toMicros: Int64) throws -> UsageTotals
+    /// The tenant's entries in that range, oldest first.
+    func entries(tenantID: Int64, fromMicros: Int64, toMicros: Int64) throws -> [LedgerEntry]
+}

@@ -1,0 +1,167 @@
+/// The ledger in one SQLite file: the default, for a single proxy.
+///
+/// Balances live in the `tenants` row and are changed only inside a `BEGIN IMMEDIATE`
+/// transaction together with the rows that explain the change, so a balance always equals its
+/// top-ups minus its debits, even with a `usagetap topup` running beside the proxy.
+public final class SQLiteLedger: LedgerStore {
+    private let connection: SQLiteConnection
+
+    public init(path: String) throws {
+        connection = try SQLiteConnection(path: path)
+        try prepareSchema()
+    }
+
+    public func prepareSchema() throws {
+        try connection.execute("""
+            CREATE TABLE IF NOT EXISTS tenants (
+                id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, currency TEXT NOT NULL DEFAULT 'USD',
+                balance_nanos INTEGER NOT NULL DEFAULT 0, created_micros INTEGER NOT NULL);
+            CREATE TABLE IF NOT EXISTS customer_keys (
+                id INTEGER PRIMARY KEY, tenant_id INTEGER NOT NULL REFERENCES tenants(id),
+                digest TEXT NOT NULL UNIQUE, label TEXT NOT NULL, created_micros INTEGER NOT NULL);
+            CREATE TABLE IF NOT EXISTS topups (
+                id INTEGER PRIMARY KEY, tenant_id INTEGER NOT NULL REFERENCES tenants(id),
+                at_micros INTEGER NOT NULL, amount_nanos INTEGER NOT NULL, balance_after_nanos INTEGER NOT NULL);
+            CREATE TABLE IF NOT EXISTS ledger (
+                id INTEGER PRIMARY KEY, at_micros INTEGER NOT NULL, request_id TEXT NOT NULL,
+                tenant_id INTEGER NOT NULL REFERENCES tenants(id), key_id INTEGER NOT NULL, provider TEXT NOT NULL,
+                protocol TEXT, model TEXT, status INTEGER, outcome TEXT NOT NULL, finished INTEGER NOT NULL,
+                error TEXT, input_tokens INTEGER, output_tokens INTEGER, total_tokens INTEGER,
+                cached_input_tokens INTEGER, cache_write_tokens INTEGER, reasoning_tokens INTEGER,
+                web_search_requests INTEGER NOT NULL, price_entry TEXT, cost_input_nanos INTEGER,
+                cost_cached_input_nanos INTEGER, cost_cache_write_nanos INTEGER, cost_output_nanos INTEGER,
+                cost_request_nanos INTEGER, cost_web_search_nanos INTEGER, cost_nanos INTEGER,
+                balance_before_nanos INTEGER NOT NULL, balance_after_nanos INTEGER NOT NULL);
+            CREATE INDEX IF NOT EXISTS ledger_by_tenant_time ON ledger (tenant_id, at_micros);
+            """)
+    }
+
+    public func tenant(named name: String) throws -> Tenant? {
+        let statement = try connection.prepare("SELECT id, name, currency, balance_nanos FROM tenants WHERE name = ?")
+        try statement.bind([.text(name)])
+        return try statement.step() ? Self.tenant(statement, from: 0) : nil
+    }
+
+    public func addTenant(named name: String, atMicros: Int64) throws -> Tenant {
+        try connection.transaction {
+            try connection.prepare("INSERT INTO tenants (name, created_micros) VALUES (?, ?) ON CONFLICT (name) DO NOTHING")
+                .bind([.text(name), .integer(atMicros)]).run()
+        }
+        guard let tenant = try tenant(named: name) else {
+            throw SQLiteConnection.Failure(code: 0, message: "tenant \(name) vanished after it was added")
+        }
+        return tenant
+    }
+
+    public func addKey(digest: String, label: String, tenantID: Int64, atMicros: Int64) throws -> Int64 {
+        try connection.transaction {
+            try connection.prepare("INSERT INTO customer_keys (tenant_id, digest, label, created_micros) VALUES (?, ?, ?, ?)")
+                .bind([.integer(tenantID), .text(digest), .text(label), .integer(atMicros)]).run()
+            return connection.lastInsertedRowID
+        }
+    }
+
+    public func keyOwner(digest: String) throws -> KeyOwner? {
+        let statement = try connection.prepare("""
+            SELECT k.id, t.id, t.name, t.currency, t.balance_nanos
+            FROM customer_keys k JOIN tenants t ON t.id = k.tenant_id WHERE k.digest = ?
+            """)
+        try statement.bind([.text(digest)])
+        guard try statement.step(), let keyID = statement.integer(0) else { return nil }
+        return KeyOwner(keyID: keyID, tenant: Self.tenant(statement, from: 1))
+    }
+
+    public func topUp(tenantID: Int64, nanos: Int64, atMicros: Int64) throws -> Int64 {
+        try connection.transaction {
+            let balance = try updateBalance(tenantID: tenantID, by: nanos)
+            try connection.prepare("INSERT INTO topups (tenant_id, at_micros, amount_nanos, balance_after_nanos) VALUES (?, ?, ?, ?)")
+                .bind([.integer(tenantID), .integer(atMicros), .integer(nanos), .integer(balance)]).run()
+            return balance
+        }
+    }
+
+    public func balance(tenantID: Int64) throws -> Int64? {
+        let statement = try connection.prepare("SELECT balance_nanos FROM tenants WHERE id = ?")
+        try statement.bind([.integer(tenantID)])
+        return try statement.step() ? statement.integer(0) : nil
+    }
+
+    public func append(_ entries: [LedgerEntry]) throws -> [LedgerEntry] {
+        try connection.transaction {
+            // One balance update per tenant per batch; the lock taken by BEGIN IMMEDIATE means
+            // nothing else moves the balance, so each row's before and after follow from it.
+            var debits: [Int64: Int64] = [:]
+            for entry in entries { debits[entry.tenantID, default: 0] += entry.debit }
+            var running: [Int64: Int64] = [:]
+            for (tenantID, debit) in debits {
+                running[tenantID] = try updateBalance(tenantID: tenantID, by: -debit) + debit
+            }
+            let insert = try insertStatement()
+            return try entries.map { entry in
+                var written = entry
+                written.balanceBefore = running[entry.tenantID]!
+                written.balanceAfter = written.balanceBefore - entry.debit
+                running[entry.tenantID] = written.balanceAfter
+                try insert.bind(LedgerColumns.values(of: written)).run()
+                return written
+            }
+        }
+    }
+
+    private var preparedInsert: SQLiteStatement?
+
+    private func insertStatement() throws -> SQLiteStatement {
+        if let preparedInsert { return preparedInsert }
+        let placeholders = Array(repeating: "?", count: LedgerColumns.names.count).joined(separator: ", ")
+        let statement = try connection.prepare("INSERT INTO ledger (\(LedgerColumns.list)) VALUES (\(placeholders))")
+        preparedInsert = statement
+        return statement
+    }
+
+    public func totals(tenantID: Int64, fromMicros: Int64, toMicros: Int64) throws -> UsageTotals {
+        let statement = try connection.prepare("""
+            SELECT COALESCE(SUM(cost_nanos), 0), COALESCE(SUM(input_tokens), 0), COALESCE(SUM(output_tokens), 0),
+                   COALESCE(SUM(total_tokens), 0), COUNT(*), COALESCE(SUM(CASE WHEN status BETWEEN 200 AND 299 AND outcome = 'completed' THEN 1 ELSE 0 END), 0)
+            FROM ledger WHERE tenant_id = ? AND at_micros >= ? AND at_micros < ?
+            """)
+        try statement.bind([.integer(tenantID), .integer(fromMicros), .integer(toMicros)])
+        var totals = UsageTotals()
+        if try statement.step() {
+            totals.costNanos = statement.integer(0) ?? 0
+            totals.promptTokens = statement.integer(1) ?? 0
+            totals.completionTokens = statement.integer(2) ?? 0
+            totals.totalTokens = statement.integer(3) ?? 0
+            totals.requestCount = statement.integer(4) ?? 0
+            totals.successCount = statement.integer(5) ?? 0
+        }
+        return totals
+    }
+
+    public func entries(tenantID: Int64, fromMicros: Int64, toMicros: Int64) throws -> [LedgerEntry] {
+        let statement = try connection.prepare("""
+            SELECT \(LedgerColumns.list) FROM ledger WHERE tenant_id = ? AND at_micros >= ? AND at_micros < ? ORDER BY at_micros, id
+            """)
+        try statement.bind([.integer(tenantID), .integer(fromMicros), .integer(toMicros)])
+        var entries: [LedgerEntry] = []
+        while try statement.step() {
+            entries.append(LedgerColumns.entry(integer: statement.integer, text: statement.text))
+        }
+        return entries
+    }
+
+    /// Changes a balance inside the caller's transaction and returns the new one.
+    private func updateBalance(tenantID: Int64, by nanos: Int64) throws -> Int64 {
+        let statement = try connection.prepare("UPDATE tenants SET balance_nanos = balance_nanos + ? WHERE id = ? RETURNING balance_nanos")
+        try statement.bind([.integer(nanos), .integer(tenantID)])
+        guard try statement.step(), let balance = statement.integer(0) else {
+            throw SQLiteConnection.Failure(code: 0, message: "no tenant with id \(tenantID)")
+        }
+        try statement.run()
+        return balance
+    }
+
+    private static func tenant(_ statement: SQLiteStatement, from column: Int32) -> Tenant {
+        Tenant(id: statement.integer(column) ?? 0, name: statement.text(column + 1) ?? "",
+               currency: statement.text(column + 2) ?? "USD", balance: statement.integer(column + 3) ?? 0)
+    }
+}

@@ -1,0 +1,179 @@
+import Metering
+import NIOCore
+import NIOPosix
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The proxy's side of metering: who a key belongs to, whether the tenant may spend, and the
+/// ledger rows of finished responses, written in batches off the event loops.
+///
+/// All ledger work runs on one thread of its own, the only one that touches the store, so the
+/// byte path never waits on a disk or a database: lookups answer through futures on the
+/// caller's loop, and finished responses are queued. A batch that fails is kept and retried;
+/// nothing is dropped, and shutdown waits for the queue to empty.
+public final class Meter: Sendable {
+    /// What a key lookup decided.
+    enum Decision: Sendable {
+        case allowed(KeyOwner)
+        case unknownKey
+        case ledgerFailed
+    }
+
+    /// Key owners are kept this long before the ledger is asked again; balances in them are
+    /// also refreshed by every batch this proxy writes. Other proxies' debits show up within it.
+    static let ownerFreshness: Int64 = 1_000_000
+    /// How long a failed batch waits before it is tried again.
+    static let retryDelayMicros: UInt32 = 500_000
+
+    private struct Cached: Sendable {
+        var owner: KeyOwner
+        var fetchedMicros: Int64
+    }
+
+    private struct Queue: Sendable {
+        var pending: [LedgerEntry] = []
+        var isFlushing = false
+        var written = 0
+    }
+
+    private let pool: NIOThreadPool
+    private let store: NIOLockedStoreBox
+    /// Known keys' owners, by the key itself: a hit costs no hash. Unknown keys are never
+    /// cached, so a client cannot fill this with made-up keys.
+    private let owners = Mutex<[String: Cached]>([:])
+    private let queue = Mutex(Queue())
+    public let provider: String
+
+    /// A meter over the store that `openStore` opens on the ledger thread.
+    public init(provider: String, openStore: @escaping @Sendable () throws -> any LedgerStore) throws {
+        self.provider = provider
+        pool = NIOThreadPool(numberOfThreads: 1)
+        pool.start()
+        store = NIOLockedStoreBox()
+        let box = store
+        try pool.runIfActive(eventLoop: MultiThreadedEventLoopGroup.singleton.next()) {
+            box.set(try openStore())
+        }.wait()
+    }
+
+    /// The owner of `key`, from the cache while fresh, else from the ledger by its digest.
+    func authorize(key: String, on eventLoop: any EventLoop) -> EventLoopFuture<Decision> {
+        let now = UTCCalendar.nowMicros()
+        if let cached = owners.withLock({ $0[key] }), now - cached.fetchedMicros < Self.ownerFreshness {
+            return eventLoop.makeSucceededFuture(.allowed(cached.owner))
+        }
+        let store = store
+        return pool.runIfActive(eventLoop: eventLoop) { () -> Decision in
+            do {
+                guard let owner = try store.get().keyOwner(digest: CustomerKey.digest(of: key)) else { return .unknownKey }
+                self.owners.withLock { $0[key] = Cached(owner: owner, fetchedMicros: now) }
+                return .allowed(owner)
+            } catch {
+                Self.report("key lookup failed: \(error)")
+                return .ledgerFailed
+            }
+        }.flatMapErrorThrowing { _ in .ledgerFailed }
+    }
+
+    /// Queues a finished response's row; it is written with the others of its batch.
+    func record(_ entry: LedgerEntry) {
+        let startsFlush = queue.withLock { queue -> Bool in
+            queue.pending.append(entry)
+            guard !queue.isFlushing else { return false }
+            queue.isFlushing = true
+            return true
+        }
+        if startsFlush { pool.submit { _ in self.flush() } }
+    }
+
+    /// The tenant's usage report as of now, read on the ledger thread.
+    func report(for tenant: Tenant, on eventLoop: any EventLoop) -> EventLoopFuture<UsageReport> {
+        let store = store
+        let now = UTCCalendar.nowMicros()
+        return pool.runIfActive(eventLoop: eventLoop) {
+            try UsageReport(store: store.get(), tenant: tenant, nowMicros: now)
+        }
+    }
+
+    /// Rows written so far by this meter.
+    public var writtenCount: Int { queue.withLock { $0.written } }
+
+    /// Waits until every queued row is in the ledger (retrying failed batches), then stops the
+    /// ledger thread.
+    public func drainAndStop() {
+        while queue.withLock({ !$0.pending.isEmpty || $0.isFlushing }) {
+            usleep(10_000)
+        }
+        try? pool.syncShutdownGracefully()
+    }
+
+    /// A batch is written once it has this many rows, or `batchWaitMicros` after the first.
+    static let batchRows = 512
+    static let batchWaitMicros: UInt32 = 5_000
+
+    /// Writes the queue in batches until it is empty. Runs on the ledger thread only.
+    private func flush() {
+        while true {
+            // Rows come one per response: waiting a moment turns many small transactions into
+            // one, which is most of the ledger's cost.
+            if queue.withLock({ $0.pending.count < Self.batchRows }) { usleep(Self.batchWaitMicros) }
+            let batch = queue.withLock { queue -> [LedgerEntry] in
+                let batch = queue.pending
+                queue.pending = []
+                if batch.isEmpty { queue.isFlushing = false }
+                return batch
+            }
+            if batch.isEmpty { return }
+            do {
+                let written = try store.get().append(batch)
+                refreshBalances(from: written)
+                queue.withLock { $0.written += written.count }
+            } catch {
+                Self.report("ledger write of \(batch.count) rows failed, will retry: \(error)")
+                queue.withLock { $0.pending.insert(contentsOf: batch, at: 0) }
+                usleep(Self.retryDelayMicros)
+            }
+        }
+    }
+
+    /// Cached owners take the balances a batch left behind.
+    private func refreshBalances(from written: [LedgerEntry]) {
+        var latest: [Int64: Int64] = [:]
+        for entry in written { latest[entry.tenantID] = entry.balanceAfter }
+        owners.withLock { owners in
+            for (key, var cached) in owners {
+                guard let balance = latest[cached.owner.tenant.id] else { continue }
+                cached.owner.tenant.balance = balance
+                owners[key] = cached
+            }
+        }
+    }
+
+    /// Ledger problems go to stderr: they never reach a client or the usage log.
+    static func report(_ message: String) {
+        let line = "usagetap: ledger: \(message)\n"
+        _ = line.withCString { write(STDERR_FILENO, $0, strlen($0)) }
+    }
+}
+
+/// The store, set once on the ledger thread and used only there; the lock only publishes it.
+private final class NIOLockedStoreBox: @unchecked Sendable {
+    // Written once before any reader runs (init waits for it); read only on the ledger thread.
+    private var store: (any LedgerStore)?
+    private let lock = Mutex(())
+
+    func set(_ store: any LedgerStore) {
+        lock.withLock { _ in self.store = store }
+    }
+
+    func get() throws -> any LedgerStore {
+        try lock.withLock { _ in
+            guard let store else { throw LedgerUnavailable() }
+            return store
+        }
+    }
+
+    struct LedgerUnavailable: Error {}
+}

@@ -1,0 +1,24 @@
+import ArgumentParser
+import Metering
+import UsageTap
+
+/// `--ledger`, shared by every command that reads or writes the ledger.
+struct LedgerOptions: ParsableArguments {
+    @Option(help: "The ledger: a SQLite file path.")
+    var ledger = "usagetap.db"
+
+    func open() throws -> any LedgerStore {
+        if ledger.hasPrefix("postgres://") || ledger.hasPrefix("postgresql://") {
+            throw ValidationError("PostgreSQL ledgers are not supported by this build; give a SQLite file path")
+        }
+        return try SQLiteLedger(path: ledger)
+    }
+}
+
+/// Nano-units of an amount of dollars given on the command line.
+func nanos(ofUSD text: String, option: String) throws -> Int64 {
+    guard let money = Money(decimal: text), let nanos = Int64(exactly: money.nanos) else {
+        throw ValidationError("\(option) takes a non-negative amount of dollars exact to 10⁻⁹, not \(text)")
+    }
+    return nanos
+}

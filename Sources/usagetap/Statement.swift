@@ -1,0 +1,63 @@
+import Metering
+import UsageTap
+
+/// A tenant's ledger rows as printed by `usagetap ledger export`, with their total.
+struct Statement {
+    var entries: [LedgerEntry]
+
+    /// The sum of the rows' costs, in nano-units; rows without a price add nothing.
+    var totalNanos: Int128 { entries.reduce(0) { $0 + Int128($1.cost?.total ?? 0) } }
+
+    func jsonLines() -> [String] {
+        entries.map { entry in
+            var json = JSONObjectWriter()
+            json.add("at", string: UTCCalendar.timestamp(micros: entry.atMicros))
+            json.add("request_id", string: entry.requestID)
+            json.add("key_id", integer: Int(entry.keyID))
+            json.add("provider", string: entry.provider)
+            json.add("status", integer: entry.status)
+            json.add("outcome", string: entry.outcome)
+            entry.usage.addFields(to: &json)
+            json.add("price_entry", string: entry.cost?.priceEntry)
+            json.add("cost_nanos", integer: entry.cost.map { Int($0.total) })
+            json.add("cost_usd", string: entry.cost.map { Money(nanos: $0.total).decimalText })
+            json.add("balance_before_nanos", integer: Int(entry.balanceBefore))
+            json.add("balance_after_nanos", integer: Int(entry.balanceAfter))
+            return json.finish()
+        } + [totalJSON()]
+    }
+
+    func csvLines() -> [String] {
+        let header = "at,request_id,key_id,provider,status,outcome,protocol,model,input_tokens,output_tokens,total_tokens,cached_input_tokens,cache_write_tokens,reasoning_tokens,web_search_requests,price_entry,cost_nanos,cost_usd,balance_before_nanos,balance_after_nanos"
+        let rows = entries.map { entry -> String in
+            let usage = entry.usage
+            let fields: [String?] = [
+                UTCCalendar.timestamp(micros: entry.atMicros), entry.requestID, String(entry.keyID), entry.provider,
+                entry.status.map(String.init), entry.outcome, usage.apiProtocol?.rawValue, usage.model,
+                usage.inputTokens.map(String.init), usage.outputTokens.map(String.init), usage.totalTokens.map(String.init),
+                usage.cachedInputTokens.map(String.init), usage.cacheWriteTokens.map(String.init),
+                usage.reasoningTokens.map(String.init), String(usage.webSearchRequests), entry.cost?.priceEntry,
+                entry.cost.map { String($0.total) }, entry.cost.map { Money(nanos: $0.total).decimalText },
+                String(entry.balanceBefore), String(entry.balanceAfter),
+            ]
+            return fields.map { Self.csvField($0 ?? "") }.joined(separator: ",")
+        }
+        let total = Money(femtos: totalNanos * 1_000_000)
+        return [header] + rows + ["total,,,,,,,,,,,,,,,,\(totalNanos),\(total.decimalText),,"]
+    }
+
+    private func totalJSON() -> String {
+        var json = JSONObjectWriter()
+        json.add("total", bool: true)
+        json.add("request_count", integer: entries.count)
+        json.add("cost_nanos", integer: totalNanos)
+        json.add("cost_usd", string: Money(femtos: totalNanos * 1_000_000).decimalText)
+        return json.finish()
+    }
+
+    /// RFC 4180: quoted when it holds a comma, a quote or a line break, quotes doubled.
+    private static func csvField(_ text: String) -> String {
+        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+        return "\"" + text.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\""
+    }
+}
