@@ -126,8 +126,7 @@ struct ProxyCommand: ParsableCommand {
     }
 
     private func meteringConfiguration(upstreamHost: String) throws -> MeteringConfiguration {
-        let ledger = self.ledger
-        let meter = try Meter(provider: upstreamHost) { try ledger.open() }
+        let meter = Meter(provider: upstreamHost, store: try ledger.open())
         return MeteringConfiguration(meter: meter, upstreamCredential: try upstreamCredential())
     }
 

@@ -49,7 +49,8 @@ import Glibc
         /// curl's status code and body for a request with `headers`.
         func fetch(_ path: String, headers: [String], http2: Bool = false, method: String = "POST") throws -> (status: Int, body: String) {
             let bodyFile = folder.path("body-\(UUID().uuidString.prefix(6))")
-            var arguments = ["-s", "-o", bodyFile, "-w", "%{http_code}", "-X", method]
+            // A response that never comes fails the test in 20 s instead of hanging it.
+            var arguments = ["-s", "--max-time", "20", "-o", bodyFile, "-w", "%{http_code}", "-X", method]
             if http2 { arguments.append("--http2-prior-knowledge") }
             for header in headers { arguments += ["-H", header] }
             if method == "POST" { arguments += ["-d", #"{"marker":"\#(MeteringThroughProxyTests.bodyMarker)"}"#] }
@@ -105,7 +106,8 @@ import Glibc
         let site = try Site("metering-credential")
         let key = try site.addKey(tenant: "acme", balance: "1")
         #expect(try site.fetch("/v1/messages", headers: ["x-api-key: \(key)"]).status == 200)
-        #expect(try site.fetch("/v1/messages", headers: ["Authorization: Bearer \(key)"], http2: true).status == 200)
+        #expect(try site.fetch("/v1/messages", headers: ["Authorization: Bearer \(key)"], http2: true).status == 200,
+                "usage log: \(site.proxy.logLines()); proxy: \(site.proxy.process.standardError)")
         let heads = site.upstream.accepted.map { $0.requestHead.lowercased() }
         #expect(heads.count == 2)
         for head in heads {

@@ -39,23 +39,19 @@ public final class Meter: Sendable {
     }
 
     private let pool: NIOThreadPool
-    private let store: NIOLockedStoreBox
+    private let ledger: StoreBox
     /// Known keys' owners, by the key itself: a hit costs no hash. Unknown keys are never
     /// cached, so a client cannot fill this with made-up keys.
     private let owners = Mutex<[String: Cached]>([:])
     private let queue = Mutex(Queue())
     public let provider: String
 
-    /// A meter over the store that `openStore` opens on the ledger thread.
-    public init(provider: String, openStore: @escaping @Sendable () throws -> any LedgerStore) throws {
+    /// A meter over `store`, which from now on is used on the ledger thread only.
+    public init(provider: String, store: any LedgerStore) {
         self.provider = provider
+        ledger = StoreBox(store)
         pool = NIOThreadPool(numberOfThreads: 1)
         pool.start()
-        store = NIOLockedStoreBox()
-        let box = store
-        try pool.runIfActive(eventLoop: MultiThreadedEventLoopGroup.singleton.next()) {
-            box.set(try openStore())
-        }.wait()
     }
 
     /// The owner of `key`, from the cache while fresh, else from the ledger by its digest.
@@ -64,10 +60,10 @@ public final class Meter: Sendable {
         if let cached = owners.withLock({ $0[key] }), now - cached.fetchedMicros < Self.ownerFreshness {
             return eventLoop.makeSucceededFuture(.allowed(cached.owner))
         }
-        let store = store
+        let ledger = ledger
         return pool.runIfActive(eventLoop: eventLoop) { () -> Decision in
             do {
-                guard let owner = try store.get().keyOwner(digest: CustomerKey.digest(of: key)) else { return .unknownKey }
+                guard let owner = try ledger.store.keyOwner(digest: CustomerKey.digest(of: key)) else { return .unknownKey }
                 self.owners.withLock { $0[key] = Cached(owner: owner, fetchedMicros: now) }
                 return .allowed(owner)
             } catch {
@@ -90,10 +86,10 @@ public final class Meter: Sendable {
 
     /// The tenant's usage report as of now, read on the ledger thread.
     func report(for tenant: Tenant, on eventLoop: any EventLoop) -> EventLoopFuture<UsageReport> {
-        let store = store
+        let ledger = ledger
         let now = UTCCalendar.nowMicros()
         return pool.runIfActive(eventLoop: eventLoop) {
-            try UsageReport(store: store.get(), tenant: tenant, nowMicros: now)
+            try UsageReport(store: ledger.store, tenant: tenant, nowMicros: now)
         }
     }
 
@@ -127,7 +123,7 @@ public final class Meter: Sendable {
             }
             if batch.isEmpty { return }
             do {
-                let written = try store.get().append(batch)
+                let written = try ledger.store.append(batch)
                 refreshBalances(from: written)
                 queue.withLock { $0.written += written.count }
             } catch {
@@ -158,22 +154,12 @@ public final class Meter: Sendable {
     }
 }
 
-/// The store, set once on the ledger thread and used only there; the lock only publishes it.
-private final class NIOLockedStoreBox: @unchecked Sendable {
-    // Written once before any reader runs (init waits for it); read only on the ledger thread.
-    private var store: (any LedgerStore)?
-    private let lock = Mutex(())
+/// The store, handed to the ledger thread.
+private final class StoreBox: @unchecked Sendable {
+    // Unchecked: after `Meter.init` only the ledger thread (a pool of one) touches it.
+    let store: any LedgerStore
 
-    func set(_ store: any LedgerStore) {
-        lock.withLock { _ in self.store = store }
+    init(_ store: any LedgerStore) {
+        self.store = store
     }
-
-    func get() throws -> any LedgerStore {
-        try lock.withLock { _ in
-            guard let store else { throw LedgerUnavailable() }
-            return store
-        }
-    }
-
-    struct LedgerUnavailable: Error {}
 }
