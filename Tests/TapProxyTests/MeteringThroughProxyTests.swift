@@ -131,6 +131,9 @@ import Glibc
         #expect(entries.allSatisfy { $0.balanceBefore - $0.balanceAfter == $0.debit && $0.provider == "127.0.0.1" && $0.outcome == "completed" })
         #expect(tenant.balance == 10_000_000 - entries.reduce(0) { $0 + $1.debit })
         #expect(tenant.balance == 10_000_000 - 6 * Self.costOfOneStream)
+        // The usage log prices the same responses the same way.
+        let logged = site.proxy.logLines().compactMap { ($0["cost"] as? [String: Any])?["total"] as? Int }
+        #expect(logged == Array(repeating: Int(Self.costOfOneStream), count: 6))
     }
 
     @Test(.enabled(if: Peers.curl != nil, "curl missing: run ./test"))

@@ -73,12 +73,8 @@ final class Exchange {
         case .allowed(let owner):
             guard owner.tenant.balance > 0 else { return refuse(.insufficientBalance, style: style) }
             customer = owner
-            if let upstreamCredential {
-                upstreamCredential.apply(to: &requestHead.headers)
-            } else {
-                requestHead.headers.remove(name: "authorization")
-                requestHead.headers.remove(name: "x-api-key")
-            }
+            CustomerCredential.remove(from: &requestHead.headers)
+            upstreamCredential?.add(to: &requestHead.headers)
             loop.upstreams.dispatch(self)
         }
     }
@@ -215,7 +211,8 @@ final class Exchange {
         isOver = true
         let ended = NIODeadline.now()
         let record = tap?.finish() ?? UsageRecord()
-        let cost = loop.prices.map { $0.cost(of: record) }
+        let prices = loop.prices
+        let cost = prices.flatMap { $0.cost(of: record) }
         loop.appendToLog { json in
             json.add("request_id", string: id)
             json.add("method", string: requestHead.method.rawValue)
@@ -231,7 +228,7 @@ final class Exchange {
             json.add("ttfb_ms", thousandths: firstByte.map { Self.microseconds($0 - started) })
             json.add("duration_ms", thousandths: Self.microseconds(ended - started))
             record.addFields(to: &json)
-            if let cost {
+            if prices != nil {
                 json.add("cost", rawJSON: cost?.jsonObject ?? "null")
             }
         }
@@ -239,7 +236,7 @@ final class Exchange {
             metering.meter.record(LedgerEntry(
                 atMicros: UTCCalendar.nowMicros(), requestID: id, tenantID: customer.tenant.id, keyID: customer.keyID,
                 provider: metering.meter.provider, status: status, outcome: outcome.rawValue, usage: record,
-                cost: (cost ?? nil).map(CostNanos.init)))
+                cost: cost.map(CostNanos.init)))
         }
         upstream = nil
         client = nil

@@ -6,9 +6,9 @@ import Musl
 
 /// Where the usage lines go: one JSON object per response, each ending with a newline.
 ///
-/// Each line is handed to the kernel in one `write(2)` when its response ends, on a descriptor
-/// opened with `O_APPEND`, so lines from several threads never interleave and nothing waits in
-/// a user-space buffer when the process is stopped.
+/// The lines of one event loop turn are handed to the kernel in one `write(2)` at the end of
+/// that turn, on a descriptor opened with `O_APPEND`, so lines from several threads never
+/// interleave and nothing waits on a timer in a user-space buffer.
 public final class UsageLog: Sendable {
     private let descriptor: Int32
     private let ownsDescriptor: Bool

@@ -27,6 +27,12 @@ struct CustomerCredential {
         key = Self.nonEmpty(authorization.dropFirst(scheme.count).drop(while: { $0 == " " }))
     }
 
+    /// Takes every customer credential out of headers about to go upstream.
+    static func remove(from headers: inout HTTPHeaders) {
+        headers.remove(name: "authorization")
+        headers.remove(name: "x-api-key")
+    }
+
     private static func nonEmpty(_ text: Substring) -> Substring? {
         let trimmed = text.drop(while: { $0 == " " || $0 == "\t" })
         return trimmed.isEmpty ? nil : trimmed
@@ -38,10 +44,8 @@ public enum UpstreamCredential: Sendable {
     case bearer(String)
     case apiKey(String)
 
-    /// Replaces whatever credential the request carries with this one.
-    func apply(to headers: inout HTTPHeaders) {
-        headers.remove(name: "authorization")
-        headers.remove(name: "x-api-key")
+    /// Adds this credential to headers that carry none (see ``CustomerCredential/remove(from:)``).
+    func add(to headers: inout HTTPHeaders) {
         switch self {
         case .bearer(let token): headers.add(name: "authorization", value: "Bearer " + token)
         case .apiKey(let key): headers.add(name: "x-api-key", value: key)
