@@ -132,7 +132,7 @@ import Glibc
         #expect(tenant.balance == 10_000_000 - entries.reduce(0) { $0 + $1.debit })
         #expect(tenant.balance == 10_000_000 - 6 * Self.costOfOneStream)
         // The usage log prices the same responses the same way.
-        let logged = site.proxy.logLines().compactMap { ($0["cost"] as? [String: Any])?["total"] as? Int }
+        let logged = site.proxy.logLines(count: 6).compactMap { ($0["cost"] as? [String: Any])?["total"] as? Int }
         #expect(logged == Array(repeating: Int(Self.costOfOneStream), count: 6))
     }
 

@@ -118,7 +118,7 @@ import Glibc
         #expect(http1.output == Array(stream.events.prefix(4).joined()))
         let h2 = try run(Peers.curl!, ["-sS", "--http2-prior-knowledge", "http://127.0.0.1:\(proxy.port)/v1/messages"], folder: folder.url)
         #expect(h2.status != 0, "HTTP/2: the client must see the stream reset")
-        let lines = proxy.logLines()
+        let lines = proxy.logLines(count: 2)
         #expect(lines.count == 2)
         for line in lines {
             #expect(line["outcome"] as? String == "upstream_failed")
@@ -141,7 +141,7 @@ import Glibc
             #expect(error["type"] as? String == "upstream_error")
             #expect((error["message"] as? String)?.contains("127.0.0.1:\(closedPort)") == true)
         }
-        let lines = proxy.logLines()
+        let lines = proxy.logLines(count: 2)
         #expect(lines.map { $0["outcome"] as? String } == ["upstream_failed", "upstream_failed"])
         #expect(lines.map { $0["status"] as? Int } == [502, 502])
         #expect(lines.allSatisfy { $0["input_tokens"] is NSNull })
@@ -189,7 +189,7 @@ import Glibc
             let result = try run(Peers.curl!, ["-sS", version, "http://127.0.0.1:\(proxy.port)/v1/messages"], folder: folder.url)
             #expect(result.output == compressed, "\(version): the encoded bytes reach the client untouched")
         }
-        let lines = proxy.logLines()
+        let lines = proxy.logLines(count: 2)
         #expect(lines.count == 2)
         for line in lines {
             #expect(line["output_tokens"] as? Int == 300)

@@ -74,12 +74,7 @@ import TestSupport
     }
 
     private func waitForLine(after count: Int, in proxy: ProxyUnderTest) -> [String: Any]? {
-        let deadline = ContinuousClock.now + .seconds(10)
-        repeat {
-            let lines = proxy.logLines()
-            if lines.count > count { return lines[count] }
-            usleep(5_000)
-        } while ContinuousClock.now < deadline
-        return nil
+        let lines = proxy.logLines(count: count + 1)
+        return lines.count > count ? lines[count] : nil
     }
 }

@@ -31,6 +31,19 @@ final class ProxyUnderTest: @unchecked Sendable {
         }
     }
 
+    /// The usage log's lines once there are at least `count` of them (or what there is after
+    /// `limit`): a line is written at the end of the proxy's loop turn, which a client may see
+    /// end a moment before.
+    func logLines(count: Int, limit: Duration = .seconds(10)) -> [[String: Any]] {
+        let deadline = ContinuousClock.now + limit
+        var lines = logLines()
+        while lines.count < count, ContinuousClock.now < deadline {
+            usleep(5_000)
+            lines = logLines()
+        }
+        return lines
+    }
+
     /// The log line for the request with `path`, waiting briefly for it to be written (a line
     /// is written when the response ends, which a client may see a moment before).
     func logLine(path: String, limit: Duration = .seconds(10)) -> [String: Any]? {
