@@ -30,8 +30,9 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CPostgres", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         // Customer keys, balances and the usage ledger (SQLite, or PostgreSQL shared by proxies).
-        .target(name: "Metering", dependencies: ["UsageTap", "CSQLite", "COpenSSL"]),
+        .target(name: "Metering", dependencies: ["UsageTap", "CSQLite", "CPostgres", "COpenSSL"]),
         .target(
             name: "TapProxy",
             dependencies: [
@@ -59,7 +60,7 @@ let package = Package(
             resources: [.copy("Resources/litellm-excerpt.json")]
         ),
         .testTarget(name: "usagetapTests", dependencies: ["usagetap", "TestSupport"]),
-        .testTarget(name: "MeteringTests", dependencies: ["Metering", "UsageTap"]),
+        .testTarget(name: "MeteringTests", dependencies: ["Metering", "UsageTap", "TestSupport"]),
         .testTarget(name: "TapProxyTests", dependencies: ["TapProxy", "Metering", "usagetap", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -4,14 +4,11 @@ import UsageTap
 
 /// `--ledger`, shared by every command that reads or writes the ledger.
 struct LedgerOptions: ParsableArguments {
-    @Option(help: "The ledger: a SQLite file path.")
+    @Option(help: "The ledger: a SQLite file path, or a postgres:// URL for a ledger that several proxies share.")
     var ledger = "usagetap.db"
 
     func open() throws -> any LedgerStore {
-        if ledger.hasPrefix("postgres://") || ledger.hasPrefix("postgresql://") {
-            throw ValidationError("PostgreSQL ledgers are not supported by this build; give a SQLite file path")
-        }
-        return try SQLiteLedger(path: ledger)
+        try SQLLedger.open(ledger)
     }
 }
 

@@ -62,7 +62,7 @@ import Glibc
         /// The ledger as the proxy left it, once `rows` rows are in (they are written in batches
         /// after each response ends).
         func ledger(waitingFor rows: Int, tenant: String) throws -> (tenant: Tenant, entries: [LedgerEntry]) {
-            let store = try SQLiteLedger(path: ledgerPath)
+            let store = try SQLLedger(sqlitePath: ledgerPath)
             let deadline = ContinuousClock.now + .seconds(10)
             while true {
                 let owner = try #require(try store.tenant(named: tenant))

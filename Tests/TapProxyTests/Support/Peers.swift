@@ -17,6 +17,7 @@ enum Peers {
     static let curl = find("curl")
     static let openssl = find("openssl")
     static let gzip = find("gzip")
+    static let h2load = find("h2load")
 
     static var missing: [String] {
         [("nghttpd", nghttpd), ("nghttp", nghttp), ("curl", curl), ("openssl", openssl), ("gzip", gzip)]

@@ -4,7 +4,7 @@ internal import CSQLite
 ///
 /// A thin layer over the C API: statements are prepared, bound by position, stepped, and
 /// finalized when their ``SQLiteStatement`` goes away. Errors carry SQLite's own message.
-final class SQLiteConnection {
+final class SQLiteConnection: SQLDatabase {
     struct Failure: Error, CustomStringConvertible {
         var code: Int32
         var message: String
@@ -34,7 +34,9 @@ final class SQLiteConnection {
         sqlite3_close_v2(handle)
     }
 
-    /// Runs statements that return nothing the caller reads (DDL, PRAGMA, BEGIN/COMMIT).
+    // An INTEGER PRIMARY KEY is the 64-bit rowid itself.
+    var identityColumnType: String { "INTEGER PRIMARY KEY" }
+
     func execute(_ sql: String) throws {
         var message: UnsafeMutablePointer<CChar>?
         let status = sqlite3_exec(handle, sql, nil, nil, &message)
@@ -45,34 +47,23 @@ final class SQLiteConnection {
         }
     }
 
-    func prepare(_ sql: String) throws -> SQLiteStatement {
+    func prepare(_ sql: String) throws -> any SQLStatement {
         var statement: OpaquePointer?
         let status = sqlite3_prepare_v2(handle, sql, -1, &statement, nil)
         guard status == SQLITE_OK, let statement else { throw Failure(code: status, message: lastMessage) }
         return SQLiteStatement(statement, connection: self)
     }
 
-    /// Runs `body` in one transaction, which takes the write lock at once (`BEGIN IMMEDIATE`)
-    /// so that two writers never both read a balance and then both update it.
-    func transaction<R>(_ body: () throws -> R) throws -> R {
-        try execute("BEGIN IMMEDIATE")
-        do {
-            let result = try body()
-            try execute("COMMIT")
-            return result
-        } catch {
-            try? execute("ROLLBACK")
-            throw error
-        }
-    }
+    // BEGIN IMMEDIATE takes the database's one write lock at once, which covers the schema too.
+    var beginTransaction: String { "BEGIN IMMEDIATE" }
 
-    var lastInsertedRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+    var lockSchema: String? { nil }
 
     fileprivate var lastMessage: String { String(cString: sqlite3_errmsg(handle)) }
 }
 
 /// A prepared statement: bind parameters (1-based), then step through its rows.
-final class SQLiteStatement {
+final class SQLiteStatement: SQLStatement {
     private let statement: OpaquePointer
     private let connection: SQLiteConnection
 
@@ -85,9 +76,7 @@ final class SQLiteStatement {
         sqlite3_finalize(statement)
     }
 
-    /// Binds `values` to parameters 1, 2, … after clearing what an earlier run left.
-    @discardableResult
-    func bind(_ values: [SQLValue]) throws -> SQLiteStatement {
+    func bind(_ values: [SQLValue]) throws -> Self {
         sqlite3_reset(statement)
         sqlite3_clear_bindings(statement)
         for (offset, value) in values.enumerated() {
@@ -104,18 +93,12 @@ final class SQLiteStatement {
         return self
     }
 
-    /// Steps to the next row; false when there are no more.
     func step() throws -> Bool {
         switch sqlite3_step(statement) {
         case SQLITE_ROW: return true
         case SQLITE_DONE: return false
         case let status: throw SQLiteConnection.Failure(code: status, message: connection.lastMessage)
         }
-    }
-
-    /// Runs a statement that returns no rows.
-    func run() throws {
-        while try step() {}
     }
 
     func integer(_ column: Int32) -> Int64? {

@@ -1,39 +1,66 @@
-/// The ledger in one SQLite file: the default, for a single proxy.
+/// The ledger in SQL: one SQLite file by default, for a single proxy, or a PostgreSQL database
+/// that several proxies share.
 ///
-/// Balances live in the `tenants` row and are changed only inside a `BEGIN IMMEDIATE`
-/// transaction together with the rows that explain the change, so a balance always equals its
-/// top-ups minus its debits, even with a `usagetap topup` running beside the proxy.
-public final class SQLiteLedger: LedgerStore {
-    private let connection: SQLiteConnection
+/// Balances live in the `tenants` row and are changed only inside a transaction together with
+/// the rows that explain the change, so a balance always equals its top-ups minus its debits,
+/// whoever else writes at the same time (a `usagetap topup`, another proxy).
+public final class SQLLedger: LedgerStore {
+    /// A failure of the ledger's own, beside the database's.
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+    }
 
-    public init(path: String) throws {
-        connection = try SQLiteConnection(path: path)
+    private let connection: any SQLDatabase
+
+    /// A ledger at `location`: a `postgres://` or `postgresql://` URL, else a SQLite file path.
+    public static func open(_ location: String) throws -> SQLLedger {
+        isPostgresURL(location) ? try SQLLedger(postgresURL: location) : try SQLLedger(sqlitePath: location)
+    }
+
+    public static func isPostgresURL(_ location: String) -> Bool {
+        location.hasPrefix("postgres://") || location.hasPrefix("postgresql://")
+    }
+
+    public convenience init(sqlitePath path: String) throws {
+        try self.init(try SQLiteConnection(path: path))
+    }
+
+    public convenience init(postgresURL url: String) throws {
+        try self.init(try PostgresConnection(url: url))
+    }
+
+    private init(_ connection: any SQLDatabase) throws {
+        self.connection = connection
         try prepareSchema()
     }
 
     public func prepareSchema() throws {
-        try connection.execute("""
-            CREATE TABLE IF NOT EXISTS tenants (
-                id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, currency TEXT NOT NULL DEFAULT 'USD',
-                balance_nanos INTEGER NOT NULL DEFAULT 0, created_micros INTEGER NOT NULL);
-            CREATE TABLE IF NOT EXISTS customer_keys (
-                id INTEGER PRIMARY KEY, tenant_id INTEGER NOT NULL REFERENCES tenants(id),
-                digest TEXT NOT NULL UNIQUE, label TEXT NOT NULL, created_micros INTEGER NOT NULL);
-            CREATE TABLE IF NOT EXISTS topups (
-                id INTEGER PRIMARY KEY, tenant_id INTEGER NOT NULL REFERENCES tenants(id),
-                at_micros INTEGER NOT NULL, amount_nanos INTEGER NOT NULL, balance_after_nanos INTEGER NOT NULL);
-            CREATE TABLE IF NOT EXISTS ledger (
-                id INTEGER PRIMARY KEY, at_micros INTEGER NOT NULL, request_id TEXT NOT NULL,
-                tenant_id INTEGER NOT NULL REFERENCES tenants(id), key_id INTEGER NOT NULL, provider TEXT NOT NULL,
-                protocol TEXT, model TEXT, status INTEGER, outcome TEXT NOT NULL, finished INTEGER NOT NULL,
-                error TEXT, input_tokens INTEGER, output_tokens INTEGER, total_tokens INTEGER,
-                cached_input_tokens INTEGER, cache_write_tokens INTEGER, reasoning_tokens INTEGER,
-                web_search_requests INTEGER NOT NULL, price_entry TEXT, cost_input_nanos INTEGER,
-                cost_cached_input_nanos INTEGER, cost_cache_write_nanos INTEGER, cost_output_nanos INTEGER,
-                cost_request_nanos INTEGER, cost_web_search_nanos INTEGER, cost_nanos INTEGER,
-                balance_before_nanos INTEGER NOT NULL, balance_after_nanos INTEGER NOT NULL);
-            CREATE INDEX IF NOT EXISTS ledger_by_tenant_time ON ledger (tenant_id, at_micros);
-            """)
+        // BIGINT is a 64-bit integer in both dialects (SQLite stores it as INTEGER).
+        let id = connection.identityColumnType
+        try connection.schemaTransaction {
+            try connection.execute("""
+                CREATE TABLE IF NOT EXISTS tenants (
+                    id \(id), name TEXT NOT NULL UNIQUE, currency TEXT NOT NULL DEFAULT 'USD',
+                    balance_nanos BIGINT NOT NULL DEFAULT 0, created_micros BIGINT NOT NULL);
+                CREATE TABLE IF NOT EXISTS customer_keys (
+                    id \(id), tenant_id BIGINT NOT NULL REFERENCES tenants(id),
+                    digest TEXT NOT NULL UNIQUE, label TEXT NOT NULL, created_micros BIGINT NOT NULL);
+                CREATE TABLE IF NOT EXISTS topups (
+                    id \(id), tenant_id BIGINT NOT NULL REFERENCES tenants(id),
+                    at_micros BIGINT NOT NULL, amount_nanos BIGINT NOT NULL, balance_after_nanos BIGINT NOT NULL);
+                CREATE TABLE IF NOT EXISTS ledger (
+                    id \(id), at_micros BIGINT NOT NULL, request_id TEXT NOT NULL,
+                    tenant_id BIGINT NOT NULL REFERENCES tenants(id), key_id BIGINT NOT NULL, provider TEXT NOT NULL,
+                    protocol TEXT, model TEXT, status BIGINT, outcome TEXT NOT NULL, finished BIGINT NOT NULL,
+                    error TEXT, input_tokens BIGINT, output_tokens BIGINT, total_tokens BIGINT,
+                    cached_input_tokens BIGINT, cache_write_tokens BIGINT, reasoning_tokens BIGINT,
+                    web_search_requests BIGINT NOT NULL, price_entry TEXT, cost_input_nanos BIGINT,
+                    cost_cached_input_nanos BIGINT, cost_cache_write_nanos BIGINT, cost_output_nanos BIGINT,
+                    cost_request_nanos BIGINT, cost_web_search_nanos BIGINT, cost_nanos BIGINT,
+                    balance_before_nanos BIGINT NOT NULL, balance_after_nanos BIGINT NOT NULL);
+                CREATE INDEX IF NOT EXISTS ledger_by_tenant_time ON ledger (tenant_id, at_micros);
+                """)
+        }
     }
 
     public func tenant(named name: String) throws -> Tenant? {
@@ -48,16 +75,19 @@ public final class SQLiteLedger: LedgerStore {
                 .bind([.text(name), .integer(atMicros)]).run()
         }
         guard let tenant = try tenant(named: name) else {
-            throw SQLiteConnection.Failure(code: 0, message: "tenant \(name) vanished after it was added")
+            throw Failure(description: "tenant \(name) vanished after it was added")
         }
         return tenant
     }
 
     public func addKey(digest: String, label: String, tenantID: Int64, atMicros: Int64) throws -> Int64 {
         try connection.transaction {
-            try connection.prepare("INSERT INTO customer_keys (tenant_id, digest, label, created_micros) VALUES (?, ?, ?, ?)")
-                .bind([.integer(tenantID), .text(digest), .text(label), .integer(atMicros)]).run()
-            return connection.lastInsertedRowID
+            let insert = try connection.prepare(
+                "INSERT INTO customer_keys (tenant_id, digest, label, created_micros) VALUES (?, ?, ?, ?) RETURNING id")
+            try insert.bind([.integer(tenantID), .text(digest), .text(label), .integer(atMicros)])
+            guard try insert.step(), let id = insert.integer(0) else { throw Failure(description: "the key's row has no id") }
+            try insert.run()
+            return id
         }
     }
 
@@ -88,12 +118,14 @@ public final class SQLiteLedger: LedgerStore {
 
     public func append(_ entries: [LedgerEntry]) throws -> [LedgerEntry] {
         try connection.transaction {
-            // One balance update per tenant per batch; the lock taken by BEGIN IMMEDIATE means
-            // nothing else moves the balance, so each row's before and after follow from it.
+            // One balance update per tenant per batch; the transaction's lock on the balance
+            // means nothing else moves it until commit, so each row's before and after follow.
+            // Tenants are updated in id order so that two writers never wait on each other's
+            // locks in a cycle.
             var debits: [Int64: Int64] = [:]
             for entry in entries { debits[entry.tenantID, default: 0] += entry.debit }
             var running: [Int64: Int64] = [:]
-            for (tenantID, debit) in debits {
+            for (tenantID, debit) in debits.sorted(by: { $0.key < $1.key }) {
                 running[tenantID] = try updateBalance(tenantID: tenantID, by: -debit) + debit
             }
             let insert = try insertStatement()
@@ -108,9 +140,9 @@ public final class SQLiteLedger: LedgerStore {
         }
     }
 
-    private var preparedInsert: SQLiteStatement?
+    private var preparedInsert: (any SQLStatement)?
 
-    private func insertStatement() throws -> SQLiteStatement {
+    private func insertStatement() throws -> any SQLStatement {
         if let preparedInsert { return preparedInsert }
         let placeholders = Array(repeating: "?", count: LedgerColumns.names.count).joined(separator: ", ")
         let statement = try connection.prepare("INSERT INTO ledger (\(LedgerColumns.list)) VALUES (\(placeholders))")
@@ -154,13 +186,13 @@ public final class SQLiteLedger: LedgerStore {
         let statement = try connection.prepare("UPDATE tenants SET balance_nanos = balance_nanos + ? WHERE id = ? RETURNING balance_nanos")
         try statement.bind([.integer(nanos), .integer(tenantID)])
         guard try statement.step(), let balance = statement.integer(0) else {
-            throw SQLiteConnection.Failure(code: 0, message: "no tenant with id \(tenantID)")
+            throw Failure(description: "no tenant with id \(tenantID)")
         }
         try statement.run()
         return balance
     }
 
-    private static func tenant(_ statement: SQLiteStatement, from column: Int32) -> Tenant {
+    private static func tenant(_ statement: any SQLStatement, from column: Int32) -> Tenant {
         Tenant(id: statement.integer(column) ?? 0, name: statement.text(column + 1) ?? "",
                currency: statement.text(column + 2) ?? "USD", balance: statement.integer(column + 3) ?? 0)
     }

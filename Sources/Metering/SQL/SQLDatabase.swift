@@ -1,0 +1,68 @@
+/// A database connection as the ledger uses it, the same for SQLite and PostgreSQL: statements
+/// are written with `?` placeholders, bound by position and stepped row by row.
+///
+/// A connection is used from one thread at a time.
+protocol SQLDatabase: AnyObject {
+    /// The type a column holding an auto-assigned 64-bit row id is declared with.
+    var identityColumnType: String { get }
+
+    /// Runs statements whose rows nobody reads (DDL, transaction control); several may be
+    /// given at once, separated by semicolons.
+    func execute(_ sql: String) throws
+
+    func prepare(_ sql: String) throws -> any SQLStatement
+
+    /// The statement that opens a transaction in which writers take their turns: two never both
+    /// read a balance and then both update it.
+    var beginTransaction: String { get }
+
+    /// A statement that, run first in a transaction, keeps other processes from changing the
+    /// schema until it ends; nil when `beginTransaction` does that already.
+    var lockSchema: String? { get }
+}
+
+extension SQLDatabase {
+    /// Runs `body` in one transaction; rolls back when `body` throws.
+    func transaction<R>(_ body: () throws -> R) throws -> R {
+        try execute(beginTransaction)
+        do {
+            let result = try body()
+            try execute("COMMIT")
+            return result
+        } catch {
+            try? execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// Runs `body` in a transaction that holds the schema lock, so that two processes starting
+    /// at once do not both create the same table.
+    func schemaTransaction(_ body: () throws -> Void) throws {
+        try transaction {
+            if let lockSchema { try execute(lockSchema) }
+            try body()
+        }
+    }
+}
+
+/// A statement ready to run: bind parameters, then step through its rows.
+protocol SQLStatement: AnyObject {
+    /// Binds `values` to the placeholders in order, replacing what an earlier run bound.
+    @discardableResult
+    func bind(_ values: [SQLValue]) throws -> Self
+
+    /// Moves to the next row (running the statement first, when it has not run since it was
+    /// bound); false when there are no more.
+    func step() throws -> Bool
+
+    /// The current row's column, counted from 0; nil for NULL.
+    func integer(_ column: Int32) -> Int64?
+    func text(_ column: Int32) -> String?
+}
+
+extension SQLStatement {
+    /// Runs a statement whose rows, if any, are not needed.
+    func run() throws {
+        while try step() {}
+    }
+}

@@ -1,0 +1,146 @@
+import Foundation
+import Synchronization
+@testable import Metering
+import Testing
+import TestSupport
+import UsageTap
+
+/// What every ledger backend must do, each clause checked on a new, empty ledger by the suites
+/// below: SQLite always, PostgreSQL where `./test` started a server.
+enum LedgerClause: String, CaseIterable, CustomTestStringConvertible {
+    case debitsMoveTheBalanceByExactlyTheRowsAndRecordBeforeAndAfter
+    case totalsCountEveryStatusAndSumOnlyTheWindow
+    case keysAreFoundByDigestAndTenantsAreNotDuplicated
+    case concurrentWritersOnSeveralConnectionsLoseNoUpdate
+
+    var testDescription: String { rawValue }
+
+    func check(at location: String) throws {
+        switch self {
+        case .debitsMoveTheBalanceByExactlyTheRowsAndRecordBeforeAndAfter: try LedgerContract.debits(at: location)
+        case .totalsCountEveryStatusAndSumOnlyTheWindow: try LedgerContract.totals(at: location)
+        case .keysAreFoundByDigestAndTenantsAreNotDuplicated: try LedgerContract.keys(at: location)
+        case .concurrentWritersOnSeveralConnectionsLoseNoUpdate: try LedgerContract.concurrentWriters(at: location)
+        }
+    }
+}
+
+@Suite("SQLite ledger")
+struct SQLiteLedgerTests {
+    @Test(arguments: LedgerClause.allCases)
+    func aSQLiteFileHoldsTheLedgerContract(_ clause: LedgerClause) throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("usagetap-ledger-\(UUID().uuidString).db").path
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        try clause.check(at: path)
+    }
+}
+
+@Suite("PostgreSQL ledger", .enabled(if: TestPostgres.isAvailable, TestPostgres.skipReason))
+struct PostgresLedgerTests {
+    @Test(arguments: LedgerClause.allCases)
+    func aPostgreSQLDatabaseHoldsTheLedgerContract(_ clause: LedgerClause) throws {
+        try clause.check(at: try TestPostgres.newDatabase())
+    }
+}
+
+/// PostgreSQL's statements, without a server.
+@Suite("PostgreSQL statements")
+struct PostgresStatementTests {
+    @Test func questionMarkPlaceholdersAreNumberedOutsideQuotedText() {
+        #expect(PostgresConnection.numberingPlaceholders("SELECT a FROM t WHERE b = ? AND c = '?' AND d IN (?, ?)")
+                == "SELECT a FROM t WHERE b = $1 AND c = '?' AND d IN ($2, $3)")
+    }
+}
+
+/// The clauses' checks, on the ledger at a location.
+enum LedgerContract {
+    static func entry(tenant: Int64, at: Int64, cost: Int64?, status: Int = 200, input: Int = 5, output: Int = 7) -> LedgerEntry {
+        LedgerEntry(atMicros: at, requestID: "r\(at)", tenantID: tenant, keyID: 1, provider: "api.example",
+                    status: status, outcome: status == 200 ? "completed" : "upstream_failed",
+                    usage: UsageRecord(apiProtocol: .chat, model: "m", finished: true, inputTokens: input,
+                                       outputTokens: output, totalTokens: input + output),
+                    cost: cost.map { CostNanos(priceEntry: "m", input: $0, cachedInput: 0, cacheWrite: 0, output: 0, request: 0, webSearch: 0) })
+    }
+
+    static func debits(at location: String) throws {
+        let store = try SQLLedger.open(location)
+        let tenant = try store.addTenant(named: "acme", atMicros: 1)
+        #expect(try store.topUp(tenantID: tenant.id, nanos: 1_000, atMicros: 2) == 1_000)
+        let written = try store.append([Self.entry(tenant: tenant.id, at: 10, cost: 300), Self.entry(tenant: tenant.id, at: 11, cost: nil),
+                                        Self.entry(tenant: tenant.id, at: 12, cost: 900)])
+        #expect(written.map(\.balanceBefore) == [1_000, 700, 700])
+        #expect(written.map(\.balanceAfter) == [700, 700, -200])
+        #expect(try store.balance(tenantID: tenant.id) == -200)
+        let reread = try store.entries(tenantID: tenant.id, fromMicros: 0, toMicros: 100)
+        #expect(reread == written)
+    }
+
+    static func totals(at location: String) throws {
+        let store = try SQLLedger.open(location)
+        let tenant = try store.addTenant(named: "acme", atMicros: 1)
+        let other = try store.addTenant(named: "other", atMicros: 1)
+        _ = try store.append([Self.entry(tenant: tenant.id, at: 99, cost: 1), Self.entry(tenant: tenant.id, at: 100, cost: 10),
+                              Self.entry(tenant: tenant.id, at: 150, cost: 20, status: 502), Self.entry(tenant: tenant.id, at: 200, cost: 40),
+                              Self.entry(tenant: other.id, at: 150, cost: 80)])
+        let totals = try store.totals(tenantID: tenant.id, fromMicros: 100, toMicros: 200)
+        #expect(totals.costNanos == 30 && totals.requestCount == 2 && totals.successCount == 1)
+        #expect(totals.promptTokens == 10 && totals.completionTokens == 14 && totals.totalTokens == 24)
+        #expect(try store.totals(tenantID: tenant.id, fromMicros: 300, toMicros: 400) == UsageTotals())
+    }
+
+    static func keys(at location: String) throws {
+        let store = try SQLLedger.open(location)
+        let tenant = try store.addTenant(named: "acme", atMicros: 1)
+        #expect(try store.addTenant(named: "acme", atMicros: 2).id == tenant.id)
+        let key = CustomerKey.generate()
+        let keyID = try store.addKey(digest: CustomerKey.digest(of: key), label: CustomerKey.label(of: key), tenantID: tenant.id, atMicros: 3)
+        let second = try store.addKey(digest: CustomerKey.digest(of: key + "2"), label: "second", tenantID: tenant.id, atMicros: 3)
+        #expect(second != keyID)
+        #expect(try store.keyOwner(digest: CustomerKey.digest(of: key)) == KeyOwner(keyID: keyID, tenant: tenant))
+        #expect(try store.keyOwner(digest: CustomerKey.digest(of: key + "x")) == nil)
+    }
+
+    /// Three connections (as two proxies and a `usagetap topup` would have) debit and top up one
+    /// tenant at once; every change must land.
+    static func concurrentWriters(at location: String) throws {
+        let setup = try SQLLedger.open(location)
+        let tenant = try setup.addTenant(named: "shared", atMicros: 1)
+        let bystander = try setup.addTenant(named: "bystander", atMicros: 1)
+        let batches = 200, rowsPerBatch = 5
+        let failures = Mutex<[String]>([])
+        DispatchQueue.concurrentPerform(iterations: 3) { writer in
+            do {
+                let store = try SQLLedger.open(location)
+                for batch in 0..<batches {
+                    if writer == 2 {
+                        _ = try store.topUp(tenantID: tenant.id, nanos: 1_000, atMicros: Int64(batch))
+                    } else {
+                        // Both tenants in each batch, in the writers' opposite orders.
+                        let rows = (0..<rowsPerBatch).map { _ in Self.entry(tenant: tenant.id, at: Int64(batch), cost: 7) }
+                        let other = [Self.entry(tenant: bystander.id, at: Int64(batch), cost: 1)]
+                        _ = try store.append(writer == 0 ? rows + other : other + rows)
+                    }
+                }
+            } catch {
+                failures.withLock { $0.append("writer \(writer): \(error)") }
+            }
+        }
+        #expect(failures.withLock { $0 } == [])
+        let rows = try setup.entries(tenantID: tenant.id, fromMicros: 0, toMicros: .max)
+        #expect(rows.count == 2 * batches * rowsPerBatch)
+        #expect(try setup.balance(tenantID: tenant.id) == Int64(batches) * 1_000 - rows.reduce(0) { $0 + $1.debit })
+    }
+
+}
+
+/// Customer keys themselves, without a database.
+@Suite("Customer keys")
+struct CustomerKeyTests {
+    @Test func keysAreLongRandomAndHashedWithSHA256() {
+        let keys = (0..<1_000).map { _ in CustomerKey.generate() }
+        #expect(Set(keys).count == keys.count)
+        #expect(keys.allSatisfy { $0.hasPrefix("ut-") && $0.count == 43 && $0.dropFirst(3).allSatisfy { $0.isLetter || $0.isNumber } })
+        // FIPS 180-2's example.
+        #expect(CustomerKey.digest(of: "abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    }
+}
