@@ -13,10 +13,11 @@ enum LedgerColumns {
 
     static var list: String { names.joined(separator: ", ") }
 
-    static func values(of entry: LedgerEntry) -> [SQLValue] {
+    /// Appends the entry's values, in `names` order.
+    static func append(_ entry: LedgerEntry, to values: inout [SQLValue]) {
         let usage = entry.usage
         let cost = entry.cost
-        return [
+        values += [
             .integer(entry.atMicros), .text(entry.requestID), .integer(entry.tenantID), .integer(entry.keyID),
             .text(entry.provider), SQLValue(usage.apiProtocol?.rawValue), SQLValue(usage.model), SQLValue(entry.status),
             .text(entry.outcome), .integer(usage.finished ? 1 : 0), SQLValue(usage.error),

@@ -236,7 +236,7 @@ final class Exchange {
             metering.meter.record(LedgerEntry(
                 atMicros: UTCCalendar.nowMicros(), requestID: id, tenantID: customer.tenant.id, keyID: customer.keyID,
                 provider: metering.meter.provider, status: status, outcome: outcome.rawValue, usage: record,
-                cost: cost.map(CostNanos.init)))
+                cost: cost.map(CostNanos.init)), on: loop.eventLoop)
         }
         upstream = nil
         client = nil

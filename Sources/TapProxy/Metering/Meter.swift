@@ -34,6 +34,7 @@ public final class Meter: Sendable {
 
     private struct Queue: Sendable {
         var pending: [LedgerEntry] = []
+        /// A flush is scheduled or running; rows queued meanwhile go with it.
         var isFlushing = false
         var written = 0
     }
@@ -73,15 +74,27 @@ public final class Meter: Sendable {
         }.flatMapErrorThrowing { _ in .ledgerFailed }
     }
 
-    /// Queues a finished response's row; it is written with the others of its batch.
-    func record(_ entry: LedgerEntry) {
-        let startsFlush = queue.withLock { queue -> Bool in
+    /// Queues a finished response's row; it is written with the others of its batch, which
+    /// starts `batchWait` after the first row (a timer on `eventLoop`, so that the ledger
+    /// thread stays free for key lookups meanwhile).
+    func record(_ entry: LedgerEntry, on eventLoop: any EventLoop) {
+        let startsBatch = queue.withLock { queue -> Bool in
             queue.pending.append(entry)
             guard !queue.isFlushing else { return false }
             queue.isFlushing = true
             return true
         }
-        if startsFlush { pool.submit { _ in self.flush() } }
+        if startsBatch {
+            eventLoop.scheduleTask(in: Self.batchWait) { self.startFlush() }
+        }
+    }
+
+    private func startFlush() {
+        pool.submit { state in
+            // A pool already stopped runs this at once on the caller's thread: not ours to use.
+            guard case .active = state else { return }
+            self.flush()
+        }
     }
 
     /// The tenant's usage report as of now, read on the ledger thread.
@@ -99,22 +112,21 @@ public final class Meter: Sendable {
     /// Waits until every queued row is in the ledger (retrying failed batches), then stops the
     /// ledger thread.
     public func drainAndStop() {
+        // The timer of the last batch may have gone with its event loop.
+        startFlush()
         while queue.withLock({ !$0.pending.isEmpty || $0.isFlushing }) {
             usleep(10_000)
         }
         try? pool.syncShutdownGracefully()
     }
 
-    /// A batch is written once it has this many rows, or `batchWaitMicros` after the first.
-    static let batchRows = 512
-    static let batchWaitMicros: UInt32 = 5_000
+    /// Rows wait this long for others to share their transaction: one transaction per row
+    /// would be most of the ledger's cost. Balances and `/v1/usage` lag the responses by it.
+    static let batchWait: TimeAmount = .milliseconds(20)
 
-    /// Writes the queue in batches until it is empty. Runs on the ledger thread only.
+    /// Writes the queue until it is empty. Runs on the ledger thread only.
     private func flush() {
         while true {
-            // Rows come one per response: waiting a moment turns many small transactions into
-            // one, which is most of the ledger's cost.
-            if queue.withLock({ $0.pending.count < Self.batchRows }) { usleep(Self.batchWaitMicros) }
             let batch = queue.withLock { queue -> [LedgerEntry] in
                 let batch = queue.pending
                 queue.pending = []

@@ -18,11 +18,20 @@ public struct PriceTable: Sendable {
     /// suffix (`-2024-08-06`, `-20250929`), then without a provider prefix (`openai/`), then
     /// without both. Nil when none matches: an unknown model has no cost, not a cost of 0.
     public func match(_ model: String) -> (entry: String, price: ModelPrice)? {
+        // Each candidate is made only when the ones before it missed: a proxy prices every
+        // response, and most models match at the first or second.
+        if let found = lookUp(model) { return found }
+        let undated = Self.droppingDateSuffix(model)
+        if undated != model, let found = lookUp(undated) { return found }
         let unprefixed = Self.droppingProviderPrefix(model)
-        for candidate in [model, Self.droppingDateSuffix(model), unprefixed, Self.droppingDateSuffix(unprefixed)] {
-            if let price = entries[candidate] { return (candidate, price) }
-            if let target = aliases[candidate], let price = entries[target] { return (target, price) }
-        }
+        guard unprefixed != model else { return nil }
+        if let found = lookUp(unprefixed) { return found }
+        return lookUp(Self.droppingDateSuffix(unprefixed))
+    }
+
+    private func lookUp(_ candidate: String) -> (entry: String, price: ModelPrice)? {
+        if let price = entries[candidate] { return (candidate, price) }
+        if let target = aliases[candidate], let price = entries[target] { return (target, price) }
         return nil
     }
 
@@ -55,8 +64,8 @@ public struct PriceTable: Sendable {
 
     /// `openai/gpt-4o` → `gpt-4o`: everything up to the last `/`.
     static func droppingProviderPrefix(_ model: String) -> String {
-        guard let slash = model.lastIndex(of: "/") else { return model }
-        return String(model[model.index(after: slash)...])
+        guard let slash = model.utf8.lastIndex(of: UInt8(ascii: "/")) else { return model }
+        return String(model[model.utf8.index(after: slash)...])
     }
 }
 
