@@ -21,6 +21,7 @@ final class Exchange {
     /// Request body that arrived before an upstream stream was ready for it.
     private var waitingRequestBody: [ByteBuffer] = []
     private var waitingRequestEnd: HTTPHeaders??
+    private var retriedOnFreshConnection = false
 
     /// Made when the final response head arrives; nil for an exchange that never got one.
     private var tap: ResponseTap?
@@ -195,6 +196,17 @@ final class Exchange {
     }
 
     /// The upstream could not be reached, or its connection or stream broke before the end.
+    /// The upstream connection closed before answering and before taking any request body:
+    /// the request goes once more, on another connection. A second such close is a failure.
+    func upstreamClosedBeforeAnswering(sentRequestEnd: HTTPHeaders??) {
+        guard !isOver else { return }
+        guard !retriedOnFreshConnection else { return upstreamFailed("the upstream closed the connection") }
+        retriedOnFreshConnection = true
+        upstream = nil
+        if let sentRequestEnd { waitingRequestEnd = sentRequestEnd }
+        loop.upstreams.dispatch(self)
+    }
+
     func upstreamFailed(_ reason: String) {
         guard !isOver else { return }
         if responseStarted {

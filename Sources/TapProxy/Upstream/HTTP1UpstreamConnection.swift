@@ -14,6 +14,11 @@ final class HTTP1UpstreamConnection: ChannelDuplexHandler, UpstreamStream {
     private var exchange: Exchange?
     private var requestEnded = false
     private var keepAlive = true
+    /// Exchanges this connection has carried, the current one included.
+    private var exchangesCarried = 0
+    private var requestBodyBytesSent = 0
+    private var sentRequestEnd: HTTPHeaders??
+    private var responseStarted = false
     /// Response bytes passed to the client but not yet taken; reading pauses above the limit.
     private var heldResponseBytes = 0
     private var readPending = false
@@ -42,7 +47,11 @@ final class HTTP1UpstreamConnection: ChannelDuplexHandler, UpstreamStream {
     func open(_ exchange: Exchange) {
         guard let context else { return exchange.upstreamFailed("the upstream connection is closed") }
         self.exchange = exchange
+        exchangesCarried += 1
         requestEnded = false
+        requestBodyBytesSent = 0
+        sentRequestEnd = nil
+        responseStarted = false
         heldResponseBytes = 0
         unreleasedRequestBytes = 0
         var head = exchange.requestHead
@@ -60,6 +69,7 @@ final class HTTP1UpstreamConnection: ChannelDuplexHandler, UpstreamStream {
         guard let exchange else { return }
         switch unwrapInboundIn(data) {
         case .head(let head):
+            responseStarted = true
             if head.status.code >= 200 { keepAlive = head.isKeepAlive }
             exchange.upstreamSent(responseHead: head)
         case .body(let bytes):
@@ -74,7 +84,11 @@ final class HTTP1UpstreamConnection: ChannelDuplexHandler, UpstreamStream {
     func channelInactive(context: ChannelHandlerContext) {
         let current = exchange
         exchange = nil
-        current?.upstreamFailed("the upstream closed the connection")
+        if let current, canRetry {
+            current.upstreamClosedBeforeAnswering(sentRequestEnd: sentRequestEnd)
+        } else {
+            current?.upstreamFailed("the upstream closed the connection")
+        }
         onClose?(self)
         onClose = nil
         onIdle = nil
@@ -84,8 +98,18 @@ final class HTTP1UpstreamConnection: ChannelDuplexHandler, UpstreamStream {
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         let current = exchange
         exchange = nil
-        current?.upstreamFailed("upstream connection error: \(error)")
+        if let current, canRetry {
+            current.upstreamClosedBeforeAnswering(sentRequestEnd: sentRequestEnd)
+        } else {
+            current?.upstreamFailed("upstream connection error: \(error)")
+        }
         context.close(promise: nil)
+    }
+
+    /// A kept-alive connection that the upstream closed as it was being reused (the race every
+    /// HTTP/1.1 client has) took nothing the request cannot send again: no body byte, no answer.
+    private var canRetry: Bool {
+        exchangesCarried > 1 && !responseStarted && requestBodyBytesSent == 0
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -110,6 +134,7 @@ final class HTTP1UpstreamConnection: ChannelDuplexHandler, UpstreamStream {
     func sendRequestBody(_ bytes: ByteBuffer) {
         guard let context else { return }
         let count = bytes.readableBytes
+        requestBodyBytesSent += count
         context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(bytes))), promise: nil)
         if context.channel.isWritable {
             exchange?.upstreamTook(requestBytes: count)
@@ -121,6 +146,7 @@ final class HTTP1UpstreamConnection: ChannelDuplexHandler, UpstreamStream {
     func sendRequestEnd(trailers: HTTPHeaders?) {
         guard let context else { return }
         requestEnded = true
+        sentRequestEnd = .some(trailers)
         context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
     }
 

@@ -63,7 +63,7 @@ final class ScriptedUpstream: @unchecked Sendable {
 
     init(script: @escaping @Sendable (Exchange) -> Void) throws {
         self.script = script
-        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         self.listener = listener
         var one: Int32 = 1
         setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
@@ -100,6 +100,9 @@ final class ScriptedUpstream: @unchecked Sendable {
                 if errno == EINTR { continue }
                 return
             }
+            // Close-on-exec: a connection inherited by a client the test starts later would stay
+            // open after the script closes it. (Glibc's module lacks accept4.)
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
             Thread.detachNewThread { [self] in serve(fd) }
         }
     }
