@@ -17,7 +17,7 @@ public final class SQLLedger: LedgerStore {
         isPostgresURL(location) ? try SQLLedger(postgresURL: location) : try SQLLedger(sqlitePath: location)
     }
 
-    public static func isPostgresURL(_ location: String) -> Bool {
+    private static func isPostgresURL(_ location: String) -> Bool {
         location.hasPrefix("postgres://") || location.hasPrefix("postgresql://")
     }
 

@@ -195,7 +195,6 @@ final class Exchange {
         finish(.completed)
     }
 
-    /// The upstream could not be reached, or its connection or stream broke before the end.
     /// The upstream connection closed before answering and before taking any request body:
     /// the request goes once more, on another connection. A second such close is a failure.
     func upstreamClosedBeforeAnswering(sentRequestEnd: HTTPHeaders??) {
@@ -207,6 +206,7 @@ final class Exchange {
         loop.upstreams.dispatch(self)
     }
 
+    /// The upstream could not be reached, or its connection or stream broke before the end.
     func upstreamFailed(_ reason: String) {
         guard !isOver else { return }
         if responseStarted {

@@ -12,11 +12,11 @@ final class HTTP1UpstreamConnection: ChannelDuplexHandler, UpstreamStream {
     private let address: UpstreamAddress
     private var context: ChannelHandlerContext?
     private var exchange: Exchange?
-    private var requestEnded = false
     private var keepAlive = true
     /// Exchanges this connection has carried, the current one included.
     private var exchangesCarried = 0
     private var requestBodyBytesSent = 0
+    /// The request's end as sent (with its trailers, if any); nil until it is.
     private var sentRequestEnd: HTTPHeaders??
     private var responseStarted = false
     /// Response bytes passed to the client but not yet taken; reading pauses above the limit.
@@ -48,7 +48,6 @@ final class HTTP1UpstreamConnection: ChannelDuplexHandler, UpstreamStream {
         guard let context else { return exchange.upstreamFailed("the upstream connection is closed") }
         self.exchange = exchange
         exchangesCarried += 1
-        requestEnded = false
         requestBodyBytesSent = 0
         sentRequestEnd = nil
         responseStarted = false
@@ -82,13 +81,7 @@ final class HTTP1UpstreamConnection: ChannelDuplexHandler, UpstreamStream {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        let current = exchange
-        exchange = nil
-        if let current, canRetry {
-            current.upstreamClosedBeforeAnswering(sentRequestEnd: sentRequestEnd)
-        } else {
-            current?.upstreamFailed("the upstream closed the connection")
-        }
+        lose(reason: "the upstream closed the connection")
         onClose?(self)
         onClose = nil
         onIdle = nil
@@ -96,20 +89,21 @@ final class HTTP1UpstreamConnection: ChannelDuplexHandler, UpstreamStream {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        let current = exchange
-        exchange = nil
-        if let current, canRetry {
-            current.upstreamClosedBeforeAnswering(sentRequestEnd: sentRequestEnd)
-        } else {
-            current?.upstreamFailed("upstream connection error: \(error)")
-        }
+        lose(reason: "upstream connection error: \(error)")
         context.close(promise: nil)
     }
 
-    /// A kept-alive connection that the upstream closed as it was being reused (the race every
-    /// HTTP/1.1 client has) took nothing the request cannot send again: no body byte, no answer.
-    private var canRetry: Bool {
-        exchangesCarried > 1 && !responseStarted && requestBodyBytesSent == 0
+    /// Detaches the exchange from a connection that is going away. A kept-alive connection that
+    /// the upstream closed as it was being reused (the race every HTTP/1.1 client has) took
+    /// nothing the request cannot send again, no body byte and no answer: the exchange retries.
+    private func lose(reason: String) {
+        guard let current = exchange else { return }
+        exchange = nil
+        if exchangesCarried > 1, !responseStarted, requestBodyBytesSent == 0 {
+            current.upstreamClosedBeforeAnswering(sentRequestEnd: sentRequestEnd)
+        } else {
+            current.upstreamFailed(reason)
+        }
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -145,7 +139,6 @@ final class HTTP1UpstreamConnection: ChannelDuplexHandler, UpstreamStream {
 
     func sendRequestEnd(trailers: HTTPHeaders?) {
         guard let context else { return }
-        requestEnded = true
         sentRequestEnd = .some(trailers)
         context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
     }
@@ -175,7 +168,7 @@ final class HTTP1UpstreamConnection: ChannelDuplexHandler, UpstreamStream {
         }
         // A response that ended before its request was sent whole leaves the connection in an
         // unknown state: it is not reused.
-        if requestEnded, keepAlive, isOpen, let onIdle {
+        if sentRequestEnd != nil, keepAlive, isOpen, let onIdle {
             onIdle(self)
         } else {
             context?.close(promise: nil)
