@@ -13,6 +13,10 @@ public struct JSONObjectWriter {
         bytes.reserveCapacity(256)
     }
 
+    private init(bytes: [UInt8]) {
+        self.bytes = bytes
+    }
+
     /// A new object written after the bytes already in `buffer` (lines of a batch).
     public init(appendingTo buffer: [UInt8]) {
         bytes = buffer
@@ -60,7 +64,32 @@ public struct JSONObjectWriter {
         bytes.append(UInt8(ascii: "0") &+ UInt8(fraction % 10))
     }
 
-    /// A value that is already JSON text, such as a nested object.
+    /// An amount of nano-units as an exact decimal string of whole units with nine decimals
+    /// (`"0.000018975"`), written without an intermediate `String`.
+    public mutating func add(_ key: StaticString, decimalNanos value: Int128) {
+        addKey(key)
+        bytes.append(UInt8(ascii: "\""))
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        let (whole, fraction) = value.magnitude.quotientAndRemainder(dividingBy: 1_000_000_000)
+        appendDecimal(Int128(whole))
+        bytes.append(UInt8(ascii: "."))
+        appendDigits(UInt64(fraction), minimumCount: 9)
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// A nested object, whose members `body` adds, written into the same bytes.
+    public mutating func addObject(_ key: StaticString, _ body: (inout JSONObjectWriter) -> Void) {
+        addKey(key)
+        var nested = JSONObjectWriter(bytes: [])
+        // Swapped rather than copied, so the nested object appends to this one's buffer.
+        swap(&bytes, &nested.bytes)
+        nested.bytes.append(UInt8(ascii: "{"))
+        body(&nested)
+        nested.bytes.append(UInt8(ascii: "}"))
+        swap(&bytes, &nested.bytes)
+    }
+
+    /// A value that is already JSON text.
     public mutating func add(_ key: StaticString, rawJSON value: String) {
         addKey(key)
         bytes.append(contentsOf: value.utf8)
@@ -112,16 +141,18 @@ public struct JSONObjectWriter {
     }
 
     private mutating func appendDigits(_ value: UInt64, minimumCount: Int = 1) {
-        var divisor: UInt64 = 1
-        var count = 1
-        while value / divisor >= 10 || count < minimumCount {
-            divisor &*= 10
-            count &+= 1
-        }
-        while true {
-            bytes.append(UInt8(ascii: "0") &+ UInt8(value / divisor % 10))
-            if divisor == 1 { return }
-            divisor /= 10
+        // Digits are made from the right into a buffer on the stack (20 holds any UInt64), then
+        // appended at once: one capacity check per number, not per digit.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { buffer in
+            var remaining = value
+            var start = buffer.endIndex
+            repeat {
+                let (quotient, digit) = remaining.quotientAndRemainder(dividingBy: 10)
+                start &-= 1
+                buffer[start] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: digit)
+                remaining = quotient
+            } while remaining > 0 || buffer.endIndex &- start < minimumCount
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[start...]))
         }
     }
 

@@ -14,7 +14,7 @@ extension UsageRecord {
     public func jsonLine(cost: Cost?) -> String {
         var json = JSONObjectWriter()
         addFields(to: &json)
-        json.add("cost", rawJSON: cost?.jsonObject ?? "null")
+        json.add("cost", cost: cost)
         return json.finish()
     }
 

@@ -19,6 +19,53 @@ import UsageTap
         #expect(APIRoute.protocolSelection(forPath: "/v1/embeddings") == .auto)
         #expect(APIRoute.protocolSelection(forPath: "/") == .auto)
     }
+
+    @Test func onlyTheUsagePathItselfIsTheUsageQueryWithOrWithoutAQuery() {
+        #expect(APIRoute.isUsageQuery("/v1/usage"))
+        #expect(APIRoute.isUsageQuery("/v1/usage?window=daily"))
+        #expect(!APIRoute.isUsageQuery("/v1/usage/"))
+        #expect(!APIRoute.isUsageQuery("/v1/usages"))
+        #expect(!APIRoute.isUsageQuery("/openai/v1/usage"))
+        #expect(!APIRoute.isUsageQuery("/v1/chat/completions?next=/v1/usage"))
+    }
+}
+
+@Suite struct CustomerCredentialTests {
+    private func credential(_ fields: [(String, String)]) -> CustomerCredential {
+        CustomerCredential(HTTPHeaders(fields))
+    }
+
+    @Test func aBearerTokenIsReadWhateverTheSchemesCaseAndTheBlanksBeforeIt() {
+        for value in ["Bearer ut-abc", "bearer ut-abc", "BEARER  ut-abc", "Bearer \tut-abc"] {
+            let read = credential([("Authorization", value)])
+            #expect(read.key == "ut-abc", "\(value)")
+            #expect(read.style == .bearer)
+        }
+    }
+
+    @Test func otherSchemesAndEmptyTokensCarryNoKey() {
+        for value in ["Basic dXQtYWJj", "Bearerut-abc", "Bearer", "Bearer ", "Bearer \t ", "Bear ut-abc", "ut-abc"] {
+            #expect(credential([("authorization", value)]).key == nil, "\(value)")
+        }
+        #expect(credential([]).key == nil)
+    }
+
+    @Test func anXAPIKeyIsReadFirstAndAnswersInAnthropicsStyle() {
+        let read = credential([("authorization", "Bearer ut-other"), ("X-Api-Key", " ut-abc")])
+        #expect(read.key == "ut-abc")
+        #expect(read.style == .apiKey)
+        #expect(credential([("x-api-key", "  ")]).key == nil)
+    }
+
+    @Test func theCustomersKeyIsSwappedForTheUpstreamsCredential() {
+        var headers = HTTPHeaders([("authorization", "Bearer ut-abc"), ("x-api-key", "ut-abc"), ("accept", "*/*")])
+        CustomerCredential.remove(from: &headers)
+        UpstreamCredential.apiKey("sk-upstream").add(to: &headers)
+        #expect(headers.map { "\($0.name): \($0.value)" } == ["accept: */*", "x-api-key: sk-upstream"])
+        CustomerCredential.remove(from: &headers)
+        UpstreamCredential.bearer("sk-upstream").add(to: &headers)
+        #expect(headers.map { "\($0.name): \($0.value)" } == ["accept: */*", "authorization: Bearer sk-upstream"])
+    }
 }
 
 @Suite struct HopByHopHeadersTests {

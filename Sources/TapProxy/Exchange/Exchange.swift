@@ -42,7 +42,7 @@ final class Exchange {
         self.client = client
         self.loop = loop
         self.started = .now()
-        self.protocolSelection = APIRoute.protocolSelection(forPath: requestHead.uri[...])
+        self.protocolSelection = APIRoute.protocolSelection(forPath: requestHead.uri)
         loop.exchangeStarted()
     }
 
@@ -56,8 +56,11 @@ final class Exchange {
     func start() {
         guard let metering = loop.metering else { return loop.upstreams.dispatch(self) }
         let credential = CustomerCredential(requestHead.headers)
-        guard let key = credential.key else { return refuse(.missingKey, style: credential.style) }
-        metering.meter.authorize(key: String(key), on: loop.eventLoop)
+        guard let key = credential.key.map(String.init) else { return refuse(.missingKey, style: credential.style) }
+        if let owner = metering.meter.freshOwner(of: key) {
+            return authorized(.allowed(owner), style: credential.style, upstreamCredential: metering.upstreamCredential)
+        }
+        metering.meter.lookUp(key: key, on: loop.eventLoop)
             .assumeIsolated()
             .whenSuccess { self.authorized($0, style: credential.style, upstreamCredential: metering.upstreamCredential) }
     }
@@ -82,7 +85,7 @@ final class Exchange {
 
     /// `GET /v1/usage` is the proxy's own: the caller's usage from the ledger, never forwarded.
     private var isUsageQuery: Bool {
-        requestHead.method == .GET && requestHead.uri.prefix(while: { $0 != "?" }) == "/v1/usage"
+        requestHead.method == .GET && APIRoute.isUsageQuery(requestHead.uri)
     }
 
     private func answerUsageQuery(for tenant: Tenant, style: AuthStyle) {
@@ -241,7 +244,7 @@ final class Exchange {
             json.add("duration_ms", thousandths: Self.microseconds(ended - started))
             record.addFields(to: &json)
             if prices != nil {
-                json.add("cost", rawJSON: cost?.jsonObject ?? "null")
+                json.add("cost", cost: cost)
             }
         }
         if let customer, let metering = loop.metering {

@@ -9,6 +9,8 @@ enum AuthStyle: Sendable {
 }
 
 /// The customer key a request carries, if any, and how it was carried.
+///
+/// Read for every metered request, so it works on UTF-8 bytes rather than characters.
 struct CustomerCredential {
     var key: Substring?
     var style: AuthStyle
@@ -21,10 +23,11 @@ struct CustomerCredential {
             return
         }
         style = .bearer
-        guard let authorization = headers.first(name: "authorization") else { return }
-        let scheme = authorization.prefix(while: { $0 != " " })
-        guard scheme.lowercased() == "bearer" else { return }
-        key = Self.nonEmpty(authorization.dropFirst(scheme.count).drop(while: { $0 == " " }))
+        guard let authorization = headers.first(name: "authorization")?[...],
+              let space = authorization.utf8.firstIndex(of: UInt8(ascii: " ")),
+              Self.isBearer(authorization.utf8[..<space])
+        else { return }
+        key = Self.nonEmpty(authorization[space...])
     }
 
     /// Takes every customer credential out of headers about to go upstream.
@@ -33,22 +36,37 @@ struct CustomerCredential {
         headers.remove(name: "x-api-key")
     }
 
+    /// The scheme name is case-insensitive (RFC 9110, section 11.1).
+    private static func isBearer(_ scheme: Substring.UTF8View) -> Bool {
+        // Setting bit 5 lowercases an ASCII letter, and "bearer" is all letters.
+        scheme.elementsEqual("bearer".utf8) { $0 | 0x20 == $1 }
+    }
+
+    /// The text without its leading blanks, or nil when nothing else is there.
     private static func nonEmpty(_ text: Substring) -> Substring? {
-        let trimmed = text.drop(while: { $0 == " " || $0 == "\t" })
-        return trimmed.isEmpty ? nil : trimmed
+        guard let start = text.utf8.firstIndex(where: { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\t") }) else {
+            return nil
+        }
+        return text[start...]
     }
 }
 
-/// The credential the proxy sends upstream in place of the customer's key.
-public enum UpstreamCredential: Sendable {
-    case bearer(String)
-    case apiKey(String)
+/// The credential the proxy sends upstream in place of the customer's key: one header, made
+/// once when the proxy starts.
+public struct UpstreamCredential: Sendable {
+    let name: String
+    let value: String
+
+    public static func bearer(_ token: String) -> UpstreamCredential {
+        UpstreamCredential(name: "authorization", value: "Bearer " + token)
+    }
+
+    public static func apiKey(_ key: String) -> UpstreamCredential {
+        UpstreamCredential(name: "x-api-key", value: key)
+    }
 
     /// Adds this credential to headers that carry none (see ``CustomerCredential/remove(from:)``).
     func add(to headers: inout HTTPHeaders) {
-        switch self {
-        case .bearer(let token): headers.add(name: "authorization", value: "Bearer " + token)
-        case .apiKey(let key): headers.add(name: "x-api-key", value: key)
-        }
+        headers.add(name: name, value: value)
     }
 }

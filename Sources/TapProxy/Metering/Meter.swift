@@ -55,13 +55,20 @@ public final class Meter: Sendable {
         pool.start()
     }
 
-    /// The owner of `key`, from the cache while fresh, else from the ledger by its digest.
-    func authorize(key: String, on eventLoop: any EventLoop) -> EventLoopFuture<Decision> {
-        let now = UTCCalendar.nowMicros()
-        if let cached = owners.withLock({ $0[key] }), now - cached.fetchedMicros < Self.ownerFreshness {
-            return eventLoop.makeSucceededFuture(.allowed(cached.owner))
-        }
+    /// The owner of `key` when this proxy looked it up less than `ownerFreshness` ago: most
+    /// requests are answered here, on the caller's thread, with no hop to the ledger thread.
+    func freshOwner(of key: String) -> KeyOwner? {
+        guard let cached = owners.withLock({ $0[key] }),
+              UTCCalendar.nowMicros() - cached.fetchedMicros < Self.ownerFreshness
+        else { return nil }
+        return cached.owner
+    }
+
+    /// The owner of `key`, from the ledger by its digest, on the ledger thread; kept for
+    /// ``freshOwner(of:)``.
+    func lookUp(key: String, on eventLoop: any EventLoop) -> EventLoopFuture<Decision> {
         let ledger = ledger
+        let now = UTCCalendar.nowMicros()
         return pool.runIfActive(eventLoop: eventLoop) { () -> Decision in
             do {
                 guard let owner = try ledger.store.keyOwner(digest: CustomerKey.digest(of: key)) else { return .unknownKey }

@@ -10,8 +10,14 @@ extension Cost {
     /// The cost as a JSON object: `currency`, `price_entry`, the parts and `total` in integer
     /// nano-units, `total_usd` as an exact decimal string, and `parts_exceed_input`.
     public var jsonObject: String {
-        let parts = nanos
         var json = JSONObjectWriter()
+        addMembers(to: &json)
+        return json.finish()
+    }
+
+    /// Adds the members of ``jsonObject`` to an object being written.
+    public func addMembers(to json: inout JSONObjectWriter) {
+        let parts = nanos
         json.add("currency", string: "USD")
         json.add("price_entry", string: priceEntry)
         json.add("input", integer: parts.input)
@@ -21,8 +27,15 @@ extension Cost {
         json.add("request", integer: parts.request)
         json.add("web_search", integer: parts.webSearch)
         json.add("total", integer: parts.total)
-        json.add("total_usd", string: Money(femtos: parts.total * 1_000_000).decimalText)
+        json.add("total_usd", decimalNanos: parts.total)
         json.add("parts_exceed_input", bool: partsExceedInput)
-        return json.finish()
+    }
+}
+
+extension JSONObjectWriter {
+    /// `key` with the cost's object (see ``Cost/jsonObject``), or `null` when it is unknown.
+    public mutating func add(_ key: StaticString, cost: Cost?) {
+        guard let cost else { return add(key, rawJSON: "null") }
+        addObject(key) { cost.addMembers(to: &$0) }
     }
 }

@@ -44,22 +44,24 @@ public struct PriceTable: Sendable {
 
     /// `gpt-4o-2024-08-06` → `gpt-4o`, `claude-sonnet-4-5-20250929` → `claude-sonnet-4-5`.
     static func droppingDateSuffix(_ model: String) -> String {
-        let utf8 = Array(model.utf8)
-        func isDigits(_ range: Range<Int>) -> Bool {
-            range.lowerBound >= 0 && utf8[range].allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+        var bytes = model
+        return bytes.withUTF8 { utf8 in
+            func isDigits(_ range: Range<Int>) -> Bool {
+                range.lowerBound >= 0 && utf8[range].allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+            }
+            let count = utf8.count
+            // -YYYYMMDD
+            if count > 9, utf8[count - 9] == UInt8(ascii: "-"), isDigits(count - 8..<count) {
+                return String(decoding: utf8[..<(count - 9)], as: UTF8.self)
+            }
+            // -YYYY-MM-DD
+            if count > 11, utf8[count - 11] == UInt8(ascii: "-"), utf8[count - 6] == UInt8(ascii: "-"),
+               utf8[count - 3] == UInt8(ascii: "-"), isDigits(count - 10..<count - 6), isDigits(count - 5..<count - 3),
+               isDigits(count - 2..<count) {
+                return String(decoding: utf8[..<(count - 11)], as: UTF8.self)
+            }
+            return model
         }
-        let count = utf8.count
-        // -YYYYMMDD
-        if count > 9, utf8[count - 9] == UInt8(ascii: "-"), isDigits(count - 8..<count) {
-            return String(decoding: utf8[..<(count - 9)], as: UTF8.self)
-        }
-        // -YYYY-MM-DD
-        if count > 11, utf8[count - 11] == UInt8(ascii: "-"), utf8[count - 6] == UInt8(ascii: "-"),
-           utf8[count - 3] == UInt8(ascii: "-"), isDigits(count - 10..<count - 6), isDigits(count - 5..<count - 3),
-           isDigits(count - 2..<count) {
-            return String(decoding: utf8[..<(count - 11)], as: UTF8.self)
-        }
-        return model
     }
 
     /// `openai/gpt-4o` → `gpt-4o`: everything up to the last `/`.
