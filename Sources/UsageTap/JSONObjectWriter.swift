@@ -69,11 +69,7 @@ public struct JSONObjectWriter {
     public mutating func add(_ key: StaticString, decimalNanos value: Int128) {
         addKey(key)
         bytes.append(UInt8(ascii: "\""))
-        if value < 0 { bytes.append(UInt8(ascii: "-")) }
-        let (whole, fraction) = value.magnitude.quotientAndRemainder(dividingBy: 1_000_000_000)
-        appendDecimal(Int128(whole))
-        bytes.append(UInt8(ascii: "."))
-        appendDigits(UInt64(fraction), minimumCount: 9)
+        DecimalDigits.appendNanos(value, to: &bytes)
         bytes.append(UInt8(ascii: "\""))
     }
 
@@ -131,29 +127,7 @@ public struct JSONObjectWriter {
     }
 
     private mutating func appendDecimal(_ value: Int128) {
-        if value < 0 { bytes.append(UInt8(ascii: "-")) }
-        let magnitude = value.magnitude
-        if let small = UInt64(exactly: magnitude) { return appendDigits(small) }
-        // Above 2^64 (only sums of costs get there): the high part, then 19 zero-padded digits.
-        let split: UInt128 = 10_000_000_000_000_000_000
-        appendDecimal(Int128(magnitude / split))
-        appendDigits(UInt64(magnitude % split), minimumCount: 19)
-    }
-
-    private mutating func appendDigits(_ value: UInt64, minimumCount: Int = 1) {
-        // Digits are made from the right into a buffer on the stack (20 holds any UInt64), then
-        // appended at once: one capacity check per number, not per digit.
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { buffer in
-            var remaining = value
-            var start = buffer.endIndex
-            repeat {
-                let (quotient, digit) = remaining.quotientAndRemainder(dividingBy: 10)
-                start &-= 1
-                buffer[start] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: digit)
-                remaining = quotient
-            } while remaining > 0 || buffer.endIndex &- start < minimumCount
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[start...]))
-        }
+        DecimalDigits.append(value, to: &bytes)
     }
 
     private mutating func appendEscaped(_ text: UnsafeBufferPointer<UInt8>) {

@@ -38,14 +38,11 @@ struct JSONObjectWriterTests {
         #expect(json.finish() == #"{"a":0.000,"b":0.005,"c":12.045,"d":-1.500,"e":null}"#)
     }
 
-    @Test func nanoUnitsAreWrittenAsDecimalStringsWithNineDecimalsAndAgreeWithMoney() {
+    @Test func nanoUnitsAreWrittenAsDecimalStringsOfWholeUnitsWithNineDecimals() {
         let amounts: [Int128] = [0, 5, 18_975, 1_000_000_000, 12_345_678_901, -7_687_500, Int128(Int64.max) * 1_000 + 1]
         var json = JSONObjectWriter()
         for amount in amounts { json.add("a", decimalNanos: amount) }
-        let written = json.finish()
-        #expect(written == #"{"a":"0.000000000","a":"0.000000005","a":"0.000018975","a":"1.000000000","a":"12.345678901","a":"-0.007687500","a":"9223372036854.775807001"}"#)
-        let expected = amounts.map { "\"" + Money(femtos: $0 * 1_000_000).decimalText + "\"" }
-        #expect(written == "{" + expected.map { #""a":"# + $0 }.joined(separator: ",") + "}")
+        #expect(json.finish() == #"{"a":"0.000000000","a":"0.000000005","a":"0.000018975","a":"1.000000000","a":"12.345678901","a":"-0.007687500","a":"9223372036854.775807001"}"#)
     }
 
     @Test func nestedObjectsAreWrittenInPlaceAndMembersAfterThemKeepTheirCommas() {

@@ -33,12 +33,9 @@ public struct Money: Sendable, Hashable, Comparable, AdditiveArithmetic {
 
     /// The amount rounded to nano-units, as an exact decimal: `"0.012345678"`.
     public var decimalText: String {
-        let value = nanos
-        let magnitude = value.magnitude
-        let whole = magnitude / 1_000_000_000
-        let fraction = String(magnitude % 1_000_000_000)
-        let padded = String(repeating: "0", count: 9 - fraction.count) + fraction
-        return (value < 0 ? "-" : "") + "\(whole).\(padded)"
+        var bytes: [UInt8] = []
+        DecimalDigits.appendNanos(nanos, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
 

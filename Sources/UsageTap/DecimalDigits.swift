@@ -1,0 +1,39 @@
+/// Integers written as ASCII decimal digits onto a byte array, with no `String` on the way: the
+/// JSON writer's numbers and amounts of money both come from here.
+enum DecimalDigits {
+    static func append(_ value: Int128, to bytes: inout [UInt8]) {
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        let magnitude = value.magnitude
+        if let small = UInt64(exactly: magnitude) { return append(small, to: &bytes) }
+        // Above 2^64 (only sums of costs get there): the high part, then 19 zero-padded digits.
+        let split: UInt128 = 10_000_000_000_000_000_000
+        append(Int128(magnitude / split), to: &bytes)
+        append(UInt64(magnitude % split), minimumCount: 19, to: &bytes)
+    }
+
+    /// `value` nano-units as whole units with nine decimals: `0.000018975`, `-12.345678901`.
+    static func appendNanos(_ value: Int128, to bytes: inout [UInt8]) {
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        let (whole, fraction) = value.magnitude.quotientAndRemainder(dividingBy: 1_000_000_000)
+        append(Int128(whole), to: &bytes)
+        bytes.append(UInt8(ascii: "."))
+        append(UInt64(fraction), minimumCount: 9, to: &bytes)
+    }
+
+    /// `value` with at least `minimumCount` digits (zero-padded on the left; at most 20).
+    static func append(_ value: UInt64, minimumCount: Int = 1, to bytes: inout [UInt8]) {
+        // Digits are made from the right into a buffer on the stack (20 holds any UInt64), then
+        // appended at once: one capacity check per number, not per digit.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { buffer in
+            var remaining = value
+            var start = buffer.endIndex
+            repeat {
+                let (quotient, digit) = remaining.quotientAndRemainder(dividingBy: 10)
+                start &-= 1
+                buffer[start] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: digit)
+                remaining = quotient
+            } while remaining > 0 || buffer.endIndex &- start < minimumCount
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[start...]))
+        }
+    }
+}
