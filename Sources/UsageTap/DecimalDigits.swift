@@ -11,13 +11,16 @@ enum DecimalDigits {
         append(UInt64(magnitude % split), minimumCount: 19, to: &bytes)
     }
 
-    /// `value` nano-units as whole units with nine decimals: `0.000018975`, `-12.345678901`.
-    static func appendNanos(_ value: Int128, to bytes: inout [UInt8]) {
+    /// `value` in units of 10^-`decimals` (at most 19), written with exactly that many decimals:
+    /// nano-units with 9 (`0.000018975`, `-12.345678901`), thousandths with 3 (`12.045`).
+    static func appendFixedPoint(_ value: Int128, decimals: Int, to bytes: inout [UInt8]) {
         if value < 0 { bytes.append(UInt8(ascii: "-")) }
-        let (whole, fraction) = value.magnitude.quotientAndRemainder(dividingBy: 1_000_000_000)
+        var scale: UInt128 = 1
+        for _ in 0..<decimals { scale *= 10 }
+        let (whole, fraction) = value.magnitude.quotientAndRemainder(dividingBy: scale)
         append(Int128(whole), to: &bytes)
         bytes.append(UInt8(ascii: "."))
-        append(UInt64(fraction), minimumCount: 9, to: &bytes)
+        append(UInt64(fraction), minimumCount: decimals, to: &bytes)
     }
 
     /// `value` with at least `minimumCount` digits (zero-padded on the left; at most 20).

@@ -54,14 +54,7 @@ public struct JSONObjectWriter {
     public mutating func add(_ key: StaticString, thousandths value: Int?) {
         addKey(key)
         guard let value else { return appendNull() }
-        let magnitude = value.magnitude
-        if value < 0 { bytes.append(UInt8(ascii: "-")) }
-        appendDecimal(Int128(magnitude / 1000))
-        bytes.append(UInt8(ascii: "."))
-        let fraction = magnitude % 1000
-        bytes.append(UInt8(ascii: "0") &+ UInt8(fraction / 100))
-        bytes.append(UInt8(ascii: "0") &+ UInt8(fraction / 10 % 10))
-        bytes.append(UInt8(ascii: "0") &+ UInt8(fraction % 10))
+        DecimalDigits.appendFixedPoint(Int128(value), decimals: 3, to: &bytes)
     }
 
     /// An amount of nano-units as an exact decimal string of whole units with nine decimals
@@ -69,7 +62,7 @@ public struct JSONObjectWriter {
     public mutating func add(_ key: StaticString, decimalNanos value: Int128) {
         addKey(key)
         bytes.append(UInt8(ascii: "\""))
-        DecimalDigits.appendNanos(value, to: &bytes)
+        DecimalDigits.appendFixedPoint(value, decimals: 9, to: &bytes)
         bytes.append(UInt8(ascii: "\""))
     }
 
