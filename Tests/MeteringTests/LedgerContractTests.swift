@@ -66,8 +66,9 @@ enum LedgerContract {
         let store = try SQLLedger.open(location)
         let tenant = try store.addTenant(named: "acme", atMicros: 1)
         #expect(try store.topUp(tenantID: tenant.id, nanos: 1_000, atMicros: 2) == 1_000)
-        let written = try store.append([Self.entry(tenant: tenant.id, at: 10, cost: 300), Self.entry(tenant: tenant.id, at: 11, cost: nil),
-                                        Self.entry(tenant: tenant.id, at: 12, cost: 900)])
+        var written = [Self.entry(tenant: tenant.id, at: 10, cost: 300), Self.entry(tenant: tenant.id, at: 11, cost: nil),
+                       Self.entry(tenant: tenant.id, at: 12, cost: 900)]
+        try store.append(&written)
         #expect(written.map(\.balanceBefore) == [1_000, 700, 700])
         #expect(written.map(\.balanceAfter) == [700, 700, -200])
         #expect(try store.balance(tenantID: tenant.id) == -200)
@@ -79,9 +80,10 @@ enum LedgerContract {
         let store = try SQLLedger.open(location)
         let tenant = try store.addTenant(named: "acme", atMicros: 1)
         let other = try store.addTenant(named: "other", atMicros: 1)
-        _ = try store.append([Self.entry(tenant: tenant.id, at: 99, cost: 1), Self.entry(tenant: tenant.id, at: 100, cost: 10),
-                              Self.entry(tenant: tenant.id, at: 150, cost: 20, status: 502), Self.entry(tenant: tenant.id, at: 200, cost: 40),
-                              Self.entry(tenant: other.id, at: 150, cost: 80)])
+        var rows = [Self.entry(tenant: tenant.id, at: 99, cost: 1), Self.entry(tenant: tenant.id, at: 100, cost: 10),
+                    Self.entry(tenant: tenant.id, at: 150, cost: 20, status: 502), Self.entry(tenant: tenant.id, at: 200, cost: 40),
+                    Self.entry(tenant: other.id, at: 150, cost: 80)]
+        try store.append(&rows)
         let totals = try store.totals(tenantID: tenant.id, fromMicros: 100, toMicros: 200)
         #expect(totals.costNanos == 30 && totals.requestCount == 2 && totals.successCount == 1)
         #expect(totals.promptTokens == 10 && totals.completionTokens == 14 && totals.totalTokens == 24)
@@ -118,7 +120,8 @@ enum LedgerContract {
                         // Both tenants in each batch, in the writers' opposite orders.
                         let rows = (0..<rowsPerBatch).map { _ in Self.entry(tenant: tenant.id, at: Int64(batch), cost: 7) }
                         let other = [Self.entry(tenant: bystander.id, at: Int64(batch), cost: 1)]
-                        _ = try store.append(writer == 0 ? rows + other : other + rows)
+                        var batch = writer == 0 ? rows + other : other + rows
+                        try store.append(&batch)
                     }
                 }
             } catch {

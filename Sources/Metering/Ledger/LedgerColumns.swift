@@ -13,20 +13,42 @@ enum LedgerColumns {
 
     static var list: String { names.joined(separator: ", ") }
 
-    /// Appends the entry's values, in `names` order.
-    static func append(_ entry: LedgerEntry, to values: inout [SQLValue]) {
-        let usage = entry.usage
-        let cost = entry.cost
-        values += [
-            .integer(entry.atMicros), .text(entry.requestID), .integer(entry.tenantID), .integer(entry.keyID),
-            .text(entry.provider), SQLValue(usage.apiProtocol?.rawValue), SQLValue(usage.model), SQLValue(entry.status),
-            .text(entry.outcome), .integer(usage.finished ? 1 : 0), SQLValue(usage.error),
-            SQLValue(usage.inputTokens), SQLValue(usage.outputTokens), SQLValue(usage.totalTokens),
-            SQLValue(usage.cachedInputTokens), SQLValue(usage.cacheWriteTokens), SQLValue(usage.reasoningTokens),
-            .integer(Int64(usage.webSearchRequests)), SQLValue(cost?.priceEntry), SQLValue(cost?.input),
-            SQLValue(cost?.cachedInput), SQLValue(cost?.cacheWrite), SQLValue(cost?.output), SQLValue(cost?.request),
-            SQLValue(cost?.webSearch), SQLValue(cost?.total), .integer(entry.balanceBefore), .integer(entry.balanceAfter),
-        ]
+    /// Binds the entry's values, in `names` order, to the placeholders from `first` on.
+    /// Borrowed, and read field by field: a copy of the entry would retain every string in it.
+    static func bind(_ entry: borrowing LedgerEntry, to statement: any SQLStatement, from first: Int32) throws {
+        var position = first
+        func next(_ value: SQLValue) throws {
+            try statement.bind(value, at: position)
+            position += 1
+        }
+        try next(.integer(entry.atMicros))
+        try next(.text(entry.requestID))
+        try next(.integer(entry.tenantID))
+        try next(.integer(entry.keyID))
+        try next(.text(entry.provider))
+        try next(SQLValue(entry.usage.apiProtocol?.rawValue))
+        try next(SQLValue(entry.usage.model))
+        try next(SQLValue(entry.status))
+        try next(.text(entry.outcome))
+        try next(.integer(entry.usage.finished ? 1 : 0))
+        try next(SQLValue(entry.usage.error))
+        try next(SQLValue(entry.usage.inputTokens))
+        try next(SQLValue(entry.usage.outputTokens))
+        try next(SQLValue(entry.usage.totalTokens))
+        try next(SQLValue(entry.usage.cachedInputTokens))
+        try next(SQLValue(entry.usage.cacheWriteTokens))
+        try next(SQLValue(entry.usage.reasoningTokens))
+        try next(.integer(Int64(entry.usage.webSearchRequests)))
+        try next(SQLValue(entry.cost?.priceEntry))
+        try next(SQLValue(entry.cost?.input))
+        try next(SQLValue(entry.cost?.cachedInput))
+        try next(SQLValue(entry.cost?.cacheWrite))
+        try next(SQLValue(entry.cost?.output))
+        try next(SQLValue(entry.cost?.request))
+        try next(SQLValue(entry.cost?.webSearch))
+        try next(SQLValue(entry.cost?.total))
+        try next(.integer(entry.balanceBefore))
+        try next(.integer(entry.balanceAfter))
     }
 
     /// An entry from a row read with the columns in `names` order; `integer` and `text` read

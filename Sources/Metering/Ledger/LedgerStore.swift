@@ -18,9 +18,10 @@ public protocol LedgerStore: AnyObject {
     func topUp(tenantID: Int64, nanos: Int64, atMicros: Int64) throws -> Int64
     func balance(tenantID: Int64) throws -> Int64?
 
-    /// Writes the entries in one transaction, debiting each from its tenant's balance; returns
-    /// them with the balance before and after each debit filled in.
-    func append(_ entries: [LedgerEntry]) throws -> [LedgerEntry]
+    /// Writes the entries in one transaction, debiting each from its tenant's balance, and fills
+    /// in each one's balance before and after its debit. In place, because a proxy's batch holds
+    /// hundreds of rows that a copy would retain and release field by field.
+    func append(_ entries: inout [LedgerEntry]) throws
     /// The tenant's usage from `fromMicros` (inclusive) to `toMicros` (exclusive).
     func totals(tenantID: Int64, fromMicros: Int64, toMicros: Int64) throws -> UsageTotals
     /// The tenant's entries in that range, oldest first.

@@ -146,11 +146,18 @@ final class PostgresStatement: SQLStatement {
         PQclear(result)
     }
 
-    func bind(_ values: [SQLValue]) throws -> Self {
+    func reset() {
         PQclear(result)
         result = nil
-        self.values = values
-        return self
+        values.removeAll(keepingCapacity: true)
+    }
+
+    func bind(_ value: SQLValue, at position: Int32) throws {
+        let index = Int(position) - 1
+        if values.count <= index {
+            values.append(contentsOf: repeatElement(.null, count: index + 1 - values.count))
+        }
+        values[index] = value
     }
 
     func step() throws -> Bool {

@@ -47,9 +47,15 @@ extension SQLDatabase {
 
 /// A statement ready to run: bind parameters, then step through its rows.
 protocol SQLStatement: AnyObject {
-    /// Binds `values` to the placeholders in order, replacing what an earlier run bound.
-    @discardableResult
-    func bind(_ values: [SQLValue]) throws -> Self
+    /// Ends the last run, so that the statement can be bound and run again. Values bound
+    /// before may stay bound: callers bind every placeholder (clearing them first was a
+    /// twentieth of the ledger thread's work, for hundreds of placeholders per batch).
+    func reset()
+
+    /// Binds `value` to the placeholder at `position`, counted from 1. Rows are bound value by
+    /// value rather than as an array: a batch of hundreds of rows would otherwise build an
+    /// array of values per row.
+    func bind(_ value: SQLValue, at position: Int32) throws
 
     /// Moves to the next row (running the statement first, when it has not run since it was
     /// bound); false when there are no more.
@@ -61,6 +67,16 @@ protocol SQLStatement: AnyObject {
 }
 
 extension SQLStatement {
+    /// Binds `values` to the placeholders in order, replacing what an earlier run bound.
+    @discardableResult
+    func bind(_ values: [SQLValue]) throws -> Self {
+        reset()
+        for (offset, value) in values.enumerated() {
+            try bind(value, at: Int32(offset + 1))
+        }
+        return self
+    }
+
     /// Runs a statement whose rows, if any, are not needed.
     func run() throws {
         while try step() {}

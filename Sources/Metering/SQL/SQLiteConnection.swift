@@ -76,21 +76,19 @@ final class SQLiteStatement: SQLStatement {
         sqlite3_finalize(statement)
     }
 
-    func bind(_ values: [SQLValue]) throws -> Self {
+    func reset() {
         sqlite3_reset(statement)
-        sqlite3_clear_bindings(statement)
-        for (offset, value) in values.enumerated() {
-            let index = Int32(offset + 1)
-            let status: Int32
-            switch value {
-            case .null: status = sqlite3_bind_null(statement, index)
-            case .integer(let number): status = sqlite3_bind_int64(statement, index, number)
-            case .text(let text):
-                status = text.withCString { usagetap_sqlite3_bind_text_copy(statement, index, $0, Int32(text.utf8.count)) }
-            }
-            guard status == SQLITE_OK else { throw SQLiteConnection.Failure(code: status, message: connection.lastMessage) }
+    }
+
+    func bind(_ value: SQLValue, at position: Int32) throws {
+        let status: Int32
+        switch value {
+        case .null: status = sqlite3_bind_null(statement, position)
+        case .integer(let number): status = sqlite3_bind_int64(statement, position, number)
+        case .text(let text):
+            status = text.withCString { usagetap_sqlite3_bind_text_copy(statement, position, $0, Int32(text.utf8.count)) }
         }
-        return self
+        guard status == SQLITE_OK else { throw SQLiteConnection.Failure(code: status, message: connection.lastMessage) }
     }
 
     func step() throws -> Bool {

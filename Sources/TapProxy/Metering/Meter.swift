@@ -1,3 +1,4 @@
+import Dispatch
 import Metering
 import NIOCore
 import NIOPosix
@@ -25,7 +26,7 @@ public final class Meter: Sendable {
     /// also refreshed by every batch this proxy writes. Other proxies' debits show up within it.
     static let ownerFreshness: Int64 = 1_000_000
     /// How long a failed batch waits before it is tried again.
-    static let retryDelayMicros: UInt32 = 500_000
+    static let retryDelay: TimeAmount = .milliseconds(500)
 
     private struct Cached: Sendable {
         var owner: KeyOwner
@@ -81,9 +82,9 @@ public final class Meter: Sendable {
         }.flatMapErrorThrowing { _ in .ledgerFailed }
     }
 
-    /// Queues a finished response's row; it is written with the others of its batch, which
-    /// starts `batchWait` after the first row (a timer on `eventLoop`, so that the ledger
-    /// thread stays free for key lookups meanwhile).
+    /// Queues a finished response's row. Rows are written in batches: the first row of a batch
+    /// starts a timer on `eventLoop`, and when it fires everything queued by then is written in
+    /// one transaction (see ``batchWait``).
     func record(_ entry: LedgerEntry, on eventLoop: any EventLoop) {
         let startsBatch = queue.withLock { queue -> Bool in
             queue.pending.append(entry)
@@ -92,15 +93,24 @@ public final class Meter: Sendable {
             return true
         }
         if startsBatch {
-            eventLoop.scheduleTask(in: Self.batchWait) { self.startFlush() }
+            writeBatch(in: Self.batchWait, timerOn: eventLoop)
         }
     }
 
-    private func startFlush() {
-        pool.submit { state in
-            // A pool already stopped runs this at once on the caller's thread: not ours to use.
-            guard case .active = state else { return }
-            self.flush()
+    /// Writes what is queued `delay` from now, then, while rows keep coming, the next batch
+    /// after another `batchWait`. The waits are timers on `eventLoop` rather than sleeps, so the
+    /// ledger thread stays free for key lookups meanwhile.
+    private func writeBatch(in delay: TimeAmount, timerOn eventLoop: any EventLoop) {
+        eventLoop.scheduleTask(in: delay) {
+            self.pool.submit { state in
+                // A pool already stopped runs this at once on the caller's thread: not ours to use.
+                guard case .active = state else { return }
+                switch self.writePending() {
+                case .empty: return
+                case .written: self.writeBatch(in: Self.batchWait, timerOn: eventLoop)
+                case .failed: self.writeBatch(in: Self.retryDelay, timerOn: eventLoop)
+                }
+            }
         }
     }
 
@@ -119,44 +129,63 @@ public final class Meter: Sendable {
     /// Waits until every queued row is in the ledger (retrying failed batches), then stops the
     /// ledger thread.
     public func drainAndStop() {
-        // The timer of the last batch may have gone with its event loop.
-        startFlush()
-        while queue.withLock({ !$0.pending.isEmpty || $0.isFlushing }) {
-            usleep(10_000)
+        // The timer of the last batch may have gone with its event loop: what is left is written
+        // here, batch after batch, without waiting for more.
+        let drained = DispatchSemaphore(value: 0)
+        pool.submit { state in
+            defer { drained.signal() }
+            guard case .active = state else { return }
+            while true {
+                switch self.writePending() {
+                case .empty: return
+                case .written: continue
+                case .failed: usleep(UInt32(Self.retryDelay.nanoseconds / 1_000))
+                }
+            }
         }
+        drained.wait()
         try? pool.syncShutdownGracefully()
     }
 
-    /// Rows wait this long for others to share their transaction: one transaction per row
-    /// would be most of the ledger's cost. Balances and `/v1/usage` lag the responses by it.
+    /// Rows wait this long for others to share their transaction: a transaction's own cost
+    /// (locks, a WAL commit, the partly filled pages it rewrites) is most of the ledger's cost
+    /// when it holds a few rows. Balances and `/v1/usage` lag the responses by it.
     static let batchWait: TimeAmount = .milliseconds(20)
 
-    /// Writes the queue until it is empty. Runs on the ledger thread only.
-    private func flush() {
-        while true {
-            let batch = queue.withLock { queue -> [LedgerEntry] in
-                let batch = queue.pending
-                queue.pending = []
-                if batch.isEmpty { queue.isFlushing = false }
-                return batch
-            }
-            if batch.isEmpty { return }
-            do {
-                let written = try ledger.store.append(batch)
-                refreshBalances(from: written)
-                queue.withLock { $0.written += written.count }
-            } catch {
-                Self.report("ledger write of \(batch.count) rows failed, will retry: \(error)")
-                queue.withLock { $0.pending.insert(contentsOf: batch, at: 0) }
-                usleep(Self.retryDelayMicros)
-            }
+    private enum BatchResult {
+        /// Nothing was queued; the next row starts a new batch.
+        case empty
+        case written
+        /// The batch is queued again, ahead of newer rows.
+        case failed
+    }
+
+    /// Writes every queued row in one transaction. Runs on the ledger thread only.
+    private func writePending() -> BatchResult {
+        var batch = queue.withLock { queue -> [LedgerEntry] in
+            let batch = queue.pending
+            queue.pending = []
+            if batch.isEmpty { queue.isFlushing = false }
+            return batch
+        }
+        if batch.isEmpty { return .empty }
+        do {
+            try ledger.store.append(&batch)
+            refreshBalances(from: batch)
+            queue.withLock { $0.written += batch.count }
+            return .written
+        } catch {
+            Self.report("ledger write of \(batch.count) rows failed, will retry: \(error)")
+            queue.withLock { $0.pending.insert(contentsOf: batch, at: 0) }
+            return .failed
         }
     }
 
     /// Cached owners take the balances a batch left behind.
     private func refreshBalances(from written: [LedgerEntry]) {
         var latest: [Int64: Int64] = [:]
-        for entry in written { latest[entry.tenantID] = entry.balanceAfter }
+        // By index: a loop over the entries would copy each one, retaining every string in it.
+        for index in written.indices { latest[written[index].tenantID] = written[index].balanceAfter }
         owners.withLock { owners in
             for (key, var cached) in owners {
                 guard let balance = latest[cached.owner.tenant.id] else { continue }

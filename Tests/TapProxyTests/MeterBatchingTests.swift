@@ -1,0 +1,136 @@
+import Foundation
+import Metering
+import NIOCore
+import NIOPosix
+import Synchronization
+import Testing
+import UsageTap
+@testable import TapProxy
+
+/// The meter's writes to a real SQLite ledger: rows share transactions, a failed write is
+/// retried without losing or doubling a row, and shutdown writes what is still queued.
+@Suite struct MeterBatchingTests {
+    /// A real ledger whose `append` can be made to fail a number of times, and which counts
+    /// the batches that reach it.
+    final class CountingLedger: LedgerStore, @unchecked Sendable {
+        // Unchecked: the meter calls it from its ledger thread only; the counts are behind locks.
+        let ledger: SQLLedger
+        let batchSizes = Mutex<[Int]>([])
+        let failuresLeft: Mutex<Int>
+
+        init(path: String, failingFirst failures: Int = 0) throws {
+            ledger = try SQLLedger(sqlitePath: path)
+            failuresLeft = Mutex(failures)
+        }
+
+        struct InjectedFailure: Error {}
+
+        func append(_ entries: inout [LedgerEntry]) throws {
+            let fails = failuresLeft.withLock { left -> Bool in
+                guard left > 0 else { return false }
+                left -= 1
+                return true
+            }
+            if fails { throw InjectedFailure() }
+            try ledger.append(&entries)
+            batchSizes.withLock { $0.append(entries.count) }
+        }
+
+        func prepareSchema() throws { try ledger.prepareSchema() }
+        func tenant(named name: String) throws -> Tenant? { try ledger.tenant(named: name) }
+        func addTenant(named name: String, atMicros: Int64) throws -> Tenant { try ledger.addTenant(named: name, atMicros: atMicros) }
+        func addKey(digest: String, label: String, tenantID: Int64, atMicros: Int64) throws -> Int64 {
+            try ledger.addKey(digest: digest, label: label, tenantID: tenantID, atMicros: atMicros)
+        }
+        func keyOwner(digest: String) throws -> KeyOwner? { try ledger.keyOwner(digest: digest) }
+        func topUp(tenantID: Int64, nanos: Int64, atMicros: Int64) throws -> Int64 { try ledger.topUp(tenantID: tenantID, nanos: nanos, atMicros: atMicros) }
+        func balance(tenantID: Int64) throws -> Int64? { try ledger.balance(tenantID: tenantID) }
+        func totals(tenantID: Int64, fromMicros: Int64, toMicros: Int64) throws -> UsageTotals {
+            try ledger.totals(tenantID: tenantID, fromMicros: fromMicros, toMicros: toMicros)
+        }
+        func entries(tenantID: Int64, fromMicros: Int64, toMicros: Int64) throws -> [LedgerEntry] {
+            try ledger.entries(tenantID: tenantID, fromMicros: fromMicros, toMicros: toMicros)
+        }
+    }
+
+    static func entry(_ index: Int, tenant: Int64) -> LedgerEntry {
+        LedgerEntry(atMicros: Int64(1_000 + index), requestID: "request-\(index)", tenantID: tenant, keyID: 1, provider: "api.example",
+                    status: 200, outcome: "completed", usage: UsageRecord(apiProtocol: .chat, model: "m", finished: true),
+                    cost: CostNanos(priceEntry: "m", input: Int64(index), cachedInput: 0, cacheWrite: 0, output: 0, request: 0, webSearch: 0))
+    }
+
+    /// A meter over a fresh ledger with one tenant holding 1,000,000 nano-units.
+    static func meter(in folder: ScratchFolder, failingFirst failures: Int = 0) throws -> (Meter, CountingLedger, Tenant) {
+        let store = try CountingLedger(path: folder.path("ledger.db"), failingFirst: failures)
+        let tenant = try store.addTenant(named: "acme", atMicros: 1)
+        _ = try store.topUp(tenantID: tenant.id, nanos: 1_000_000, atMicros: 2)
+        return (Meter(provider: "api.example", store: store), store, tenant)
+    }
+
+    /// Polls `condition` for up to 20 s: the meter writes on its own thread.
+    static func eventually(_ condition: () -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(20)
+        while !condition() {
+            if Date() > deadline { return false }
+            usleep(5_000)
+        }
+        return true
+    }
+
+    /// What the ledger holds for the tenant: its rows' request ids and its balance.
+    static func ledgerContents(_ folder: ScratchFolder, tenant: Tenant) throws -> (requests: [String], balance: Int64?) {
+        let reader = try SQLLedger(sqlitePath: folder.path("ledger.db"))
+        let rows = try reader.entries(tenantID: tenant.id, fromMicros: 0, toMicros: .max)
+        return (rows.map(\.requestID), try reader.balance(tenantID: tenant.id))
+    }
+
+    @Test func rowsQueuedBeforeTheBatchTimerFiresShareOneTransaction() throws {
+        let folder = try ScratchFolder("meter-batch")
+        let (meter, store, tenant) = try Self.meter(in: folder)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        defer { try? group.syncShutdownGracefully() }
+        let loop = group.next()
+        // The batch's timer runs on this loop, so it cannot fire before this task has queued all.
+        try loop.submit { for index in 0..<200 { meter.record(Self.entry(index, tenant: tenant.id), on: loop) } }.wait()
+        #expect(Self.eventually { meter.writtenCount == 200 })
+        #expect(store.batchSizes.withLock { $0 } == [200])
+        meter.drainAndStop()
+        let contents = try Self.ledgerContents(folder, tenant: tenant)
+        #expect(contents.requests == (0..<200).map { "request-\($0)" })
+        #expect(contents.balance == Int64(1_000_000 - (0..<200).reduce(0, +)))
+    }
+
+    @Test func aBatchThatFailsIsWrittenLaterWithNoRowLostOrWrittenTwice() throws {
+        let folder = try ScratchFolder("meter-retry")
+        let (meter, store, tenant) = try Self.meter(in: folder, failingFirst: 2)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        defer { try? group.syncShutdownGracefully() }
+        let loop = group.next()
+        try loop.submit { for index in 0..<10 { meter.record(Self.entry(index, tenant: tenant.id), on: loop) } }.wait()
+        // Rows that come while the first batch waits for its retry go after it, in order.
+        #expect(Self.eventually { store.failuresLeft.withLock { $0 } == 1 })
+        try loop.submit { for index in 10..<15 { meter.record(Self.entry(index, tenant: tenant.id), on: loop) } }.wait()
+        #expect(Self.eventually { meter.writtenCount == 15 })
+        meter.drainAndStop()
+        #expect(store.failuresLeft.withLock { $0 } == 0)
+        let contents = try Self.ledgerContents(folder, tenant: tenant)
+        #expect(contents.requests == (0..<15).map { "request-\($0)" })
+        #expect(contents.balance == Int64(1_000_000 - (0..<15).reduce(0, +)))
+    }
+
+    @Test func shutdownWritesTheRowsStillQueuedAfterTheEventLoopsHaveStopped() throws {
+        let folder = try ScratchFolder("meter-drain")
+        let (meter, store, tenant) = try Self.meter(in: folder)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let loop = group.next()
+        try loop.submit { for index in 0..<50 { meter.record(Self.entry(index, tenant: tenant.id), on: loop) } }.wait()
+        // The batch's timer goes with its loop: only the drain can write these rows now.
+        try group.syncShutdownGracefully()
+        meter.drainAndStop()
+        #expect(meter.writtenCount == 50)
+        #expect(store.batchSizes.withLock { $0 }.reduce(0, +) == 50)
+        let contents = try Self.ledgerContents(folder, tenant: tenant)
+        #expect(contents.requests == (0..<50).map { "request-\($0)" })
+        #expect(contents.balance == Int64(1_000_000 - (0..<50).reduce(0, +)))
+    }
+}
