@@ -15,12 +15,23 @@ enum DecimalDigits {
     /// nano-units with 9 (`0.000018975`, `-12.345678901`), thousandths with 3 (`12.045`).
     static func appendFixedPoint(_ value: Int128, decimals: Int, to bytes: inout [UInt8]) {
         if value < 0 { bytes.append(UInt8(ascii: "-")) }
-        var scale: UInt128 = 1
+        var scale: UInt64 = 1
         for _ in 0..<decimals { scale *= 10 }
-        let (whole, fraction) = value.magnitude.quotientAndRemainder(dividingBy: scale)
+        // Divided in 64 bits when the amount fits (every single response's cost does): 128-bit
+        // division is a library call several times slower.
+        let magnitude = value.magnitude
+        let whole: UInt128
+        let fraction: UInt64
+        if let small = UInt64(exactly: magnitude) {
+            let parts = small.quotientAndRemainder(dividingBy: scale)
+            (whole, fraction) = (UInt128(parts.quotient), parts.remainder)
+        } else {
+            let parts = magnitude.quotientAndRemainder(dividingBy: UInt128(scale))
+            (whole, fraction) = (parts.quotient, UInt64(parts.remainder))
+        }
         append(Int128(whole), to: &bytes)
         bytes.append(UInt8(ascii: "."))
-        append(UInt64(fraction), minimumCount: decimals, to: &bytes)
+        append(fraction, minimumCount: decimals, to: &bytes)
     }
 
     /// `value` with at least `minimumCount` digits (zero-padded on the left; at most 20).

@@ -108,7 +108,9 @@ public struct JSONObjectWriter {
         isFirst = false
         bytes.append(UInt8(ascii: "\""))
         append(key)
-        bytes.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
+        // Byte by byte: an array literal here was an allocation per key.
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(UInt8(ascii: ":"))
     }
 
     private mutating func append(_ text: StaticString) {

@@ -56,7 +56,7 @@ final class Exchange {
     func start() {
         guard let metering = loop.metering else { return loop.upstreams.dispatch(self) }
         let credential = CustomerCredential(requestHead.headers)
-        guard let key = credential.key.map(String.init) else { return refuse(.missingKey, style: credential.style) }
+        guard let key = credential.key else { return refuse(.missingKey, style: credential.style) }
         if let owner = metering.meter.freshOwner(of: key) {
             return authorized(.allowed(owner), style: credential.style, upstreamCredential: metering.upstreamCredential)
         }

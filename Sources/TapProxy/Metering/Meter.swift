@@ -42,9 +42,11 @@ public final class Meter: Sendable {
 
     private let pool: NIOThreadPool
     private let ledger: StoreBox
-    /// Known keys' owners, by the key itself: a hit costs no hash. Unknown keys are never
-    /// cached, so a client cannot fill this with made-up keys.
-    private let owners = Mutex<[String: Cached]>([:])
+    /// Known keys' owners, by the key itself: a hit costs no digest. Keyed by the key as it
+    /// sits in the request's header, so that a hit makes no `String` either; each stored key is
+    /// a copy of its own, not a slice that would keep a request's header alive. Unknown keys are
+    /// never cached, so a client cannot fill this with made-up keys.
+    private let owners = Mutex<[Substring: Cached]>([:])
     private let queue = Mutex(Queue())
     public let provider: String
 
@@ -58,7 +60,7 @@ public final class Meter: Sendable {
 
     /// The owner of `key` when this proxy looked it up less than `ownerFreshness` ago: most
     /// requests are answered here, on the caller's thread, with no hop to the ledger thread.
-    func freshOwner(of key: String) -> KeyOwner? {
+    func freshOwner(of key: Substring) -> KeyOwner? {
         guard let cached = owners.withLock({ $0[key] }),
               UTCCalendar.nowMicros() - cached.fetchedMicros < Self.ownerFreshness
         else { return nil }
@@ -67,13 +69,14 @@ public final class Meter: Sendable {
 
     /// The owner of `key`, from the ledger by its digest, on the ledger thread; kept for
     /// ``freshOwner(of:)``.
-    func lookUp(key: String, on eventLoop: any EventLoop) -> EventLoopFuture<Decision> {
+    func lookUp(key: Substring, on eventLoop: any EventLoop) -> EventLoopFuture<Decision> {
         let ledger = ledger
         let now = UTCCalendar.nowMicros()
+        let key = String(key)
         return pool.runIfActive(eventLoop: eventLoop) { () -> Decision in
             do {
                 guard let owner = try ledger.store.keyOwner(digest: CustomerKey.digest(of: key)) else { return .unknownKey }
-                self.owners.withLock { $0[key] = Cached(owner: owner, fetchedMicros: now) }
+                self.owners.withLock { $0[key[...]] = Cached(owner: owner, fetchedMicros: now) }
                 return .allowed(owner)
             } catch {
                 Self.report("key lookup failed: \(error)")
@@ -164,7 +167,9 @@ public final class Meter: Sendable {
     private func writePending() -> BatchResult {
         var batch = queue.withLock { queue -> [LedgerEntry] in
             let batch = queue.pending
+            // Room for as many as last time, made here rather than by the event loops' appends.
             queue.pending = []
+            queue.pending.reserveCapacity(batch.count)
             if batch.isEmpty { queue.isFlushing = false }
             return batch
         }
