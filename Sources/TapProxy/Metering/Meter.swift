@@ -33,20 +33,29 @@ public final class Meter: Sendable {
         var fetchedMicros: Int64
     }
 
+    /// What this proxy knows of keys and balances.
+    private struct Owners: Sendable {
+        /// Known keys' owners, by the key itself: a hit costs no digest. Keyed by the key as it
+        /// sits in the request's header, so that a hit makes no `String` either; each stored key
+        /// is a copy of its own, not a slice that would keep a request's header alive. Unknown
+        /// keys are never cached, so a client cannot fill this with made-up keys.
+        var byKey: [Substring: Cached] = [:]
+        /// The latest balance seen of each tenant, from a lookup or a batch this proxy wrote:
+        /// apart from the owners, so that a batch updates its tenants, not every cached key.
+        var balances: [Int64: Int64] = [:]
+    }
+
     private struct Queue: Sendable {
         var pending: [LedgerEntry] = []
-        /// A flush is scheduled or running; rows queued meanwhile go with it.
+        /// A batch's timer is set or its write is running: rows queued meanwhile go in the
+        /// next batch of that chain and start no timer of their own.
         var isFlushing = false
         var written = 0
     }
 
     private let pool: NIOThreadPool
     private let ledger: StoreBox
-    /// Known keys' owners, by the key itself: a hit costs no digest. Keyed by the key as it
-    /// sits in the request's header, so that a hit makes no `String` either; each stored key is
-    /// a copy of its own, not a slice that would keep a request's header alive. Unknown keys are
-    /// never cached, so a client cannot fill this with made-up keys.
-    private let owners = Mutex<[Substring: Cached]>([:])
+    private let owners = Mutex(Owners())
     private let queue = Mutex(Queue())
     public let provider: String
 
@@ -61,10 +70,13 @@ public final class Meter: Sendable {
     /// The owner of `key` when this proxy looked it up less than `ownerFreshness` ago: most
     /// requests are answered here, on the caller's thread, with no hop to the ledger thread.
     func freshOwner(of key: Substring) -> KeyOwner? {
-        guard let cached = owners.withLock({ $0[key] }),
-              UTCCalendar.nowMicros() - cached.fetchedMicros < Self.ownerFreshness
-        else { return nil }
-        return cached.owner
+        let now = UTCCalendar.nowMicros()
+        return owners.withLock { owners -> KeyOwner? in
+            guard let cached = owners.byKey[key], now - cached.fetchedMicros < Self.ownerFreshness else { return nil }
+            var owner = cached.owner
+            owner.tenant.balance = owners.balances[owner.tenant.id] ?? owner.tenant.balance
+            return owner
+        }
     }
 
     /// The owner of `key`, from the ledger by its digest, on the ledger thread; kept for
@@ -76,7 +88,10 @@ public final class Meter: Sendable {
         return pool.runIfActive(eventLoop: eventLoop) { () -> Decision in
             do {
                 guard let owner = try ledger.store.keyOwner(digest: CustomerKey.digest(of: key)) else { return .unknownKey }
-                self.owners.withLock { $0[key[...]] = Cached(owner: owner, fetchedMicros: now) }
+                self.owners.withLock { owners in
+                    owners.byKey[key[...]] = Cached(owner: owner, fetchedMicros: now)
+                    owners.balances[owner.tenant.id] = owner.tenant.balance
+                }
                 return .allowed(owner)
             } catch {
                 Self.report("key lookup failed: \(error)")
@@ -188,15 +203,9 @@ public final class Meter: Sendable {
 
     /// Cached owners take the balances a batch left behind.
     private func refreshBalances(from written: [LedgerEntry]) {
-        var latest: [Int64: Int64] = [:]
-        // By index: a loop over the entries would copy each one, retaining every string in it.
-        for index in written.indices { latest[written[index].tenantID] = written[index].balanceAfter }
         owners.withLock { owners in
-            for (key, var cached) in owners {
-                guard let balance = latest[cached.owner.tenant.id] else { continue }
-                cached.owner.tenant.balance = balance
-                owners[key] = cached
-            }
+            // By index: a loop over the entries would copy each one, retaining every string in it.
+            for index in written.indices { owners.balances[written[index].tenantID] = written[index].balanceAfter }
         }
     }
 
