@@ -43,9 +43,41 @@ struct PostgresLedgerTests {
     }
 }
 
-/// PostgreSQL's statements, without a server.
-@Suite("PostgreSQL statements")
-struct PostgresStatementTests {
+/// PostgreSQL's statements and failed connections, without a server.
+@Suite("PostgreSQL without a server")
+struct PostgresWithoutServerTests {
+    @Test func aServerThatIsNotThereIsAnErrorNamingPostgreSQLNotACrash() throws {
+        // A loopback port that was free a moment ago: nothing listens there, so the connection
+        // is refused at once.
+        let port = Loopback.freePort()
+        #expect {
+            try SQLLedger.open("postgres://nobody@127.0.0.1:\(port)/ledger")
+        } throws: { error in
+            "\(error)".hasPrefix("PostgreSQL: ") && "\(error)".contains("127.0.0.1")
+        }
+    }
+
+    @Test func aServerThatNeverAnswersIsGivenUpOnInsteadOfWaitedForForever() throws {
+        let server = Loopback.silentListener()
+        defer { close(server.fd) }
+        // libpq alone would wait for the server's reply with no limit; the ledger's default
+        // connect timeout (10 s) ends it. The open runs on a thread of its own so that, were it
+        // to hang, this test fails after a minute rather than hanging the suite.
+        let outcome = Mutex<String?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            do {
+                _ = try SQLLedger.open("postgres://nobody@127.0.0.1:\(server.port)/ledger")
+                outcome.withLock { $0 = "connected" }
+            } catch {
+                outcome.withLock { $0 = "\(error)" }
+            }
+            done.signal()
+        }
+        #expect(done.wait(timeout: .now() + 60) == .success, "the connection attempt is still waiting after a minute")
+        #expect(outcome.withLock { $0 }?.hasPrefix("PostgreSQL: ") == true)
+    }
+
     @Test func questionMarkPlaceholdersAreNumberedOutsideQuotedText() {
         #expect(PostgresConnection.numberingPlaceholders("SELECT a FROM t WHERE b = ? AND c = '?' AND d IN (?, ?)")
                 == "SELECT a FROM t WHERE b = $1 AND c = '?' AND d IN ($2, $3)")

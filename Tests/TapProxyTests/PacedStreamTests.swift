@@ -2,6 +2,7 @@ import Foundation
 import Testing
 #if canImport(Glibc)
 import Glibc
+import TestSupport
 #endif
 
 /// The proxy against an upstream of the tests' own that sends one event every 50 ms: nothing

@@ -40,7 +40,7 @@ import Glibc
         let folder = try ScratchFolder("slow-h2")
         let file = folder.url.appendingPathComponent("htdocs/v1/messages")
         try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: file.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: file.path, contents: nil)
         let handle = try FileHandle(forWritingTo: file)
         try handle.write(contentsOf: MessagesStream(deltas: 0).events[0])
         let block = Data(Array([[UInt8]](repeating: Self.bigDelta, count: 64).joined()))

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// A kept-alive HTTP/1.1 upstream connection that the upstream closes just as the proxy reuses
 /// it: the race every HTTP/1.1 client has, made to happen every time here.

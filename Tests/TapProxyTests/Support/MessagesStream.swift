@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// A small Anthropic Messages stream the tests' upstream writes event by event: a
 /// `message_start` with 10 input tokens, `deltas` text deltas, a cumulative `message_delta`

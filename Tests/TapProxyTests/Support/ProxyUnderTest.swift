@@ -1,6 +1,7 @@
 import Foundation
 #if canImport(Glibc)
 import Glibc
+import TestSupport
 #endif
 
 /// `usagetap proxy` started as its own process on a free loopback port, with its usage log in

@@ -1,6 +1,7 @@
 import Foundation
 #if canImport(Glibc)
 import Glibc
+import TestSupport
 #endif
 
 /// An HTTP/1.1 client on a bare socket, so that a test decides when it reads (or stops

@@ -1,6 +1,7 @@
 import Foundation
 #if canImport(Glibc)
 import Glibc
+import TestSupport
 #endif
 
 /// An HTTP/1.1 upstream of the tests' own, on a loopback port: for each request it runs a

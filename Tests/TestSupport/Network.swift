@@ -4,11 +4,24 @@ import Glibc
 #endif
 
 /// Loopback ports and sockets for the tests' own servers and clients.
-enum Loopback {
+public enum Loopback {
     /// A port that was free a moment ago: bound to port 0, read back, released.
-    static func freePort() -> Int {
+    public static func freePort() -> Int {
+        let (fd, port) = socketOnFreePort()
+        close(fd)
+        return port
+    }
+
+    /// A socket that listens and never accepts: connections to its port complete (the kernel
+    /// queues them), but nothing is ever said on them, as with a server that hangs.
+    public static func silentListener() -> (fd: Int32, port: Int) {
+        let (fd, port) = socketOnFreePort()
+        listen(fd, 16)
+        return (fd, port)
+    }
+
+    private static func socketOnFreePort() -> (fd: Int32, port: Int) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
@@ -20,11 +33,11 @@ enum Loopback {
                 _ = getsockname(fd, pointer, &length)
             }
         }
-        return Int(UInt16(bigEndian: address.sin_port))
+        return (fd, Int(UInt16(bigEndian: address.sin_port)))
     }
 
     /// A connected TCP socket to 127.0.0.1:`port`, or nil when nothing accepts there.
-    static func connect(port: Int) -> Int32? {
+    public static func connect(port: Int) -> Int32? {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -45,7 +58,7 @@ enum Loopback {
     }
 
     /// Waits until something accepts connections on `port`.
-    static func waitUntilListening(port: Int, limit: Duration = .seconds(20)) -> Bool {
+    public static func waitUntilListening(port: Int, limit: Duration = .seconds(20)) -> Bool {
         let deadline = ContinuousClock.now + limit
         while ContinuousClock.now < deadline {
             if let fd = connect(port: port) {
@@ -59,7 +72,7 @@ enum Loopback {
 
     /// Writes all of `bytes`, or returns false when the peer is gone.
     @discardableResult
-    static func send(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+    public static func send(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
         bytes.withUnsafeBytes { raw in
             var offset = 0
             while offset < raw.count {
@@ -73,7 +86,7 @@ enum Loopback {
     }
 
     /// Reads until the bytes hold `marker` (an HTTP head's blank line); returns what was read.
-    static func read(_ fd: Int32, through marker: [UInt8], limit: Int = 1 << 20) -> [UInt8]? {
+    public static func read(_ fd: Int32, through marker: [UInt8], limit: Int = 1 << 20) -> [UInt8]? {
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
         while bytes.count < limit {
@@ -90,7 +103,7 @@ enum Loopback {
 }
 
 /// Monotonic nanoseconds, comparable between threads and processes on this machine.
-func monotonicNanoseconds() -> UInt64 {
+public func monotonicNanoseconds() -> UInt64 {
     var time = timespec()
     clock_gettime(CLOCK_MONOTONIC, &time)
     return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
