@@ -127,8 +127,12 @@ final class PostgresConnection: SQLDatabase {
         trimmed(PQerrorMessage(handle).map { String(cString: $0) } ?? "unknown error")
     }
 
+    /// libpq's multi-line messages (continuation lines start with a tab) as one line.
     private static func trimmed(_ message: String) -> String {
-        String(message.split(whereSeparator: \.isNewline).joined(separator: " "))
+        message.split(whereSeparator: \.isNewline)
+            .map { $0.drop(while: \.isWhitespace) }
+            .filter { !$0.isEmpty }
+            .joined(separator: " ")
     }
 
     /// `?` placeholders as PostgreSQL's `$1`, `$2`, …; a `?` inside a quoted literal stays.
