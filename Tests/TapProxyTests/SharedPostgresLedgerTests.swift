@@ -29,10 +29,7 @@ import TestSupport
     func twoProxiesDebitingTwentyTenantsAtOnceLoseNoUpdateAndReportWhatTheLedgerHolds() throws {
         let folder = try ScratchFolder("shared-postgres")
         let ledger = try TestPostgres.newDatabase()
-        let page = folder.url.appendingPathComponent("htdocs/v1/chat/completions")
-        try FileManager.default.createDirectory(at: page.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try Data(Self.chatStream().utf8).write(to: page)
-        let upstream = try Nghttpd(root: folder.path("htdocs"), folder: folder)
+        let upstream = try Self.upstreamServingTheChatStream(in: folder)
 
         var keys: [String] = []
         for tenant in 0..<Self.tenants {
@@ -94,6 +91,71 @@ import TestSupport
                 #expect(totals["success_count"] as? Int == inWindow.count)
             }
         }
+    }
+
+    @Test(.enabled(if: TestPostgres.isAvailable, TestPostgres.skipReason),
+          .enabled(if: Peers.nghttpd != nil && Peers.h2load != nil, "nghttpd or h2load missing: run ./test"))
+    func aLedgerConnectionTheServerCutsIsMadeAnewAndNoRequestOrRowIsLost() throws {
+        let folder = try ScratchFolder("postgres-cut")
+        let ledger = try TestPostgres.newDatabase()
+        let upstream = try Self.upstreamServingTheChatStream(in: folder)
+        let added = try run(Peers.usagetap, ["keys", "add", "--tenant", "cut", "--balance", "5", "--ledger", ledger], folder: folder.url)
+        try #require(added.status == 0, "keys add: \(added.error)")
+        let key = String(decoding: added.output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let proxy = try ProxyUnderTest(upstream: "http://127.0.0.1:\(upstream.port)",
+                                       arguments: ["--upstream-http2", "--require-keys", "--ledger", ledger, "--upstream-bearer-env", "UPSTREAM_TOKEN"],
+                                       folder: folder, environment: ["UPSTREAM_TOKEN": "upstream-secret"])
+        func wave(_ number: Int) throws {
+            let load = try ChildProcess(Peers.h2load!, ["-n", "200", "-c", "2", "-m", "4", "-H", "authorization: Bearer \(key)",
+                                                        "http://127.0.0.1:\(proxy.port)/v1/chat/completions"],
+                                        name: "h2load-\(number)", folder: folder.url)
+            #expect(load.waitForExit(limit: .seconds(120)) == 0)
+            let report = String(decoding: load.standardOutput, as: UTF8.self)
+            #expect(report.contains("200 succeeded, 0 failed"), "wave \(number): \(report)")
+        }
+        // As a server restart or a failover would: the server ends the proxy's session.
+        func cutTheProxysConnection() throws {
+            let database = String(ledger[ledger.index(after: ledger.lastIndex(of: "/")!)...])
+            let cut = try run("/usr/bin/psql", ["-tA", TestPostgres.adminURL!, "-c",
+                                                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '\(database)'"],
+                              folder: folder.url)
+            let sessions = Int(String(decoding: cut.output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+            #expect(sessions >= 1, "no session of the proxy to cut: \(cut.error)")
+        }
+
+        try wave(1)
+        #expect(try waitForRows(200, ofTenantNamed: "cut", in: ledger).count == 200)
+        try cutTheProxysConnection()
+        // Past the key cache's second, the next request asks the ledger, on the cut connection.
+        usleep(1_100_000)
+        try wave(2)
+        #expect(try waitForRows(400, ofTenantNamed: "cut", in: ledger).count == 400)
+        // Now whichever comes first, a batch of rows or a lookup, meets the cut.
+        try cutTheProxysConnection()
+        try wave(3)
+        let rows = try waitForRows(600, ofTenantNamed: "cut", in: ledger)
+        #expect(rows.count == 600)
+        #expect(rows.allSatisfy { $0.cost?.total == Self.costOfOneStream })
+        #expect(Set(rows.map(\.requestID)).count == 600, "a row was written twice")
+        let store = try SQLLedger.open(ledger)
+        let tenant = try #require(try store.tenant(named: "cut"))
+        #expect(tenant.balance == Self.startingBalanceNanos - 600 * Self.costOfOneStream)
+    }
+
+    /// nghttpd serving ``chatStream()`` at /v1/chat/completions.
+    private static func upstreamServingTheChatStream(in folder: ScratchFolder) throws -> Nghttpd {
+        let page = folder.url.appendingPathComponent("htdocs/v1/chat/completions")
+        try FileManager.default.createDirectory(at: page.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(Self.chatStream().utf8).write(to: page)
+        return try Nghttpd(root: folder.path("htdocs"), folder: folder)
+    }
+
+    /// The rows of the tenant of that name once there are `count`, read on a connection of
+    /// their own (a cut may have ended any other), or what there is after ten seconds.
+    private func waitForRows(_ count: Int, ofTenantNamed name: String, in ledger: String) throws -> [LedgerEntry] {
+        let store = try SQLLedger.open(ledger)
+        let tenant = try #require(try store.tenant(named: name))
+        return try waitForRows(count, of: tenant, in: store)
     }
 
     /// The tenant's rows once there are `count` (the proxies write theirs a few milliseconds

@@ -87,7 +87,8 @@ public final class Meter: Sendable {
         let key = String(key)
         return pool.runIfActive(eventLoop: eventLoop) { () -> Decision in
             do {
-                guard let owner = try ledger.store.keyOwner(digest: CustomerKey.digest(of: key)) else { return .unknownKey }
+                let digest = CustomerKey.digest(of: key)
+                guard let owner = try Self.readTwice({ try ledger.store.keyOwner(digest: digest) }) else { return .unknownKey }
                 self.owners.withLock { owners in
                     owners.byKey[key[...]] = Cached(owner: owner, fetchedMicros: now)
                     owners.balances[owner.tenant.id] = owner.tenant.balance
@@ -137,7 +138,18 @@ public final class Meter: Sendable {
         let ledger = ledger
         let now = UTCCalendar.nowMicros()
         return pool.runIfActive(eventLoop: eventLoop) {
-            try UsageReport(store: ledger.store, tenant: tenant, nowMicros: now)
+            try Self.readTwice { try UsageReport(store: ledger.store, tenant: tenant, nowMicros: now) }
+        }
+    }
+
+    /// A read of the ledger, made a second time when the first fails: a connection the
+    /// database dropped (a restart, a failover) fails the first statement after it and is made
+    /// anew for the next. Only for reads, which are safe to repeat.
+    private static func readTwice<Value>(_ read: () throws -> Value) throws -> Value {
+        do {
+            return try read()
+        } catch {
+            return try read()
         }
     }
 
