@@ -1,7 +1,6 @@
 import Foundation
 import Metering
 import NIOCore
-import NIOPosix
 import Synchronization
 import Testing
 import UsageTap
@@ -60,11 +59,12 @@ import UsageTap
     }
 
     /// A meter over a fresh ledger with one tenant holding 1,000,000 nano-units.
-    static func meter(in folder: ScratchFolder, failingFirst failures: Int = 0) throws -> (Meter, CountingLedger, Tenant) {
+    static func meter(in folder: ScratchFolder, failingFirst failures: Int = 0,
+                      batchWait: TimeAmount = .milliseconds(20)) throws -> (Meter, CountingLedger, Tenant) {
         let store = try CountingLedger(path: folder.path("ledger.db"), failingFirst: failures)
         let tenant = try store.addTenant(named: "acme", atMicros: 1)
         _ = try store.topUp(tenantID: tenant.id, nanos: 1_000_000, atMicros: 2)
-        return (Meter(provider: "api.example", store: store), store, tenant)
+        return (Meter(provider: "api.example", store: store, batchWait: batchWait), store, tenant)
     }
 
     /// Polls `condition` for up to 20 s: the meter writes on its own thread.
@@ -86,12 +86,9 @@ import UsageTap
 
     @Test func rowsQueuedBeforeTheBatchTimerFiresShareOneTransaction() throws {
         let folder = try ScratchFolder("meter-batch")
-        let (meter, store, tenant) = try Self.meter(in: folder)
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        defer { try? group.syncShutdownGracefully() }
-        let loop = group.next()
-        // The batch's timer runs on this loop, so it cannot fire before this task has queued all.
-        try loop.submit { for index in 0..<200 { meter.record(Self.entry(index, tenant: tenant.id), on: loop) } }.wait()
+        // A wait long enough that all 200 rows are queued before it ends, however loaded the machine.
+        let (meter, store, tenant) = try Self.meter(in: folder, batchWait: .seconds(2))
+        for index in 0..<200 { meter.record(Self.entry(index, tenant: tenant.id)) }
         #expect(Self.eventually { meter.writtenCount == 200 })
         #expect(store.batchSizes.withLock { $0 } == [200])
         meter.drainAndStop()
@@ -103,13 +100,10 @@ import UsageTap
     @Test func aBatchThatFailsIsWrittenLaterWithNoRowLostOrWrittenTwice() throws {
         let folder = try ScratchFolder("meter-retry")
         let (meter, store, tenant) = try Self.meter(in: folder, failingFirst: 2)
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        defer { try? group.syncShutdownGracefully() }
-        let loop = group.next()
-        try loop.submit { for index in 0..<10 { meter.record(Self.entry(index, tenant: tenant.id), on: loop) } }.wait()
+        for index in 0..<10 { meter.record(Self.entry(index, tenant: tenant.id)) }
         // Rows that come while the first batch waits for its retry go after it, in order.
         #expect(Self.eventually { store.failuresLeft.withLock { $0 } == 1 })
-        try loop.submit { for index in 10..<15 { meter.record(Self.entry(index, tenant: tenant.id), on: loop) } }.wait()
+        for index in 10..<15 { meter.record(Self.entry(index, tenant: tenant.id)) }
         #expect(Self.eventually { meter.writtenCount == 15 })
         meter.drainAndStop()
         #expect(store.failuresLeft.withLock { $0 } == 0)
@@ -118,17 +112,14 @@ import UsageTap
         #expect(contents.balance == Int64(1_000_000 - (0..<15).reduce(0, +)))
     }
 
-    @Test func shutdownWritesTheRowsStillQueuedAfterTheEventLoopsHaveStopped() throws {
+    @Test func shutdownWritesTheRowsStillWaitingForTheirBatch() throws {
         let folder = try ScratchFolder("meter-drain")
-        let (meter, store, tenant) = try Self.meter(in: folder)
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let loop = group.next()
-        try loop.submit { for index in 0..<50 { meter.record(Self.entry(index, tenant: tenant.id), on: loop) } }.wait()
-        // The batch's timer goes with its loop: only the drain can write these rows now.
-        try group.syncShutdownGracefully()
+        // The batch's timer would fire long after the drain: only the drain can write these rows.
+        let (meter, store, tenant) = try Self.meter(in: folder, batchWait: .seconds(60))
+        for index in 0..<50 { meter.record(Self.entry(index, tenant: tenant.id)) }
         meter.drainAndStop()
         #expect(meter.writtenCount == 50)
-        #expect(store.batchSizes.withLock { $0 }.reduce(0, +) == 50)
+        #expect(store.batchSizes.withLock { $0 } == [50])
         let contents = try Self.ledgerContents(folder, tenant: tenant)
         #expect(contents.requests == (0..<50).map { "request-\($0)" })
         #expect(contents.balance == Int64(1_000_000 - (0..<50).reduce(0, +)))

@@ -251,7 +251,7 @@ final class Exchange {
             metering.meter.record(LedgerEntry(
                 atMicros: UTCCalendar.nowMicros(), requestID: id, tenantID: customer.tenant.id, keyID: customer.keyID,
                 provider: metering.meter.provider, status: status, outcome: outcome.rawValue, usage: record,
-                cost: cost.map(CostNanos.init)), on: loop.eventLoop)
+                cost: cost.map(CostNanos.init)))
         }
         upstream = nil
         client = nil

@@ -59,9 +59,15 @@ public final class Meter: Sendable {
     private let queue = Mutex(Queue())
     public let provider: String
 
+    /// Rows wait this long for others to share their transaction: a transaction's own cost
+    /// (locks, a WAL commit, the partly filled pages it rewrites) is most of the ledger's cost
+    /// when it holds a few rows. Balances and `/v1/usage` lag the responses by it.
+    let batchWait: TimeAmount
+
     /// A meter over `store`, which from now on is used on the ledger thread only.
-    public init(provider: String, store: any LedgerStore) {
+    public init(provider: String, store: any LedgerStore, batchWait: TimeAmount = .milliseconds(20)) {
         self.provider = provider
+        self.batchWait = batchWait
         ledger = StoreBox(store)
         pool = NIOThreadPool(numberOfThreads: 1)
         pool.start()
@@ -102,9 +108,9 @@ public final class Meter: Sendable {
     }
 
     /// Queues a finished response's row. Rows are written in batches: the first row of a batch
-    /// starts a timer on `eventLoop`, and when it fires everything queued by then is written in
-    /// one transaction (see ``batchWait``).
-    func record(_ entry: LedgerEntry, on eventLoop: any EventLoop) {
+    /// starts a timer, and when it fires everything queued by then is written in one
+    /// transaction (see ``batchWait``).
+    func record(_ entry: LedgerEntry) {
         let startsBatch = queue.withLock { queue -> Bool in
             queue.pending.append(entry)
             guard !queue.isFlushing else { return false }
@@ -112,22 +118,23 @@ public final class Meter: Sendable {
             return true
         }
         if startsBatch {
-            writeBatch(in: Self.batchWait, timerOn: eventLoop)
+            writeBatch(in: batchWait)
         }
     }
 
     /// Writes what is queued `delay` from now, then, while rows keep coming, the next batch
-    /// after another `batchWait`. The waits are timers on `eventLoop` rather than sleeps, so the
-    /// ledger thread stays free for key lookups meanwhile.
-    private func writeBatch(in delay: TimeAmount, timerOn eventLoop: any EventLoop) {
-        eventLoop.scheduleTask(in: delay) {
+    /// after another `batchWait`. The waits are timers rather than sleeps, so the ledger thread
+    /// stays free for key lookups meanwhile; Dispatch's rather than an event loop's, which may
+    /// have shut down by the time a batch ends.
+    private func writeBatch(in delay: TimeAmount) {
+        DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(delay.nanoseconds))) {
             self.pool.submit { state in
                 // A pool already stopped runs this at once on the caller's thread: not ours to use.
                 guard case .active = state else { return }
                 switch self.writePending() {
                 case .empty: return
-                case .written: self.writeBatch(in: Self.batchWait, timerOn: eventLoop)
-                case .failed: self.writeBatch(in: Self.retryDelay, timerOn: eventLoop)
+                case .written: self.writeBatch(in: self.batchWait)
+                case .failed: self.writeBatch(in: Self.retryDelay)
                 }
             }
         }
@@ -159,8 +166,7 @@ public final class Meter: Sendable {
     /// Waits until every queued row is in the ledger (retrying failed batches), then stops the
     /// ledger thread.
     public func drainAndStop() {
-        // The timer of the last batch may have gone with its event loop: what is left is written
-        // here, batch after batch, without waiting for more.
+        // What is left is written here, batch after batch, without waiting for the timer.
         let drained = DispatchSemaphore(value: 0)
         pool.submit { state in
             defer { drained.signal() }
@@ -177,10 +183,6 @@ public final class Meter: Sendable {
         try? pool.syncShutdownGracefully()
     }
 
-    /// Rows wait this long for others to share their transaction: a transaction's own cost
-    /// (locks, a WAL commit, the partly filled pages it rewrites) is most of the ledger's cost
-    /// when it holds a few rows. Balances and `/v1/usage` lag the responses by it.
-    static let batchWait: TimeAmount = .milliseconds(20)
 
     private enum BatchResult {
         /// Nothing was queued; the next row starts a new batch.
