@@ -12,6 +12,7 @@ enum LedgerClause: String, CaseIterable, CustomTestStringConvertible {
     case totalsCountEveryStatusAndSumOnlyTheWindow
     case keysAreFoundByDigestAndTenantsAreNotDuplicated
     case concurrentWritersOnSeveralConnectionsLoseNoUpdate
+    case textOfAnyLengthIsStoredExactly
 
     var testDescription: String { rawValue }
 
@@ -21,6 +22,7 @@ enum LedgerClause: String, CaseIterable, CustomTestStringConvertible {
         case .totalsCountEveryStatusAndSumOnlyTheWindow: try LedgerContract.totals(at: location)
         case .keysAreFoundByDigestAndTenantsAreNotDuplicated: try LedgerContract.keys(at: location)
         case .concurrentWritersOnSeveralConnectionsLoseNoUpdate: try LedgerContract.concurrentWriters(at: location)
+        case .textOfAnyLengthIsStoredExactly: try LedgerContract.textOfAnyLength(at: location)
         }
     }
 }
@@ -132,6 +134,28 @@ enum LedgerContract {
         #expect(second != keyID)
         #expect(try store.keyOwner(digest: CustomerKey.digest(of: key)) == KeyOwner(keyID: keyID, tenant: tenant))
         #expect(try store.keyOwner(digest: CustomerKey.digest(of: key + "x")) == nil)
+    }
+
+    /// Empty text, non-ASCII text, text longer than SQLite's bound-text blocks, and enough rows
+    /// that their text fills several blocks; in two batches, so that the second reuses what the
+    /// first bound.
+    static func textOfAnyLength(at location: String) throws {
+        let store = try SQLLedger.open(location)
+        let tenant = try store.addTenant(named: "acme", atMicros: 1)
+        func entry(_ index: Int, requestID: String, model: String?) -> LedgerEntry {
+            var entry = Self.entry(tenant: tenant.id, at: Int64(index), cost: 1)
+            entry.requestID = requestID
+            entry.provider = index.isMultiple(of: 2) ? "" : "api.example"
+            entry.usage.model = model
+            return entry
+        }
+        var first = (0..<300).map { entry($0, requestID: "request-\($0)-" + String(repeating: "x", count: 100), model: "gpt-4o-mini") }
+        first.append(entry(300, requestID: String(repeating: "long", count: 10_000), model: "modèle-été-🙂"))
+        var second = (301..<340).map { entry($0, requestID: "r\($0)", model: nil) }
+        try store.append(&first)
+        try store.append(&second)
+        let reread = try store.entries(tenantID: tenant.id, fromMicros: 0, toMicros: .max)
+        #expect(reread == first + second)
     }
 
     /// Three connections (as two proxies and a `usagetap topup` would have) debit and top up one

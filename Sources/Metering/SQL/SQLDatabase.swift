@@ -47,9 +47,8 @@ extension SQLDatabase {
 
 /// A statement ready to run: bind parameters, then step through its rows.
 protocol SQLStatement: AnyObject {
-    /// Ends the last run, so that the statement can be bound and run again. Values bound
-    /// before may stay bound: callers bind every placeholder (clearing them first was a
-    /// twentieth of the ledger thread's work, for hundreds of placeholders per batch).
+    /// Ends the last run and forgets every bound value, so that the statement can be bound and
+    /// run again.
     func reset()
 
     /// Binds `value` to the placeholder at `position`, counted from 1. Rows are bound value by

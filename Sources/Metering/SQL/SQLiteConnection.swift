@@ -17,6 +17,7 @@ final class SQLiteConnection: SQLDatabase {
     /// writer and a `usagetap topup` in another process can work at once; a locked database is
     /// waited on for up to `busyTimeoutMilliseconds`.
     init(path: String, busyTimeoutMilliseconds: Int32 = 5_000) throws {
+        _ = Self.configureOnce
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
         let status = sqlite3_open_v2(path, &handle, flags, nil)
         guard status == SQLITE_OK else {
@@ -33,6 +34,12 @@ final class SQLiteConnection: SQLDatabase {
     deinit {
         sqlite3_close_v2(handle)
     }
+
+    /// Process-wide settings, made before the first connection initializes SQLite (afterwards
+    /// SQLite refuses them, harmlessly).
+    private static let configureOnce: Void = {
+        _ = usagetap_sqlite3_disable_memory_statistics()
+    }()
 
     // An INTEGER PRIMARY KEY is the 64-bit rowid itself.
     var identityColumnType: String { "INTEGER PRIMARY KEY" }
@@ -66,6 +73,7 @@ final class SQLiteConnection: SQLDatabase {
 final class SQLiteStatement: SQLStatement {
     private let statement: OpaquePointer
     private let connection: SQLiteConnection
+    private var boundText = SQLiteTextArena()
 
     fileprivate init(_ statement: OpaquePointer, connection: SQLiteConnection) {
         self.statement = statement
@@ -74,10 +82,14 @@ final class SQLiteStatement: SQLStatement {
 
     deinit {
         sqlite3_finalize(statement)
+        // After the finalize: nothing reads the bound text any more.
+        boundText.deallocate()
     }
 
     func reset() {
         sqlite3_reset(statement)
+        sqlite3_clear_bindings(statement)
+        boundText.rewind()
     }
 
     func bind(_ value: SQLValue, at position: Int32) throws {
@@ -85,8 +97,16 @@ final class SQLiteStatement: SQLStatement {
         switch value {
         case .null: status = sqlite3_bind_null(statement, position)
         case .integer(let number): status = sqlite3_bind_int64(statement, position, number)
-        case .text(let text):
-            status = text.withCString { usagetap_sqlite3_bind_text_copy(statement, position, $0, Int32(text.utf8.count)) }
+        case .text(var text):
+            status = text.withUTF8 { bytes in
+                let length = Int32(bytes.count)
+                if let copy = boundText.copy(bytes) {
+                    return usagetap_sqlite3_bind_text_in_place(statement, position, copy, length)
+                }
+                return bytes.withMemoryRebound(to: CChar.self) {
+                    usagetap_sqlite3_bind_text_copy(statement, position, $0.baseAddress, length)
+                }
+            }
         }
         guard status == SQLITE_OK else { throw SQLiteConnection.Failure(code: status, message: connection.lastMessage) }
     }
