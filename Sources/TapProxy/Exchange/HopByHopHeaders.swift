@@ -12,21 +12,23 @@ enum HopByHopHeaders {
     /// value HTTP/2 allows, so that gRPC-style clients still get their trailers.
     static func forwardable(_ headers: HTTPHeaders, keepHost: Bool = false) -> HTTPHeaders {
         let named = headers[canonicalForm: "connection"].map { Array($0.lowercased().utf8) }
-        var kept = HTTPHeaders()
+        // A list made into `HTTPHeaders` once: `HTTPHeaders.add` checks every name for non-ASCII
+        // bytes again, a few hundred instructions per field, and these names passed that already.
+        var kept: [(String, String)] = []
         kept.reserveCapacity(headers.count)
         for (name, value) in headers {
             if equalIgnoringCase(name, "te".utf8) {
-                if value.lowercased().contains("trailers") { kept.add(name: name, value: "trailers") }
+                if value.lowercased().contains("trailers") { kept.append((name, "trailers")) }
                 continue
             }
             if fixed.contains(where: { equalIgnoringCase(name, $0) }) {
-                if keepHost, equalIgnoringCase(name, "host".utf8) { kept.add(name: name, value: value) }
+                if keepHost, equalIgnoringCase(name, "host".utf8) { kept.append((name, value)) }
                 continue
             }
             if named.contains(where: { equalIgnoringCase(name, $0) }) { continue }
-            kept.add(name: name, value: value)
+            kept.append((name, value))
         }
-        return kept
+        return HTTPHeaders(kept)
     }
 
     /// ASCII case-insensitive equality of a field name with a lowercase name, without making a
