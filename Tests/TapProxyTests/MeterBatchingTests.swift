@@ -60,7 +60,7 @@ import UsageTap
 
     /// A meter over a fresh ledger with one tenant holding 1,000,000 nano-units.
     static func meter(in folder: ScratchFolder, failingFirst failures: Int = 0,
-                      batchWait: TimeAmount = .milliseconds(20)) throws -> (Meter, CountingLedger, Tenant) {
+                      batchWait: TimeAmount = .milliseconds(100)) throws -> (Meter, CountingLedger, Tenant) {
         let store = try CountingLedger(path: folder.path("ledger.db"), failingFirst: failures)
         let tenant = try store.addTenant(named: "acme", atMicros: 1)
         _ = try store.topUp(tenantID: tenant.id, nanos: 1_000_000, atMicros: 2)
