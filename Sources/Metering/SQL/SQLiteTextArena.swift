@@ -2,9 +2,9 @@
 /// SQLite can read it where it lies (`SQLITE_STATIC`) instead of allocating a copy of its own:
 /// a ledger batch binds a few text values per row, hundreds of rows per batch.
 ///
-/// A copy stays put until the arena is rewound (when the statement is reset, after which every
-/// placeholder is bound anew) or deallocated (after the statement is finalized). Blocks are
-/// kept for the next run, so a statement that runs again allocates nothing.
+/// A copy stays put until the arena is rewound (when the statement is reset, which also unbinds
+/// every placeholder) or deallocated (after the statement is finalized). Blocks are kept for the
+/// next run, so a statement that runs again allocates nothing.
 struct SQLiteTextArena {
     static let blockSize = 16 * 1024
 

@@ -13,7 +13,8 @@ enum HopByHopHeaders {
     static func forwardable(_ headers: HTTPHeaders, keepHost: Bool = false) -> HTTPHeaders {
         let named = headers[canonicalForm: "connection"].map { Array($0.lowercased().utf8) }
         // A list made into `HTTPHeaders` once: `HTTPHeaders.add` checks every name for non-ASCII
-        // bytes again, a few hundred instructions per field, and these names passed that already.
+        // bytes, a few hundred instructions per field, and these names come from a parser (NIO's
+        // or nghttp2's) that has already refused any name that is not a valid token.
         var kept: [(String, String)] = []
         kept.reserveCapacity(headers.count)
         for (name, value) in headers {
