@@ -10,7 +10,7 @@ import UsageTap
 /// retried without losing or doubling a row, and shutdown writes what is still queued.
 @Suite struct MeterBatchingTests {
     /// A real ledger whose `append` can be made to fail a number of times, and which counts
-    /// the batches that reach it.
+    /// the batches and key reads that reach it.
     final class CountingLedger: LedgerStore, @unchecked Sendable {
         // Unchecked: the meter calls it from its ledger thread only; the counts are behind locks.
         let ledger: SQLLedger
@@ -41,7 +41,11 @@ import UsageTap
         func addKey(digest: String, label: String, tenantID: Int64, atMicros: Int64) throws -> Int64 {
             try ledger.addKey(digest: digest, label: label, tenantID: tenantID, atMicros: atMicros)
         }
-        func keyOwner(digest: String) throws -> KeyOwner? { try ledger.keyOwner(digest: digest) }
+        let ownerReads = Mutex(0)
+        func keyOwner(digest: String) throws -> KeyOwner? {
+            ownerReads.withLock { $0 += 1 }
+            return try ledger.keyOwner(digest: digest)
+        }
         func topUp(tenantID: Int64, nanos: Int64, atMicros: Int64) throws -> Int64 { try ledger.topUp(tenantID: tenantID, nanos: nanos, atMicros: atMicros) }
         func balance(tenantID: Int64) throws -> Int64? { try ledger.balance(tenantID: tenantID) }
         func totals(tenantID: Int64, fromMicros: Int64, toMicros: Int64) throws -> UsageTotals {

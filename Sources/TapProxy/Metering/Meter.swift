@@ -25,12 +25,17 @@ public final class Meter: Sendable {
     /// Key owners are kept this long before the ledger is asked again; balances in them are
     /// also refreshed by every batch this proxy writes. Other proxies' debits show up within it.
     static let ownerFreshness: Int64 = 1_000_000
+    /// Past this age a key still in use is read again in the background, while requests go on
+    /// being answered from the cache: under steady traffic no request waits for a lookup.
+    static let ownerRefreshAge: Int64 = 500_000
     /// How long a failed batch waits before it is tried again.
     static let retryDelay: TimeAmount = .milliseconds(500)
 
     private struct Cached: Sendable {
         var owner: KeyOwner
         var fetchedMicros: Int64
+        /// A background read of this key is under way; no other is started meanwhile.
+        var isRefreshing = false
     }
 
     /// What this proxy knows of keys and balances.
@@ -77,36 +82,66 @@ public final class Meter: Sendable {
 
     /// The owner of `key` when this proxy looked it up less than `ownerFreshness` ago: most
     /// requests are answered here, on the caller's thread, with no hop to the ledger thread.
+    /// Past `ownerRefreshAge` the first request to ask also starts a background read, so that a
+    /// key in steady use never expires: otherwise, once a second, every request arriving until
+    /// the lookup came back (behind a batch write, perhaps) would wait for one of its own.
     func freshOwner(of key: Substring) -> KeyOwner? {
         let now = UTCCalendar.nowMicros()
-        return owners.withLock { owners -> KeyOwner? in
-            guard let cached = owners.byKey[key], now - cached.fetchedMicros < Self.ownerFreshness else { return nil }
+        let (owner, startsRefresh) = owners.withLock { owners -> (KeyOwner?, Bool) in
+            guard var cached = owners.byKey[key], now - cached.fetchedMicros < Self.ownerFreshness else { return (nil, false) }
             var owner = cached.owner
             owner.tenant.balance = owners.balances[owner.tenant.id] ?? owner.tenant.balance
-            return owner
+            guard now - cached.fetchedMicros >= Self.ownerRefreshAge, !cached.isRefreshing else { return (owner, false) }
+            cached.isRefreshing = true
+            owners.byKey[key] = cached
+            return (owner, true)
         }
+        if startsRefresh {
+            let key = String(key)
+            pool.submit { state in
+                guard case .active = state else { return }
+                do {
+                    _ = try self.readAndCacheOwner(of: key, at: now)
+                } catch {
+                    // The next request past the refresh age tries again; past `ownerFreshness`
+                    // one waits for a lookup of its own, which reports the failure.
+                    self.owners.withLock { $0.byKey[key[...]]?.isRefreshing = false }
+                }
+            }
+        }
+        return owner
     }
 
     /// The owner of `key`, from the ledger by its digest, on the ledger thread; kept for
     /// ``freshOwner(of:)``.
     func lookUp(key: Substring, on eventLoop: any EventLoop) -> EventLoopFuture<Decision> {
-        let ledger = ledger
         let now = UTCCalendar.nowMicros()
         let key = String(key)
         return pool.runIfActive(eventLoop: eventLoop) { () -> Decision in
             do {
-                let digest = CustomerKey.digest(of: key)
-                guard let owner = try Self.readTwice({ try ledger.store.keyOwner(digest: digest) }) else { return .unknownKey }
-                self.owners.withLock { owners in
-                    owners.byKey[key[...]] = Cached(owner: owner, fetchedMicros: now)
-                    owners.balances[owner.tenant.id] = owner.tenant.balance
-                }
+                guard let owner = try self.readAndCacheOwner(of: key, at: now) else { return .unknownKey }
                 return .allowed(owner)
             } catch {
                 Self.report("key lookup failed: \(error)")
                 return .ledgerFailed
             }
         }.flatMapErrorThrowing { _ in .ledgerFailed }
+    }
+
+    /// Reads the key's owner from the ledger and caches it as of `now`; a key the ledger no
+    /// longer knows leaves the cache. Runs on the ledger thread only.
+    private func readAndCacheOwner(of key: String, at now: Int64) throws -> KeyOwner? {
+        let digest = CustomerKey.digest(of: key)
+        let owner = try Self.readTwice { try ledger.store.keyOwner(digest: digest) }
+        owners.withLock { owners in
+            guard let owner else {
+                owners.byKey[key[...]] = nil
+                return
+            }
+            owners.byKey[key[...]] = Cached(owner: owner, fetchedMicros: now)
+            owners.balances[owner.tenant.id] = owner.tenant.balance
+        }
+        return owner
     }
 
     /// Queues a finished response's row. Rows are written in batches: the first row of a batch
