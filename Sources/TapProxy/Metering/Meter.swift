@@ -88,12 +88,12 @@ public final class Meter: Sendable {
     func freshOwner(of key: Substring) -> KeyOwner? {
         let now = UTCCalendar.nowMicros()
         let (owner, startsRefresh) = owners.withLock { owners -> (KeyOwner?, Bool) in
-            guard var cached = owners.byKey[key], now - cached.fetchedMicros < Self.ownerFreshness else { return (nil, false) }
+            guard let cached = owners.byKey[key], now - cached.fetchedMicros < Self.ownerFreshness else { return (nil, false) }
             var owner = cached.owner
             owner.tenant.balance = owners.balances[owner.tenant.id] ?? owner.tenant.balance
             guard now - cached.fetchedMicros >= Self.ownerRefreshAge, !cached.isRefreshing else { return (owner, false) }
-            cached.isRefreshing = true
-            owners.byKey[key] = cached
+            // Changed in place: the stored key stays the cache's own copy, not this header's slice.
+            owners.byKey[key]?.isRefreshing = true
             return (owner, true)
         }
         if startsRefresh {
