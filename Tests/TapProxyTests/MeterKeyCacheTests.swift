@@ -9,13 +9,12 @@ import Testing
 @Suite struct MeterKeyCacheTests {
     @Test func aKeyInSteadyUseIsReadAgainInTheBackgroundAndNeverExpires() throws {
         let folder = try ScratchFolder("meter-keys")
-        let store = try MeterBatchingTests.CountingLedger(path: folder.path("ledger.db"))
-        let tenant = try store.addTenant(named: "acme", atMicros: 1)
-        _ = try store.topUp(tenantID: tenant.id, nanos: 1_000, atMicros: 2)
-        let key = CustomerKey.generate()
-        _ = try store.addKey(digest: CustomerKey.digest(of: key), label: CustomerKey.label(of: key), tenantID: tenant.id, atMicros: 3)
-        let meter = Meter(provider: "api.example", store: store)
+        let (meter, store, tenant) = try MeterBatchingTests.meter(in: folder)
         defer { meter.drainAndStop() }
+        // Made on a connection of its own, as `usagetap keys add` would: the meter's is its thread's.
+        let operatorLedger = try SQLLedger(sqlitePath: folder.path("ledger.db"))
+        let key = CustomerKey.generate()
+        _ = try operatorLedger.addKey(digest: CustomerKey.digest(of: key), label: CustomerKey.label(of: key), tenantID: tenant.id, atMicros: 3)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         defer { try? group.syncShutdownGracefully() }
 
@@ -24,9 +23,9 @@ import Testing
             Issue.record("the key was not found")
             return
         }
-        #expect(first.tenant.balance == 1_000)
+        #expect(first.tenant.balance == 1_000_000)
         // Another process tops the tenant up: this proxy sees it when it next reads the key.
-        _ = try SQLLedger(sqlitePath: folder.path("ledger.db")).topUp(tenantID: tenant.id, nanos: 500, atMicros: 4)
+        _ = try operatorLedger.topUp(tenantID: tenant.id, nanos: 500, atMicros: 4)
 
         // Requests every 20 ms for three seconds, three times the cache's limit: each is
         // answered from the cache, which background reads keep fresh.
@@ -36,8 +35,8 @@ import Testing
             usleep(20_000)
         }
         #expect(!balances.contains(nil), "a request found the key expired and would have waited for a lookup")
-        #expect(balances.first == 1_000)
-        #expect(balances.last == 1_500)
+        #expect(balances.first == 1_000_000)
+        #expect(balances.last == 1_000_500)
         // The first lookup, then at most one background read per refresh age: not one per request.
         let reads = store.ownerReads.withLock { $0 }
         let elapsed = ContinuousClock.now - started
