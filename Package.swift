@@ -10,6 +10,9 @@ let package = Package(
     products: [
         .library(name: "EventStream", targets: ["EventStream"]),
         .library(name: "UsageTap", targets: ["UsageTap"]),
+        // Today's tap before the block-mask rewrite, for differential tests and the benchmarks'
+        // `reference` row; not for embedding.
+        .library(name: "ReferenceTap", targets: ["ReferenceTap"]),
         .executable(name: "usagetap", targets: ["usagetap"]),
     ],
     dependencies: [
@@ -19,9 +22,12 @@ let package = Package(
     targets: [
         // Embeddable modules: nothing beyond the standard library.
         .target(name: "EventStream"),
+        // Stage 1 of the tap: 64-byte blocks to bitmasks, with the widest vector unit the CPU
+        // has (header-only C; a portable scalar path too).
+        .target(name: "CUsageTapVector"),
         .target(
             name: "UsageTap",
-            dependencies: ["EventStream"],
+            dependencies: ["EventStream", "CUsageTapVector"],
             // Embedded as a byte array: no Foundation bundle lookup, nothing to find at run time.
             resources: [.embedInCode("Resources/default-prices.txt")]
         ),
@@ -50,7 +56,8 @@ let package = Package(
             ]
         ),
         // The fuzz targets' properties, also checked by `swift test` over the committed corpus.
-        .target(name: "FuzzOracles", dependencies: ["EventStream", "UsageTap"], path: "Fuzz/Sources/FuzzOracles"),
+        .target(name: "ReferenceTap", dependencies: ["EventStream", "UsageTap"], path: "Fuzz/Sources/ReferenceTap"),
+        .target(name: "FuzzOracles", dependencies: ["EventStream", "UsageTap", "ReferenceTap"], path: "Fuzz/Sources/FuzzOracles"),
         .target(name: "TestSupport", dependencies: ["UsageTap", "EventStream", "FuzzOracles"], path: "Tests/TestSupport"),
         .testTarget(name: "EventStreamTests", dependencies: ["EventStream", "FuzzOracles", "TestSupport"]),
         .testTarget(
@@ -71,5 +78,6 @@ if fuzzing {
         .executableTarget(name: "FuzzEventStream", dependencies: ["FuzzOracles"], path: "Fuzz/Sources/FuzzEventStream"),
         .executableTarget(name: "FuzzUsageTap", dependencies: ["FuzzOracles"], path: "Fuzz/Sources/FuzzUsageTap"),
         .executableTarget(name: "FuzzBody", dependencies: ["FuzzOracles"], path: "Fuzz/Sources/FuzzBody"),
+        .executableTarget(name: "FuzzDifferential", dependencies: ["FuzzOracles"], path: "Fuzz/Sources/FuzzDifferential"),
     ]
 }

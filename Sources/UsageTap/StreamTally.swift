@@ -2,11 +2,11 @@
 ///
 /// The protocol readers (one file each under `Readers/`) fold each dispatched event's
 /// ``EventFacts`` into it. Strings stay raw bytes until a record is asked for.
-struct StreamTally: Sendable {
+@_spi(Reference) public struct StreamTally: Sendable {
     /// What the event (or body) being read says. It lives here, beside the state it is folded
     /// into, so that the readers use it in place: passed as an argument, its 3 KB were copied
     /// to the stack on every event.
-    var facts = EventFacts()
+    @_spi(Reference) public var facts = EventFacts()
     var apiProtocol: APIProtocol?
     var finished = false
     var tokens: TokenCounts?
@@ -18,7 +18,7 @@ struct StreamTally: Sendable {
     private var error = CapturedString()
     private var hasError = false
 
-    init(apiProtocol: APIProtocol?) {
+    @_spi(Reference) public init(apiProtocol: APIProtocol?) {
         self.apiProtocol = apiProtocol
     }
 
@@ -37,7 +37,7 @@ struct StreamTally: Sendable {
         hasError = true
     }
 
-    var record: UsageRecord {
+    @_spi(Reference) public var record: UsageRecord {
         UsageRecord(
             apiProtocol: apiProtocol,
             model: hasModel ? model.decoded() : nil,
@@ -55,7 +55,7 @@ struct StreamTally: Sendable {
 
     // MARK: Dispatch to the protocol readers
 
-    mutating func readEvent(dataIsDone: Bool) {
+    @_spi(Reference) public mutating func readEvent(dataIsDone: Bool) {
         if apiProtocol == nil { apiProtocol = ProtocolDetector.protocolOfEvent(facts, dataIsDone: dataIsDone) }
         switch apiProtocol {
         case .chat: readChatEvent(dataIsDone: dataIsDone)
@@ -67,7 +67,7 @@ struct StreamTally: Sendable {
     }
 
     /// A whole JSON body, read up to its end or to the end of the input.
-    mutating func readBody() {
+    @_spi(Reference) public mutating func readBody() {
         if apiProtocol == nil { apiProtocol = ProtocolDetector.protocolOfBody(facts) }
         switch apiProtocol {
         case .chat: readChatEvent(dataIsDone: false)

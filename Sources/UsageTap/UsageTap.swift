@@ -14,55 +14,72 @@ import EventStream
 /// byte that is not whitespace (after an optional UTF-8 BOM) tells which: `{` starts a body.
 /// Memory use is fixed, whatever the input: nothing is allocated per slice or per event, and no
 /// part of the input is kept. Any split of the same bytes gives the same record.
+///
+/// Each slice is read in one pass of 64-byte blocks: every block becomes bitmasks of its
+/// quotes, backslashes, line ends and brackets once (with the widest vector instructions the
+/// CPU has, see ``BlockClassifier``), and both the event framing and the JSON reading work
+/// from those masks.
 public struct UsageTap: Sendable {
     private enum Framing: Sendable {
         /// Only whitespace, or part of a BOM, so far.
         case undecided
         case eventStream
         case body
-        /// The body's top-level value has been read; what follows it is ignored.
-        case bodyRead
+        /// The body's value was followed by something other than whitespace: it counts nothing,
+        /// and the rest is ignored.
+        case bodyRejected
         /// ``finish()`` was called; further input is ignored.
         case finished
     }
 
+    private let selection: APIProtocol?
+    private let classifier: BlockClassifier
     private var framing = Framing.undecided
     private var byteOrderMark = ByteOrderMarkMatcher()
-    private var tokenizer = EventStreamTokenizer()
-    private var reader: EventReader
+    private var framer = EventFramer()
+    private var tally: StreamTally
+    /// The body's value has ended whole, and has been folded into the tally.
+    private var bodyCounted = false
 
     /// A tap for one response. With `.auto`, the first event (or the body) that tells the
     /// protocol decides it; otherwise the input is read by the named protocol's rules.
     public init(protocol selection: ProtocolSelection = .auto) {
-        reader = EventReader(tally: StreamTally(apiProtocol: selection.fixed))
+        self.selection = selection.fixed
+        classifier = .current
+        tally = StreamTally(apiProtocol: selection.fixed)
+    }
+
+    /// A tap whose blocks are classified by `classifier`, which this CPU must have: for tests
+    /// that hold the vector and scalar paths against each other.
+    @_spi(Reference) public init(protocol selection: ProtocolSelection, classifier: BlockClassifier) {
+        precondition(BlockClassifier.available.contains(classifier), "this CPU has no \(classifier) classifier")
+        self.selection = selection.fixed
+        self.classifier = classifier
+        tally = StreamTally(apiProtocol: selection.fixed)
     }
 
     /// The usage read so far. A body's usage appears once the body is complete.
-    public var record: UsageRecord { reader.tally.record }
+    public var record: UsageRecord { tally.record }
 
     /// Reads the next slice of the response. `bytes` is only read, and not kept past the call.
     public mutating func feed(_ bytes: UnsafeRawBufferPointer) {
-        guard !bytes.isEmpty else { return }
-        var bodyStart = 0
+        guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
+        var start = 0
         if framing == .undecided {
-            guard let start = decideFraming(bytes) else {
-                // Whitespace and BOM only: harmless to the tokenizer, which must see them if
-                // this turns out to be an event stream.
-                tokenizer.feed(bytes, to: &reader)
-                return
-            }
-            bodyStart = start
+            guard let decided = decideFraming(base, count: bytes.count) else { return }
+            start = decided
         }
         switch framing {
         case .eventStream:
-            tokenizer.feed(bytes, to: &reader)
+            var cursor = BlockCursor(base, count: bytes.count, classifier: classifier)
+            cursor.moveTo(start)
+            framer.read(&cursor, from: start, tally: &tally)
         case .body:
-            reader.readBody(UnsafeRawBufferPointer(rebasing: bytes[bodyStart...]))
-            if reader.bodyIsComplete {
-                reader.endBody()
-                framing = .bodyRead
-            }
-        case .undecided, .bodyRead, .finished:
+            var cursor = BlockCursor(base, count: bytes.count, classifier: classifier)
+            cursor.moveTo(start)
+            _ = framer.walker.read(&cursor, from: start, lineBounded: false, facts: &tally.facts)
+            settleBody()
+        case .undecided, .bodyRejected, .finished:
             break
         }
     }
@@ -92,48 +109,72 @@ public struct UsageTap: Sendable {
     }
 
     /// Ends the response and returns its record. An event cut off before its blank line is not
-    /// counted (it was never dispatched); a body cut off is counted as far as it was read, and
-    /// is not finished. Input fed after this is ignored.
+    /// counted (it was never dispatched), and neither is a body cut off before its value ends.
+    /// Input fed after this is ignored.
     @discardableResult
     public mutating func finish() -> UsageRecord {
         switch framing {
         case .undecided, .eventStream:
-            tokenizer.finish(to: &reader)
-        case .body:
-            reader.endBody()
-        case .bodyRead, .finished:
+            framer.finish(facts: &tally.facts)
+        case .body, .bodyRejected, .finished:
             break
         }
         framing = .finished
         return record
     }
 
-    /// Looks for the first byte that is neither whitespace nor part of a leading BOM, and sets
-    /// the framing from it. Returns that byte's offset, or nil if the slice holds none.
-    private mutating func decideFraming(_ bytes: UnsafeRawBufferPointer) -> Int? {
-        for (offset, byte) in bytes.enumerated() {
-            if !byteOrderMark.isSettled {
-                switch byteOrderMark.consume(byte) {
-                case .partOfMark:
-                    continue
-                case .content(let matchedBefore) where matchedBefore > 0:
-                    // Part of a BOM that is not one: those bytes are content, and not `{`.
-                    framing = .eventStream
-                    return offset
-                case .content:
-                    break
+    /// A body counts once its value has ended whole; if anything but whitespace follows, it
+    /// counts nothing after all.
+    private mutating func settleBody() {
+        if !bodyCounted, framer.walker.isWhole {
+            tally.readBody()
+            bodyCounted = true
+        } else if framer.walker.valueHasEnded, !framer.walker.isWhole {
+            tally = StreamTally(apiProtocol: selection)
+            framing = .bodyRejected
+        }
+    }
+
+    /// Passes a leading BOM and whitespace, and sets the framing from the first byte that is
+    /// neither. Returns that byte's offset, or nil if the slice holds none. Whitespace before an
+    /// event stream is read by the framer (a space may begin a field name; a CR may end a line).
+    private mutating func decideFraming(_ base: UnsafeRawPointer, count: Int) -> Int? {
+        var offset = 0
+        while offset < count, !byteOrderMark.isSettled {
+            // Safe: offset < count.
+            switch byteOrderMark.consume(base.load(fromByteOffset: offset, as: UInt8.self)) {
+            case .partOfMark:
+                offset += 1
+            case .content(let matchedBefore) where matchedBefore > 0:
+                // Part of a BOM that is not one: those bytes are content, and not `{`.
+                framing = .eventStream
+                withUnsafeBytes(of: ByteOrderMarkMatcher.bytes) { mark in
+                    var cursor = BlockCursor(mark.baseAddress!, count: matchedBefore, classifier: classifier)
+                    framer.read(&cursor, from: 0, tally: &tally)
                 }
+                return offset
+            case .content:
+                break
             }
-            switch byte {
+        }
+        let whitespaceStart = offset
+        while offset < count {
+            // Safe: offset < count.
+            switch base.load(fromByteOffset: offset, as: UInt8.self) {
             case 0x20, 0x09, 0x0A, 0x0D:
-                continue
+                offset += 1
             case UInt8(ascii: "{"):
                 framing = .body
                 return offset
             default:
                 framing = .eventStream
-                return offset
+                return whitespaceStart
             }
+        }
+        if whitespaceStart < count {
+            var cursor = BlockCursor(base, count: count, classifier: classifier)
+            cursor.moveTo(whitespaceStart)
+            framer.read(&cursor, from: whitespaceStart, tally: &tally)
         }
         return nil
     }

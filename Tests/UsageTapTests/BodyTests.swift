@@ -32,9 +32,33 @@ struct BodyTests {
         #expect(record.apiProtocol == nil && record.error == "overloaded_error" && record.inputTokens == nil)
     }
 
-    @Test func aTruncatedBodyIsNotFinishedButKeepsWhatWasRead() {
-        let record = usage(of: #"{"object":"chat.completion","usage":{"prompt_tokens":9,"completion_tokens":3"#)
-        #expect(!record.finished && record.inputTokens == 9 && record.outputTokens == 3)
+    @Test func aTruncatedBodyCountsNothingAndIsNotFinished() {
+        let record = usage(of: #"{"object":"chat.completion","model":"m","usage":{"prompt_tokens":9,"completion_tokens":3"#)
+        #expect(record == UsageRecord())
+    }
+
+    @Test(arguments: ["{}", "[DONE]", "x", "\"", "0"])
+    func aBodyWithAnythingButWhitespaceAfterItsValueCountsNothing(after: String) {
+        let body = #"{"object":"chat.completion","model":"m","usage":{"prompt_tokens":9,"completion_tokens":3}}"# + "\n" + after
+        let (record, disagreements) = usageUnderEverySlicing(of: body)
+        #expect(disagreements.isEmpty)
+        #expect(record == UsageRecord())
+        #expect(usage(of: body, protocol: .chat) == UsageRecord(apiProtocol: .chat))
+    }
+
+    @Test func aBodyFollowedByWhitespaceCounts() {
+        let (record, disagreements) = usageUnderEverySlicing(of: #"{"object":"chat.completion","usage":{"prompt_tokens":9}}"# + " \r\n\t\n")
+        #expect(disagreements.isEmpty)
+        #expect(record.inputTokens == 9 && record.finished)
+    }
+
+    @Test func aBodysUsageIsThereOnceItsValueEndsAndGoneIfJunkFollows() {
+        var tap = UsageTap()
+        tap.feed(Array(#"{"object":"chat.completion","usage":{"prompt_tokens":9}}"#.utf8))
+        #expect(tap.record.inputTokens == 9)
+        tap.feed(Array(" ,".utf8))
+        #expect(tap.record == UsageRecord())
+        #expect(tap.finish() == UsageRecord())
     }
 
     @Test func aNamedProtocolReadsABodyByItsRules() {

@@ -34,13 +34,25 @@ struct HostileInputTests {
 
     @Test(arguments: [
         ("9223372036854775807", 9_223_372_036_854_775_807), ("9223372036854775808", 0),
-        ("99999999999999999999999999", 0), ("-5", 0), ("-0", 0), ("1.5", 0), ("1e3", 0), ("10E2", 0),
+        ("99999999999999999999999999", 0), ("-5", 0), ("-0", 0), ("1.5", 0), ("1e3", 1000), ("10E2", 1000),
         ("012", 0), ("0", 0), ("\"12\"", 0), ("null", 0), ("true", 0), ("{}", 0), ("[1]", 0), ("12abc", 0), ("+3", 0), ("42", 42),
+        // Whole-valued numbers count as the number they are, as the SDKs' models read them.
+        ("78.0", 78), ("7.8e1", 78), ("780e-1", 78), ("78.000000000000000000000000000000", 78), ("0.78e+2", 78),
+        ("9.223372036854775807e18", 9_223_372_036_854_775_807), ("92233720368547758070e-1", 9_223_372_036_854_775_807),
+        ("78.5", 0), ("7.85e1", 0), ("1e-1", 0), ("0.0", 0), ("0e5", 0), ("-78.0", 0), ("9223372036854775808.0", 0),
+        ("1e19", 0), ("1e400", 0), ("1e-400", 0), ("1.", 0), ("1.e1", 0), ("1e", 0), ("1e+", 0), (".5", 0), ("00.0", 0),
+        ("1E+2", 100), ("100e-2", 1), ("1000000000000000000000e-21", 1), ("1000000000000000000001e-21", 0),
     ])
-    func onlyANonNegativeIntegerBelowTwoToThe63rdCounts(value: String, counted: Int) {
-        let record = usage(of: sse(#"{"choices":[],"usage":{"prompt_tokens":\#(value),"completion_tokens":1}}"#))
+    func onlyAWholeNonNegativeNumberBelowTwoToThe63rdCounts(value: String, counted: Int) {
+        let (record, disagreements) = usageUnderEverySlicing(of: sse(#"{"choices":[],"usage":{"prompt_tokens":\#(value),"completion_tokens":1}}"#))
+        #expect(disagreements.isEmpty)
         #expect(record.inputTokens == counted)
         #expect(record.outputTokens == 1)
+    }
+
+    @Test(arguments: [("400", "400"), ("-1", "-1"), ("400.0", "error"), ("4e2", "error")])
+    func anErrorCodeIsAPlainIntegerOnly(code: String, reported: String) {
+        #expect(usage(of: sse(#"{"error":{"code":\#(code)}}"#)).error == reported)
     }
 
     @Test func sumsOfHugeCountsSaturateInsteadOfOverflowing() {

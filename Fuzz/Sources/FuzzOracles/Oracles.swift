@@ -1,5 +1,6 @@
 import EventStream
-import UsageTap
+import ReferenceTap
+@_spi(Reference) import UsageTap
 
 /// The properties the fuzz targets check, shared with the tests that replay the corpus and the
 /// failcases on every `swift test`. Each returns nil when the property holds, else what broke.
@@ -41,6 +42,35 @@ public enum Oracles {
         let counts = [expected.inputTokens, expected.outputTokens, expected.totalTokens, expected.cachedInputTokens,
                       expected.cacheWriteTokens, expected.reasoningTokens, expected.webSearchRequests]
         return counts.allSatisfy({ ($0 ?? 0) >= 0 }) ? nil : "negative count in \(expected.jsonLine)"
+    }
+}
+
+extension Oracles {
+    /// The tap gives the record the reference tap (today's scanner, with the contract's two
+    /// changes applied) gives for the same bytes: the tap cut at the points control byte 1
+    /// chooses with the classifier in use, and whole with the scalar classifier; the reference
+    /// whole. Control byte 0 picks auto or a protocol; its bit 7 reads the input as a body.
+    public static func tapAgreesWithReference(_ data: UnsafeRawBufferPointer) -> String? {
+        let input = FuzzInput(data, controlBytes: 2)
+        let selection = selections[Int(input.control[0] & 0x7F) % selections.count]
+        let prefix: [UInt8] = input.control[0] & 0x80 != 0 ? [UInt8(ascii: "{")] : []
+        var reference = ReferenceTap(protocol: selection)
+        reference.feed(prefix)
+        reference.feed(input.stream)
+        let expected = reference.finish()
+        var sliced = UsageTap(protocol: selection)
+        sliced.feed(prefix)
+        input.forEachSlice(seed: input.control[1]) { sliced.feed($0) }
+        let actual = sliced.finish()
+        guard actual == expected else {
+            return "the tap and the reference differ:\n reference \(expected.jsonLine)\n tap       \(actual.jsonLine)"
+        }
+        var scalar = UsageTap(protocol: selection, classifier: .scalar)
+        scalar.feed(prefix)
+        scalar.feed(input.stream)
+        let scalarRecord = scalar.finish()
+        return scalarRecord == expected ? nil
+            : "the scalar classifier and the reference differ:\n reference \(expected.jsonLine)\n scalar    \(scalarRecord.jsonLine)"
     }
 }
 

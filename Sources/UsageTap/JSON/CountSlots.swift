@@ -1,6 +1,6 @@
 /// The integer fields a usage object can carry, across the four protocols. Nested ones are
 /// named by their parent (`promptCachedTokens` is `prompt_tokens_details.cached_tokens`).
-enum CountField: Int, Sendable, CaseIterable {
+@_spi(Reference) public enum CountField: Int, Sendable, CaseIterable {
     // Chat Completions `usage`
     case promptTokens, completionTokens, totalTokens
     case promptCachedTokens, promptCacheWriteTokens, completionReasoningTokens
@@ -14,7 +14,7 @@ enum CountField: Int, Sendable, CaseIterable {
 }
 
 /// The usage objects an event can carry, each read into its own ``CountSlots``.
-enum CountGroup: Int, Sendable, CaseIterable {
+@_spi(Reference) public enum CountGroup: Int, Sendable, CaseIterable {
     case usage          // top-level `usage`
     case groqUsage      // `x_groq.usage`
     case responseUsage  // `response.usage`

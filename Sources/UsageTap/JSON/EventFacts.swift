@@ -3,7 +3,7 @@
 /// Key order in JSON is free, so nothing here is interpreted while the document is read: a
 /// `type` may come after the `usage` it qualifies. The protocol readers decide what counts
 /// once the event is dispatched. Fixed size; `reset()` only clears flags and lengths.
-struct EventFacts: Sendable {
+@_spi(Reference) public struct EventFacts: Sendable {
     /// The document is a JSON object, and whether its closing brace was seen.
     var isObject = false
     var isClosed = false
@@ -28,7 +28,7 @@ struct EventFacts: Sendable {
     var webSearchCalls: InlineArray<2, Int> = .init(repeating: 0)
     private var outputItemType = ShortName()
 
-    mutating func reset() {
+    @_spi(Reference) public mutating func reset() {
         isObject = false
         isClosed = false
         type.reset()
@@ -59,7 +59,7 @@ struct EventFacts: Sendable {
 
     /// A member with this path was found. Where a key repeats, the last one counts, so each
     /// occurrence clears what an earlier one said.
-    mutating func memberFound(_ path: UsagePath) {
+    @_spi(Reference) public mutating func memberFound(_ path: UsagePath) {
         switch path {
         case .model: model.reset()
         case .responseModel: responseModel.reset()
@@ -84,7 +84,7 @@ struct EventFacts: Sendable {
         }
     }
 
-    mutating func opened(_ path: UsagePath) {
+    @_spi(Reference) public mutating func opened(_ path: UsagePath) {
         switch path {
         case .root: isObject = true
         case .usage(let group): counts[group.rawValue].isObject = true
@@ -94,7 +94,7 @@ struct EventFacts: Sendable {
         }
     }
 
-    mutating func closed(_ path: UsagePath) {
+    @_spi(Reference) public mutating func closed(_ path: UsagePath) {
         switch path {
         case .root: isClosed = true
         case .outputItem(let owner): if outputItemType == Names.webSearchCall { webSearchCalls[owner.rawValue] += 1 }
@@ -103,7 +103,7 @@ struct EventFacts: Sendable {
     }
 
     /// Whether the string value at `path` is kept; the others are skipped unread.
-    static func capturesString(at path: UsagePath) -> Bool {
+    @_spi(Reference) public static func capturesString(at path: UsagePath) -> Bool {
         switch path {
         case .model, .responseModel, .messageModel, .modelVersion, .type, .object, .code,
              .errorCode, .errorType, .outputItemType, .finishReason: true
@@ -112,14 +112,14 @@ struct EventFacts: Sendable {
     }
 
     /// Whether a number or literal at `path` is read; the others are skipped unread.
-    static func readsScalar(at path: UsagePath) -> Bool {
+    @_spi(Reference) public static func readsScalar(at path: UsagePath) -> Bool {
         switch path {
         case .count, .code, .errorCode: true
         default: false
         }
     }
 
-    mutating func stringPiece(_ run: UnsafeRawBufferPointer, at path: UsagePath) {
+    @_spi(Reference) public mutating func stringPiece(_ run: UnsafeRawBufferPointer, at path: UsagePath) {
         switch path {
         case .model: model.append(run)
         case .responseModel: responseModel.append(run)
@@ -135,7 +135,7 @@ struct EventFacts: Sendable {
         }
     }
 
-    mutating func stringEnded(at path: UsagePath) {
+    @_spi(Reference) public mutating func stringEnded(at path: UsagePath) {
         switch path {
         case .type: typeIsString = true
         case .object: objectIsString = true
@@ -147,11 +147,18 @@ struct EventFacts: Sendable {
         }
     }
 
-    mutating func scalarEnded(_ token: ScalarToken, at path: UsagePath) {
+    @inline(__always)
+    mutating func scalarEnded(_ token: NumberToken, at path: UsagePath) {
+        scalarEnded(count: token.count, integer: token.integer, at: path)
+    }
+
+    /// A scalar at `path` ended: `count` is its value as a usage count, `integer` as an integer
+    /// error code (nil if it is none).
+    @_spi(Reference) public mutating func scalarEnded(count: @autoclosure () -> Int64, integer: @autoclosure () -> Int64?, at path: UsagePath) {
         switch path {
-        case .count(let group, let field): counts[group.rawValue].set(field, to: token.count)
-        case .code: if let integer = token.integer { code.setInteger(integer) }
-        case .errorCode(let owner): if let integer = token.integer { errors[owner.rawValue].code.setInteger(integer) }
+        case .count(let group, let field): counts[group.rawValue].set(field, to: count())
+        case .code: if let integer = integer() { code.setInteger(integer) }
+        case .errorCode(let owner): if let integer = integer() { errors[owner.rawValue].code.setInteger(integer) }
         default: break
         }
     }

@@ -6,7 +6,7 @@
 ///
 /// The words are four separate integers, not an array, so that a name read in place stays in
 /// registers and is compared a word at a time: wider loads of freshly stored words stall.
-struct ShortName: Sendable, Equatable {
+@_spi(Reference) public struct ShortName: Sendable, Equatable {
     static let capacity = 32
 
     /// Bytes 0-7, 8-15, 16-23 and 24-31, each word's first byte lowest.
@@ -14,7 +14,7 @@ struct ShortName: Sendable, Equatable {
     /// The number of bytes appended, saturating at `capacity + 1`.
     private(set) var count = 0
 
-    init() {}
+    @_spi(Reference) public init() {}
 
     @inline(__always)
     init(_ text: StaticString) {
@@ -25,7 +25,7 @@ struct ShortName: Sendable, Equatable {
     /// The `count` bytes at `start`, read a word at a time where the `readable` bytes from
     /// `start` allow it. `count` must not exceed `readable`.
     @inline(__always)
-    init(_ start: UnsafeRawPointer, count: Int, readable: Int) {
+    @_spi(Reference) public init(_ start: UnsafeRawPointer, count: Int, readable: Int) {
         let kept = min(count, Self.capacity)
         w0 = Self.word(start, from: 0, kept: kept, readable: readable)
         if kept > 8 { w1 = Self.word(start, from: 8, kept: kept, readable: readable) }
@@ -54,7 +54,7 @@ struct ShortName: Sendable, Equatable {
 
     var isEmpty: Bool { count == 0 }
 
-    mutating func reset() {
+    @_spi(Reference) public mutating func reset() {
         self = ShortName()
     }
 
@@ -74,7 +74,7 @@ struct ShortName: Sendable, Equatable {
 
     /// Appends the bytes of `run`, stopping once the name is known to be too long.
     @inline(__always)
-    mutating func append(_ run: UnsafeRawBufferPointer) {
+    @_spi(Reference) public mutating func append(_ run: UnsafeRawBufferPointer) {
         guard let start = run.baseAddress else { return }
         if count == 0 {
             // The usual case, a name that arrives whole: read it a word at a time.
@@ -99,7 +99,7 @@ struct ShortName: Sendable, Equatable {
     }
 
     @inline(__always)
-    static func == (lhs: ShortName, rhs: ShortName) -> Bool {
+    @_spi(Reference) public static func == (lhs: ShortName, rhs: ShortName) -> Bool {
         lhs.count == rhs.count && lhs.w0 == rhs.w0 && lhs.w1 == rhs.w1 && lhs.w2 == rhs.w2 && lhs.w3 == rhs.w3
     }
 }

@@ -3,7 +3,7 @@
 /// The tap follows only the paths named in DESIGN.md; every other value is `ignored` and its
 /// contents are skipped without being looked at. A `"usage"` inside a string, inside `choices`,
 /// or at any depth other than the named ones therefore never counts.
-enum UsagePath: Sendable, Equatable {
+@_spi(Reference) public enum UsagePath: Sendable, Equatable {
     case ignored
     case root
     // Top-level members.
@@ -21,18 +21,18 @@ enum UsagePath: Sendable, Equatable {
     // Gemini candidates.
     case candidate, finishReason
 
-    enum UsageDetails: Sendable, Equatable {
+    @_spi(Reference) public enum UsageDetails: Sendable, Equatable {
         case promptTokens, completionTokens, inputTokens, outputTokens, serverToolUse
     }
 
     /// Whose error object: the event's top-level `error`, or `response.error`.
-    enum ErrorOwner: Int, Sendable, Equatable { case root, response }
+    @_spi(Reference) public enum ErrorOwner: Int, Sendable, Equatable { case root, response }
 
     /// Whose `output` array: the top-level one of a Responses body, or an event's `response.output`.
-    enum OutputOwner: Int, Sendable, Equatable { case root, response }
+    @_spi(Reference) public enum OutputOwner: Int, Sendable, Equatable { case root, response }
 
     /// Objects the tap descends into.
-    var isObject: Bool {
+    @_spi(Reference) public var isObject: Bool {
         switch self {
         case .root, .xGroq, .response, .message, .usage, .usageDetails, .error, .outputItem, .candidate: true
         default: false
@@ -40,7 +40,7 @@ enum UsagePath: Sendable, Equatable {
     }
 
     /// Arrays the tap descends into.
-    var isArray: Bool {
+    @_spi(Reference) public var isArray: Bool {
         switch self {
         case .output, .candidates: true
         default: false
@@ -48,7 +48,7 @@ enum UsagePath: Sendable, Equatable {
     }
 
     /// The path of each element of this array.
-    var element: UsagePath {
+    @_spi(Reference) public var element: UsagePath {
         switch self {
         case .output(let owner): .outputItem(owner)
         case .candidates: .candidate
@@ -57,7 +57,7 @@ enum UsagePath: Sendable, Equatable {
     }
 
     /// The path of the member named `key` of this object.
-    func member(_ key: ShortName) -> UsagePath {
+    @_spi(Reference) public func member(_ key: ShortName) -> UsagePath {
         switch self {
         case .root: Self.rootMember(key)
         case .xGroq: key == Names.usage ? .usage(.groqUsage) : .ignored

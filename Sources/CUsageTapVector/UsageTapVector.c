@@ -1,0 +1,2 @@
+// Everything is static inline in include/UsageTapVector.h; SwiftPM needs one source file.
+#include "UsageTapVector.h"

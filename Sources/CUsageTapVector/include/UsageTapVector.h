@@ -1,0 +1,187 @@
+// Stage 1 of the tap: one 64-byte block of input becomes four bitmasks, bit i for byte i.
+//
+// Header-only: every function is static inline, so the one Swift module that imports this
+// (UsageTap, privately) compiles it into itself and nothing is linked from outside. The widest
+// classifier the CPU has is picked once, at the first call: AVX-512BW, AVX2 or SSE2 on x86-64,
+// NEON on arm64, and a portable scalar loop everywhere else. USAGETAP_VECTOR=scalar in the
+// environment forces the scalar loop, so that tests can run both paths over the same input.
+#ifndef USAGETAP_VECTOR_H
+#define USAGETAP_VECTOR_H
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/// What one block holds, as masks: bit i describes byte i (the first byte is bit 0).
+typedef struct {
+    uint64_t quote;      // "
+    uint64_t backslash;  // backslash
+    uint64_t line_end;   // LF or CR
+    uint64_t bracket;    // { } [ ]
+} ut_block_masks;
+
+/// The classifier in use: 0 scalar, 1 SSE2, 2 AVX2, 3 AVX-512BW, 4 NEON.
+typedef enum { UT_SCALAR = 0, UT_SSE2 = 1, UT_AVX2 = 2, UT_AVX512 = 3, UT_NEON = 4 } ut_classifier_kind;
+
+// Brackets are found with one compare each for openers and closers: OR-ing 0x20 takes `[` (5B)
+// to `{` (7B) and `]` (5D) to `}` (7D), and no other byte to either.
+
+static inline ut_block_masks ut_classify_scalar(const uint8_t *block, size_t count) {
+    ut_block_masks masks = {0, 0, 0, 0};
+    for (size_t i = 0; i < count; i++) {
+        uint8_t byte = block[i];
+        uint8_t folded = byte | 0x20;
+        uint64_t bit = (uint64_t)1 << i;
+        if (byte == '"') masks.quote |= bit;
+        if (byte == '\\') masks.backslash |= bit;
+        if (byte == '\n' || byte == '\r') masks.line_end |= bit;
+        if (folded == '{' || folded == '}') masks.bracket |= bit;
+    }
+    return masks;
+}
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+static inline ut_block_masks ut_classify_sse2(const uint8_t *block) {
+    ut_block_masks masks = {0, 0, 0, 0};
+    const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
+    const __m128i lf = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r');
+    const __m128i fold = _mm_set1_epi8(0x20), open = _mm_set1_epi8('{'), close = _mm_set1_epi8('}');
+    for (int part = 0; part < 4; part++) {
+        // Safe: the caller passes 64 readable bytes.
+        __m128i bytes = _mm_loadu_si128((const __m128i *)(block + 16 * part));
+        __m128i folded = _mm_or_si128(bytes, fold);
+        int shift = 16 * part;
+        masks.quote |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(bytes, quote)) << shift;
+        masks.backslash |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(bytes, backslash)) << shift;
+        masks.line_end |= (uint64_t)(uint16_t)_mm_movemask_epi8(
+            _mm_or_si128(_mm_cmpeq_epi8(bytes, lf), _mm_cmpeq_epi8(bytes, cr))) << shift;
+        masks.bracket |= (uint64_t)(uint16_t)_mm_movemask_epi8(
+            _mm_or_si128(_mm_cmpeq_epi8(folded, open), _mm_cmpeq_epi8(folded, close))) << shift;
+    }
+    return masks;
+}
+
+__attribute__((target("avx2")))
+static inline ut_block_masks ut_classify_avx2(const uint8_t *block) {
+    ut_block_masks masks = {0, 0, 0, 0};
+    const __m256i quote = _mm256_set1_epi8('"'), backslash = _mm256_set1_epi8('\\');
+    const __m256i lf = _mm256_set1_epi8('\n'), cr = _mm256_set1_epi8('\r');
+    const __m256i fold = _mm256_set1_epi8(0x20), open = _mm256_set1_epi8('{'), close = _mm256_set1_epi8('}');
+    for (int part = 0; part < 2; part++) {
+        // Safe: the caller passes 64 readable bytes.
+        __m256i bytes = _mm256_loadu_si256((const __m256i *)(block + 32 * part));
+        __m256i folded = _mm256_or_si256(bytes, fold);
+        int shift = 32 * part;
+        masks.quote |= (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(bytes, quote)) << shift;
+        masks.backslash |= (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(bytes, backslash)) << shift;
+        masks.line_end |= (uint64_t)(uint32_t)_mm256_movemask_epi8(
+            _mm256_or_si256(_mm256_cmpeq_epi8(bytes, lf), _mm256_cmpeq_epi8(bytes, cr))) << shift;
+        masks.bracket |= (uint64_t)(uint32_t)_mm256_movemask_epi8(
+            _mm256_or_si256(_mm256_cmpeq_epi8(folded, open), _mm256_cmpeq_epi8(folded, close))) << shift;
+    }
+    return masks;
+}
+
+__attribute__((target("avx512f,avx512bw")))
+static inline ut_block_masks ut_classify_avx512(const uint8_t *block) {
+    // Safe: the caller passes 64 readable bytes.
+    __m512i bytes = _mm512_loadu_si512((const void *)block);
+    __m512i folded = _mm512_or_si512(bytes, _mm512_set1_epi8(0x20));
+    ut_block_masks masks;
+    masks.quote = _mm512_cmpeq_epi8_mask(bytes, _mm512_set1_epi8('"'));
+    masks.backslash = _mm512_cmpeq_epi8_mask(bytes, _mm512_set1_epi8('\\'));
+    masks.line_end = _mm512_cmpeq_epi8_mask(bytes, _mm512_set1_epi8('\n'))
+        | _mm512_cmpeq_epi8_mask(bytes, _mm512_set1_epi8('\r'));
+    masks.bracket = _mm512_cmpeq_epi8_mask(folded, _mm512_set1_epi8('{'))
+        | _mm512_cmpeq_epi8_mask(folded, _mm512_set1_epi8('}'));
+    return masks;
+}
+
+static inline int ut_cpu_has_avx2(void) { return __builtin_cpu_supports("avx2"); }
+static inline int ut_cpu_has_avx512bw(void) { return __builtin_cpu_supports("avx512bw"); }
+
+static inline ut_classifier_kind ut_detect_classifier(void) {
+    const char *forced = getenv("USAGETAP_VECTOR");
+    if (forced && strcmp(forced, "scalar") == 0) return UT_SCALAR;
+    if (forced && strcmp(forced, "sse2") == 0) return UT_SSE2;
+    if (forced && strcmp(forced, "avx2") == 0 && __builtin_cpu_supports("avx2")) return UT_AVX2;
+    if (!forced && __builtin_cpu_supports("avx512bw")) return UT_AVX512;
+    if (__builtin_cpu_supports("avx2")) return UT_AVX2;
+    return UT_SSE2;
+}
+
+#elif defined(__aarch64__)
+#include <arm_neon.h>
+
+/// The 16 lanes of a compare (each 00 or FF) as 16 bits, first lane lowest.
+static inline uint64_t ut_neon_bits(uint8x16_t lanes) {
+    static const uint8_t weights[16] = {1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128};
+    uint8x16_t weighted = vandq_u8(lanes, vld1q_u8(weights));
+    uint64_t low = vaddv_u8(vget_low_u8(weighted)), high = vaddv_u8(vget_high_u8(weighted));
+    return low | high << 8;
+}
+
+static inline ut_block_masks ut_classify_neon(const uint8_t *block) {
+    ut_block_masks masks = {0, 0, 0, 0};
+    for (int part = 0; part < 4; part++) {
+        // Safe: the caller passes 64 readable bytes.
+        uint8x16_t bytes = vld1q_u8(block + 16 * part);
+        uint8x16_t folded = vorrq_u8(bytes, vdupq_n_u8(0x20));
+        int shift = 16 * part;
+        masks.quote |= ut_neon_bits(vceqq_u8(bytes, vdupq_n_u8('"'))) << shift;
+        masks.backslash |= ut_neon_bits(vceqq_u8(bytes, vdupq_n_u8('\\'))) << shift;
+        masks.line_end |= ut_neon_bits(vorrq_u8(vceqq_u8(bytes, vdupq_n_u8('\n')), vceqq_u8(bytes, vdupq_n_u8('\r')))) << shift;
+        masks.bracket |= ut_neon_bits(vorrq_u8(vceqq_u8(folded, vdupq_n_u8('{')), vceqq_u8(folded, vdupq_n_u8('}')))) << shift;
+    }
+    return masks;
+}
+
+static inline ut_classifier_kind ut_detect_classifier(void) {
+    const char *forced = getenv("USAGETAP_VECTOR");
+    return forced && strcmp(forced, "scalar") == 0 ? UT_SCALAR : UT_NEON;
+}
+
+#else
+static inline ut_classifier_kind ut_detect_classifier(void) { return UT_SCALAR; }
+#endif
+
+/// The classifier picked for this process (detected at the first call, then kept).
+static inline ut_classifier_kind ut_classifier(void) {
+    static int chosen = -1;
+    // A benign race: every thread computes the same value.
+    int kind = __atomic_load_n(&chosen, __ATOMIC_RELAXED);
+    if (kind < 0) {
+        kind = (int)ut_detect_classifier();
+        __atomic_store_n(&chosen, kind, __ATOMIC_RELAXED);
+    }
+    return (ut_classifier_kind)kind;
+}
+
+/// Classifies the 64 bytes at `block` with the classifier `kind`, which must be
+/// `ut_classifier()`'s answer (the caller keeps it, so that the check is not repeated per block).
+static inline ut_block_masks ut_classify_block(ut_classifier_kind kind, const uint8_t *block) {
+    switch (kind) {
+#if defined(__x86_64__)
+    case UT_AVX512: return ut_classify_avx512(block);
+    case UT_AVX2: return ut_classify_avx2(block);
+    case UT_SSE2: return ut_classify_sse2(block);
+#elif defined(__aarch64__)
+    case UT_NEON: return ut_classify_neon(block);
+#endif
+    default: return ut_classify_scalar(block, 64);
+    }
+}
+
+/// Classifies `count` (at most 64) bytes that may end anywhere, such as a slice's last block:
+/// they are copied to a zeroed block first, so nothing past `count` is read. Bits at and above
+/// `count` are 0. Short runs go through the scalar loop, which is cheaper for a few bytes.
+static inline ut_block_masks ut_classify_partial(ut_classifier_kind kind, const uint8_t *bytes, size_t count) {
+    if (count < 16 || kind == UT_SCALAR) return ut_classify_scalar(bytes, count);
+    uint8_t block[64] = {0};
+    memcpy(block, bytes, count);
+    return ut_classify_block(kind, block);
+}
+
+#endif

@@ -1,0 +1,215 @@
+import EventStream
+
+/// The event-stream layer of the tap: WHATWG framing read from the block masks' line ends,
+/// with each event's data handed to the ``JSONWalker`` where it lies, and each dispatched event
+/// folded into the tally.
+///
+/// It keeps only what the tap needs of the standard's rules: which lines are `data` lines,
+/// where an event ends, and whether its data is exactly `[DONE]`. Other fields and comments are
+/// passed by their line ends alone. The same bytes give the same calls to the tally as
+/// `EventStreamTokenizer` would give, for any slicing.
+struct EventFramer: Sendable {
+    private enum Line: UInt8, Sendable {
+        /// At a line's first byte.
+        case start
+        /// Inside a field name (cut by a slice's end).
+        case name
+        /// After `data:`, where one space may follow.
+        case dataValueStart
+        /// Inside a data line's value.
+        case dataValue
+        /// Inside a comment or a line of another field: only its end matters.
+        case skipped
+    }
+
+    private var line = Line.start
+    /// The last line ended at a CR, so an LF that comes next belongs to that line end.
+    private var lineEndedAtCR = false
+    /// How a field name cut by a slice's end compares with `data`.
+    private var name = DataNameMatch()
+    private var eventHasData = false
+    private var done = DoneMatch()
+    var walker = JSONWalker()
+
+    init() {}
+
+    /// Reads the slice's bytes from `start`, folding each event that ends in it into `tally`.
+    mutating func read(_ cursor: inout BlockCursor, from start: Int, tally: inout StreamTally) {
+        var index = start
+        let end = cursor.count
+        while index < end {
+            cursor.moveTo(index)
+            switch line {
+            case .start:
+                let byte = cursor.byte(at: index)
+                if lineEndedAtCR {
+                    lineEndedAtCR = false
+                    if byte == 0x0A {
+                        index &+= 1
+                        continue
+                    }
+                }
+                if byte == 0x0A || byte == 0x0D {
+                    endEvent(tally: &tally)
+                    lineEndedAtCR = byte == 0x0D
+                    index &+= 1
+                } else if byte == UInt8(ascii: ":") {
+                    line = .skipped
+                    index &+= 1
+                } else if index &+ 8 <= end, Self.startsWithData(cursor.base + index) {
+                    // The name and its colon are whole in this slice: no need to read them a byte at a time.
+                    beginData(facts: &tally.facts)
+                    line = .dataValueStart
+                    index &+= 5
+                } else {
+                    name = DataNameMatch()
+                    line = .name
+                }
+            case .name:
+                let byte = cursor.byte(at: index)
+                index &+= 1
+                if byte == UInt8(ascii: ":") {
+                    if name.isData {
+                        beginData(facts: &tally.facts)
+                        line = .dataValueStart
+                    } else {
+                        line = .skipped
+                    }
+                } else if byte == 0x0A || byte == 0x0D {
+                    // A line with no colon names a field with an empty value.
+                    if name.isData { beginData(facts: &tally.facts) }
+                    endLine(at: byte)
+                } else {
+                    name.append(byte)
+                }
+            case .dataValueStart:
+                if cursor.byte(at: index) == 0x20 { index &+= 1 }
+                line = .dataValue
+            case .dataValue:
+                let stop = walker.read(&cursor, from: index, lineBounded: true, facts: &tally.facts)
+                done.read(cursor.base + index, count: stop &- index)
+                index = stop
+                if stop < end {
+                    endLine(at: cursor.byte(at: stop))
+                    index &+= 1
+                }
+            case .skipped:
+                guard let lineEnd = Self.nextLineEnd(&cursor, from: index) else { return }
+                endLine(at: cursor.byte(at: lineEnd))
+                index = lineEnd &+ 1
+            }
+        }
+    }
+
+    /// The input ended: an event still open is never dispatched.
+    mutating func finish(facts: inout EventFacts) {
+        if eventHasData { startNextEvent(facts: &facts) }
+    }
+
+    @inline(__always)
+    private mutating func endLine(at byte: UInt8) {
+        lineEndedAtCR = byte == 0x0D
+        line = .start
+    }
+
+    /// A `data` line starts: the second and later ones join the data with an LF.
+    @inline(__always)
+    private mutating func beginData(facts: inout EventFacts) {
+        if eventHasData {
+            walker.joinLines(facts: &facts)
+            done.fail()
+        }
+        eventHasData = true
+    }
+
+    /// A blank line: an event with data is dispatched, if its data is one whole JSON value or
+    /// exactly `[DONE]`.
+    @inline(__always)
+    private mutating func endEvent(tally: inout StreamTally) {
+        guard eventHasData else { return }
+        let isDone = done.isDone
+        if isDone || walker.isWhole { tally.readEvent(dataIsDone: isDone) }
+        startNextEvent(facts: &tally.facts)
+    }
+
+    @inline(__always)
+    private mutating func startNextEvent(facts: inout EventFacts) {
+        facts.reset()
+        walker.reset()
+        done = DoneMatch()
+        eventHasData = false
+    }
+
+    /// `data:` at `start`, whose eight bytes are readable.
+    @inline(__always)
+    private static func startsWithData(_ start: UnsafeRawPointer) -> Bool {
+        // Safe: the caller checked that eight bytes are readable from `start`.
+        let word = UInt64(littleEndian: start.loadUnaligned(as: UInt64.self))
+        // "data:" is 64 61 74 61 3A, first byte lowest.
+        return word & 0xFF_FFFF_FFFF == 0x3A_6174_6164
+    }
+
+    /// The next LF or CR at or after `start`, moving through blocks; nil at the slice's end.
+    @inline(__always)
+    private static func nextLineEnd(_ cursor: inout BlockCursor, from start: Int) -> Int? {
+        var from = start
+        while true {
+            let ends = cursor.masks.lineEnd & .bits(from: cursor.bit(from))
+            if ends != 0 { return cursor.blockStart &+ ends.trailingZeroBitCount }
+            from = cursor.blockStart &+ 64
+            guard from < cursor.count else { return nil }
+            cursor.moveTo(from)
+        }
+    }
+}
+
+/// Whether a field name read a byte at a time is exactly `data`.
+struct DataNameMatch: Sendable {
+    /// Bytes of `data` matched so far; 5 once the name is known to be something else.
+    private var matched: UInt8 = 0
+
+    @inline(__always)
+    mutating func append(_ byte: UInt8) {
+        let expected: UInt8 = switch matched {
+        case 0: UInt8(ascii: "d")
+        case 2: UInt8(ascii: "t")
+        default: UInt8(ascii: "a")
+        }
+        matched = matched < 4 && byte == expected ? matched &+ 1 : 5
+    }
+
+    var isData: Bool { matched == 4 }
+}
+
+/// Whether an event's data is exactly `[DONE]`, read piece by piece.
+struct DoneMatch: Sendable {
+    /// Bytes of `[DONE]` matched so far; 7 once the data is known to be something else.
+    private var matched: UInt8 = 0
+
+    @inline(__always)
+    mutating func read(_ start: UnsafeRawPointer, count: Int) {
+        var offset = 0
+        while offset < count, matched < 7 {
+            // Safe: offset < count, the bytes the caller lends.
+            let byte = start.load(fromByteOffset: offset, as: UInt8.self)
+            matched = matched < 6 && byte == Self.byte(matched) ? matched &+ 1 : 7
+            offset &+= 1
+        }
+    }
+
+    mutating func fail() { matched = 7 }
+
+    var isDone: Bool { matched == 6 }
+
+    @inline(__always)
+    private static func byte(_ index: UInt8) -> UInt8 {
+        switch index {
+        case 0: UInt8(ascii: "[")
+        case 1: UInt8(ascii: "D")
+        case 2: UInt8(ascii: "O")
+        case 3: UInt8(ascii: "N")
+        case 4: UInt8(ascii: "E")
+        default: UInt8(ascii: "]")
+        }
+    }
+}
