@@ -20,12 +20,15 @@ let package = Package(
         .target(name: "Baselines", dependencies: ["Workloads"]),
         // Writes the workloads to files, for the Python peer to read the same bytes.
         .executableTarget(name: "write-workloads", dependencies: ["Workloads"]),
+        // Today's tap before the block rewrite over files, for Benchmarks/instructions.
+        .executableTarget(name: "scan-reference", dependencies: [.product(name: "ReferenceTap", package: libraryPackage)]),
         .executableTarget(
             name: "TapBenchmarks",
             dependencies: [
                 "Workloads", "Baselines",
                 .product(name: "UsageTap", package: libraryPackage),
                 .product(name: "EventStream", package: libraryPackage),
+                .product(name: "ReferenceTap", package: libraryPackage),
                 .product(name: "Benchmark", package: "benchmark"),
             ],
             path: "Benchmarks/TapBenchmarks",

@@ -9,7 +9,7 @@ import argparse
 import json
 import sys
 
-CONTENDERS = ["tap", "tokenizer", "memchr", "naive", "python_sdk"]
+CONTENDERS = ["tap", "reference", "tokenizer", "memchr", "naive", "python_sdk"]
 
 
 def jmh_results(path):
@@ -34,6 +34,7 @@ def main():
     parser.add_argument("--timing", required=True, help="JMH export of the timing and malloc run")
     parser.add_argument("--memory", help="JMH export of the peak-memory run")
     parser.add_argument("--python", help="the Python SDK peer's JSON lines")
+    parser.add_argument("--instructions", help="Benchmarks/instructions --json lines (callgrind per byte)")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--require-no-allocations", action="store_true")
     arguments = parser.parse_args()
@@ -46,6 +47,11 @@ def main():
     if arguments.python:
         with open(arguments.python) as source:
             python = {row["name"]: row for row in map(json.loads, filter(str.strip, source))}
+
+    instructions = {}
+    if arguments.instructions:
+        with open(arguments.instructions) as source:
+            instructions = {row["name"]: row["instructions_per_byte"] for row in map(json.loads, filter(str.strip, source))}
 
     rows = []
     for workload in workloads:
@@ -70,11 +76,14 @@ def main():
                            peer=python[name]["peer"])
             else:
                 continue
+            if name in instructions:
+                row["instructions_per_byte"] = instructions[name]
             speeds[contender] = row["bytes_per_second"]
             workload_rows.append(row)
         # Ratios compare contenders on the same workload's bytes only.
         for row in workload_rows:
-            for contender, key in (("memchr", "memchr_ratio"), ("naive", "naive_ratio"), ("python_sdk", "python_sdk_ratio")):
+            for contender, key in (("memchr", "memchr_ratio"), ("reference", "reference_ratio"), ("naive", "naive_ratio"),
+                                   ("python_sdk", "python_sdk_ratio")):
                 if contender in speeds:
                     row[key] = row["bytes_per_second"] / speeds[contender]
         rows += workload_rows
@@ -99,13 +108,14 @@ def print_table(rows):
     def ratio(row, key):
         return f"{row[key]:.3g}×" if key in row else "–"
 
-    print("| benchmark | MB/s | events/s | allocations per event | peak memory Δ | × memchr | × naive | × Python SDK |")
-    print("|---|--:|--:|--:|--:|--:|--:|--:|")
+    print("| benchmark | MB/s | events/s | instructions per byte | allocations per event | peak memory Δ | × memchr | × reference | × naive | × Python SDK |")
+    print("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
     for row in rows:
         mallocs = f"{row['mallocs_per_event']:.3g}" if "mallocs_per_event" in row else "–"
         peak = f"{row['peak_memory_delta_bytes'] / 1e6:.1f} MB" if "peak_memory_delta_bytes" in row else "–"
-        print(f"| {row['name']} | {row['bytes_per_second'] / 1e6:,.0f} | {row['events_per_second']:,.0f} | {mallocs} "
-              f"| {peak} | {ratio(row, 'memchr_ratio')} | {ratio(row, 'naive_ratio')} | {ratio(row, 'python_sdk_ratio')} |")
+        per_byte = f"{row['instructions_per_byte']:.2f}" if "instructions_per_byte" in row else "–"
+        print(f"| {row['name']} | {row['bytes_per_second'] / 1e6:,.0f} | {row['events_per_second']:,.0f} | {per_byte} | {mallocs} "
+              f"| {peak} | {ratio(row, 'memchr_ratio')} | {ratio(row, 'reference_ratio')} | {ratio(row, 'naive_ratio')} | {ratio(row, 'python_sdk_ratio')} |")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 import EventStream
+internal import CUsageTapVector
 
 /// Reads the token usage of one LLM response from its bytes as they pass, without keeping them.
 ///
@@ -40,6 +41,10 @@ public struct UsageTap: Sendable {
     private var tally: StreamTally
     /// The body's value has ended whole, and has been folded into the tally.
     private var bodyCounted = false
+    private var rawCarry = RawStringCarry()
+    /// Where stage 1 writes the blocks of the slice being read: kept here so that no feed has
+    /// to clear room for it, however short its slice. Not part of the tap's state.
+    private var stageOne = ut_block_batch()
 
     /// A tap for one response. With `.auto`, the first event (or the body) that tells the
     /// protocol decides it; otherwise the input is read by the named protocol's rules.
@@ -71,13 +76,15 @@ public struct UsageTap: Sendable {
         }
         switch framing {
         case .eventStream:
-            var cursor = BlockCursor(base, count: bytes.count, classifier: classifier)
+            var cursor = BlockCursor(base, count: bytes.count, classifier: classifier, carry: rawCarry, room: &stageOne)
             cursor.moveTo(start)
             framer.read(&cursor, from: start, tally: &tally)
+            rawCarry = cursor.carry
         case .body:
-            var cursor = BlockCursor(base, count: bytes.count, classifier: classifier)
+            var cursor = BlockCursor(base, count: bytes.count, classifier: classifier, carry: rawCarry, room: &stageOne)
             cursor.moveTo(start)
             _ = framer.walker.read(&cursor, from: start, lineBounded: false, facts: &tally.facts)
+            rawCarry = cursor.carry
             settleBody()
         case .undecided, .bodyRejected, .finished:
             break
@@ -149,7 +156,8 @@ public struct UsageTap: Sendable {
                 // Part of a BOM that is not one: those bytes are content, and not `{`.
                 framing = .eventStream
                 withUnsafeBytes(of: ByteOrderMarkMatcher.bytes) { mark in
-                    var cursor = BlockCursor(mark.baseAddress!, count: matchedBefore, classifier: classifier)
+                    var cursor = BlockCursor(mark.baseAddress!, count: matchedBefore, classifier: classifier,
+                                             carry: RawStringCarry(), room: &stageOne)
                     framer.read(&cursor, from: 0, tally: &tally)
                 }
                 return offset
@@ -172,9 +180,10 @@ public struct UsageTap: Sendable {
             }
         }
         if whitespaceStart < count {
-            var cursor = BlockCursor(base, count: count, classifier: classifier)
+            var cursor = BlockCursor(base, count: count, classifier: classifier, carry: rawCarry, room: &stageOne)
             cursor.moveTo(whitespaceStart)
             framer.read(&cursor, from: whitespaceStart, tally: &tally)
+            rawCarry = cursor.carry
         }
         return nil
     }

@@ -56,11 +56,14 @@ struct ScanCommand: ParsableCommand {
     /// Reads the whole input into one tap, `chunkBytes` at a time.
     private func scan(_ input: borrowing InputFile, buffer: UnsafeMutableRawBufferPointer) throws -> UsageRecord {
         var tap = UsageTap(protocol: selection)
+        // Read once: each read of an option goes through ArgumentParser's property wrapper,
+        // which costs more than the tap's work on a one-byte chunk.
+        let chunk = chunkBytes
         while true {
             let filled = try input.fill(buffer)
             var offset = 0
             while offset < filled {
-                let end = min(offset + chunkBytes, filled)
+                let end = min(offset + chunk, filled)
                 tap.feed(UnsafeRawBufferPointer(rebasing: buffer[offset..<end]))
                 offset = end
             }

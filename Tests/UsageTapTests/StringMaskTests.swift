@@ -28,13 +28,13 @@ struct StringMaskTests {
         return (edges, inside, carry)
     }
 
-    func masks(of bytes: [UInt8]) -> BlockMasks {
+    func masks(of bytes: [UInt8]) -> (quote: UInt64, backslash: UInt64) {
         var quote: UInt64 = 0, backslash: UInt64 = 0
         for (index, byte) in bytes.enumerated() {
             if byte == UInt8(ascii: "\"") { quote |= 1 << UInt64(index) }
             if byte == UInt8(ascii: "\\") { backslash |= 1 << UInt64(index) }
         }
-        return BlockMasks(quote: quote, backslash: backslash, lineEnd: 0, bracket: 0)
+        return (quote, backslash)
     }
 
     @Test(arguments: 0..<4)
@@ -50,7 +50,8 @@ struct StringMaskTests {
             let start = StringCarry(inString: Bool.random(using: &random), escapePending: Bool.random(using: &random))
             let expected = sequential(bytes, low: low, high: high, carry: start)
             var carry = start
-            let strings = StringMasks(masks(of: bytes), low: low, high: high, carry: &carry)
+            let (quote, backslash) = masks(of: bytes)
+            let strings = StringMasks(quote: quote, backslash: backslash, low: low, high: high, carry: &carry)
             let run = UInt64.bits(from: low) & UInt64.bits(below: high)
             #expect(strings.quotes == expected.edges, "\(String(decoding: bytes, as: UTF8.self)) \(low)..<\(high)")
             #expect(strings.inString & run == expected.inString, "\(String(decoding: bytes, as: UTF8.self)) \(low)..<\(high)")

@@ -2,12 +2,13 @@ import Baselines
 import Benchmark
 import EventStream
 import Foundation
+import ReferenceTap
 import UsageTap
 import Workloads
 
-// Each workload is read four ways in one run: by the tap, by its event-stream tokenizer alone
-// (to show where the tap's time goes), by memchr (the limit), and by the naive Foundation
-// gateway (the baseline). The Python SDK peer runs outside, on the same bytes.
+// Each workload is read five ways in one run: by the tap, by today's tap before the block
+// rewrite (the reference the new one must beat, ReferenceTap), by the event-stream tokenizer
+// alone, by memchr (the limit), and by the naive Foundation gateway (the baseline). The Python SDK peer runs outside, on the same bytes.
 //
 // USAGETAP_BENCH_SCALE sets the streams' length (1: about 16 MiB each); USAGETAP_BENCH_QUICK
 // shortens each benchmark's run. Benchmarks/run sets both.
@@ -23,6 +24,7 @@ let benchmarks: @Sendable () -> Void = {
     )
     for workload in Workload.all(scale: scale) {
         registerTap(workload)
+        registerReference(workload)
         registerTokenizer(workload)
         registerMemchr(workload)
         registerNaive(workload)
@@ -39,6 +41,17 @@ func registerTap(_ workload: Workload) {
         benchmark.stopMeasurement()
         let record = tap.finish()
         precondition(record == workload.expected, "tap.\(workload.name) read \(record)")
+    }
+}
+
+/// The reference tap, measured and checked the same way.
+func registerReference(_ workload: Workload) {
+    Benchmark("reference.\(workload.name)") { benchmark in
+        var tap = ReferenceTap(protocol: .auto)
+        workload.forEachSlice { tap.feed($0) }
+        benchmark.stopMeasurement()
+        let record = tap.finish()
+        precondition(record == workload.expected, "reference.\(workload.name) read \(record)")
     }
 }
 

@@ -20,6 +20,35 @@ typedef struct {
     uint64_t bracket;    // { } [ ]
 } ut_block_masks;
 
+/// One block after stage 1: its masks, and where strings lie if the raw bytes were read as one
+/// JSON text from the start of the stream (every backslash escaping the next byte). The event
+/// framing and the JSON reader correct this per run of a document's bytes (StringMasks).
+typedef struct {
+    uint64_t line_end;
+    uint64_t bracket;
+    uint64_t backslash;
+    uint64_t quote;
+    /// Quotes not escaped by an odd run of backslashes.
+    uint64_t edges;
+    /// From each opening edge up to, not including, its closing edge.
+    uint64_t in_string;
+    /// Bit 0: a backslash escapes this block's first byte. Bit 1: the block starts inside a
+    /// string. Bit 2: the block's last live byte escapes the next one.
+    uint64_t carry;
+} ut_block;
+
+/// The blocks one call of stage 1 fills.
+enum { UT_BATCH = 8 };
+typedef struct {
+    ut_block blocks[UT_BATCH];
+} ut_block_batch;
+
+/// What one block of the raw stream carries into the next.
+typedef struct {
+    uint64_t in_string;  // all ones inside a string
+    uint64_t escape;     // 1 when the next byte is escaped
+} ut_stage1_carry;
+
 /// The classifier in use: 0 scalar, 1 SSE2, 2 AVX2, 3 AVX-512BW, 4 NEON.
 typedef enum { UT_SCALAR = 0, UT_SSE2 = 1, UT_AVX2 = 2, UT_AVX512 = 3, UT_NEON = 4 } ut_classifier_kind;
 
@@ -69,6 +98,7 @@ static inline ut_block_masks ut_classify_avx2(const uint8_t *block) {
     const __m256i quote = _mm256_set1_epi8('"'), backslash = _mm256_set1_epi8('\\');
     const __m256i lf = _mm256_set1_epi8('\n'), cr = _mm256_set1_epi8('\r');
     const __m256i fold = _mm256_set1_epi8(0x20), open = _mm256_set1_epi8('{'), close = _mm256_set1_epi8('}');
+    // A loop over the two halves: written out by hand, clang took the masks apart bit by bit.
     for (int part = 0; part < 2; part++) {
         // Safe: the caller passes 64 readable bytes.
         __m256i bytes = _mm256_loadu_si256((const __m256i *)(block + 32 * part));
@@ -99,16 +129,18 @@ static inline ut_block_masks ut_classify_avx512(const uint8_t *block) {
     return masks;
 }
 
-static inline int ut_cpu_has_avx2(void) { return __builtin_cpu_supports("avx2"); }
-static inline int ut_cpu_has_avx512bw(void) { return __builtin_cpu_supports("avx512bw"); }
+static inline int ut_cpu_has_avx2(void) { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("pclmul"); }
+static inline int ut_cpu_has_avx512bw(void) { return __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("pclmul"); }
 
 static inline ut_classifier_kind ut_detect_classifier(void) {
     const char *forced = getenv("USAGETAP_VECTOR");
     if (forced && strcmp(forced, "scalar") == 0) return UT_SCALAR;
     if (forced && strcmp(forced, "sse2") == 0) return UT_SSE2;
-    if (forced && strcmp(forced, "avx2") == 0 && __builtin_cpu_supports("avx2")) return UT_AVX2;
-    if (!forced && __builtin_cpu_supports("avx512bw")) return UT_AVX512;
-    if (__builtin_cpu_supports("avx2")) return UT_AVX2;
+    if (forced && strcmp(forced, "avx2") == 0 && ut_cpu_has_avx2()) return UT_AVX2;
+    // Every CPU with AVX2 has PCLMULQDQ, which the prefix XOR uses; checked all the same.
+    int clmul = __builtin_cpu_supports("pclmul");
+    if (!forced && clmul && __builtin_cpu_supports("avx512bw")) return UT_AVX512;
+    if (clmul && __builtin_cpu_supports("avx2")) return UT_AVX2;
     return UT_SSE2;
 }
 
@@ -182,6 +214,114 @@ static inline ut_block_masks ut_classify_partial(ut_classifier_kind kind, const 
     uint8_t block[64] = {0};
     memcpy(block, bytes, count);
     return ut_classify_block(kind, block);
+}
+
+/// For each bit, the XOR of it and every bit below it.
+static inline uint64_t ut_prefix_xor_portable(uint64_t bits) {
+    bits ^= bits << 1;
+    bits ^= bits << 2;
+    bits ^= bits << 4;
+    bits ^= bits << 8;
+    bits ^= bits << 16;
+    bits ^= bits << 32;
+    return bits;
+}
+
+#if defined(__x86_64__)
+__attribute__((target("pclmul,sse2")))
+static inline uint64_t ut_prefix_xor_clmul(uint64_t bits) {
+    // A carry-less multiply by all ones XORs every bit into all the bits above it.
+    __m128i product = _mm_clmulepi64_si128(_mm_set_epi64x(0, (long long)bits), _mm_set1_epi8((char)0xFF), 0);
+    return (uint64_t)_mm_cvtsi128_si64(product);
+}
+#endif
+
+/// Completes a block from its four masks: escapes from runs of backslashes (in a run starting
+/// on an even bit the backslashes on even bits escape the byte after them, and likewise for
+/// odd), then strings from a prefix XOR of the quotes left. `live` is the number of real bytes.
+static inline ut_block ut_finish_block(ut_block_masks masks, int live, ut_stage1_carry *carry, int use_clmul) {
+    const uint64_t even = 0x5555555555555555ULL;
+    ut_block block;
+    if (((masks.quote | masks.backslash) == 0) & (carry->escape == 0)) {
+        // No string edge and no escape: the string state runs through unchanged.
+        block.line_end = masks.line_end;
+        block.bracket = masks.bracket;
+        block.backslash = 0;
+        block.quote = 0;
+        block.edges = 0;
+        block.in_string = carry->in_string;
+        block.carry = carry->in_string & 2;
+        return block;
+    }
+    block.line_end = masks.line_end;
+    block.bracket = masks.bracket;
+    block.backslash = masks.backslash;
+    block.quote = masks.quote;
+    uint64_t backslash = masks.backslash & ~carry->escape;
+    uint64_t quotes = masks.quote & ~carry->escape;
+    uint64_t escapers = 0;
+    if (backslash) {
+        uint64_t starts = backslash & ~(backslash << 1);
+        // Adding a run's first bit clears the whole run: what is cleared started on an even bit.
+        uint64_t even_runs = backslash & ~(backslash + (starts & even));
+        escapers = (even_runs & even) | (backslash & ~even_runs & ~even);
+        quotes &= ~(escapers << 1);
+    }
+    uint64_t flags = (carry->escape & 1) | (carry->in_string & 2);
+#if defined(__x86_64__)
+    uint64_t prefix = use_clmul ? ut_prefix_xor_clmul(quotes) : ut_prefix_xor_portable(quotes);
+#else
+    (void)use_clmul;
+    uint64_t prefix = ut_prefix_xor_portable(quotes);
+#endif
+    uint64_t in_string = prefix ^ carry->in_string;
+    int last = live - 1;
+    uint64_t escape_out = (escapers >> last) & 1;
+    block.edges = quotes;
+    block.in_string = in_string;
+    block.carry = flags | escape_out << 2;
+    carry->in_string = (uint64_t)0 - ((in_string >> last) & 1);
+    carry->escape = escape_out;
+    return block;
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx2,pclmul")))
+static inline void ut_stage1_avx2(const uint8_t *src, size_t blocks, ut_stage1_carry *carry, ut_block *out) {
+    for (size_t index = 0; index < blocks; index++) {
+        // Safe: the caller passes `blocks` whole blocks.
+        out[index] = ut_finish_block(ut_classify_avx2(src + 64 * index), 64, carry, 1);
+    }
+}
+
+__attribute__((target("avx512f,avx512bw,pclmul")))
+static inline void ut_stage1_avx512(const uint8_t *src, size_t blocks, ut_stage1_carry *carry, ut_block *out) {
+    for (size_t index = 0; index < blocks; index++) {
+        // Safe: the caller passes `blocks` whole blocks.
+        out[index] = ut_finish_block(ut_classify_avx512(src + 64 * index), 64, carry, 1);
+    }
+}
+
+#endif
+
+/// Stage 1 for `blocks` whole 64-byte blocks at `src`, with the classifier `kind`.
+static inline void ut_stage1(ut_classifier_kind kind, const uint8_t *src, size_t blocks, ut_stage1_carry *carry, ut_block *out) {
+    switch (kind) {
+#if defined(__x86_64__)
+    case UT_AVX512: ut_stage1_avx512(src, blocks, carry, out); return;
+    case UT_AVX2: ut_stage1_avx2(src, blocks, carry, out); return;
+#endif
+    default:
+        for (size_t index = 0; index < blocks; index++) {
+            // Safe: the caller passes `blocks` whole blocks.
+            out[index] = ut_finish_block(ut_classify_block(kind, src + 64 * index), 64, carry, 0);
+        }
+    }
+}
+
+/// Stage 1 for the last `count` (1 to 64) bytes of a slice; bits from `count` on are 0.
+static inline ut_block ut_stage1_partial(ut_classifier_kind kind, const uint8_t *bytes, size_t count, ut_stage1_carry *carry) {
+    return ut_finish_block(ut_classify_partial(kind, bytes, count), (int)count, carry, 0);
 }
 
 #endif

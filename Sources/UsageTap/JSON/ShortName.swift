@@ -22,16 +22,42 @@
         self.init(text.utf8Start, count: text.utf8CodeUnitCount, readable: text.utf8CodeUnitCount)
     }
 
+    /// A name given as its words: for constants (see `Names`).
+    @inline(__always)
+    init(count: Int, w0: UInt64, w1: UInt64 = 0, w2: UInt64 = 0, w3: UInt64 = 0) {
+        self.w0 = w0
+        self.w1 = w1
+        self.w2 = w2
+        self.w3 = w3
+        self.count = count
+    }
+
     /// The `count` bytes at `start`, read a word at a time where the `readable` bytes from
     /// `start` allow it. `count` must not exceed `readable`.
     @inline(__always)
     @_spi(Reference) public init(_ start: UnsafeRawPointer, count: Int, readable: Int) {
+        assert(count <= readable)
         let kept = min(count, Self.capacity)
-        w0 = Self.word(start, from: 0, kept: kept, readable: readable)
-        if kept > 8 { w1 = Self.word(start, from: 8, kept: kept, readable: readable) }
-        if kept > 16 { w2 = Self.word(start, from: 16, kept: kept, readable: readable) }
-        if kept > 24 { w3 = Self.word(start, from: 24, kept: kept, readable: readable) }
+        if readable >= Self.capacity {
+            // The usual case, well inside a slice: four loads, each masked to the name's bytes.
+            // Safe: 32 bytes are readable from `start`.
+            w0 = UInt64(littleEndian: start.loadUnaligned(fromByteOffset: 0, as: UInt64.self)) & Self.mask(kept)
+            w1 = UInt64(littleEndian: start.loadUnaligned(fromByteOffset: 8, as: UInt64.self)) & Self.mask(kept &- 8)
+            w2 = UInt64(littleEndian: start.loadUnaligned(fromByteOffset: 16, as: UInt64.self)) & Self.mask(kept &- 16)
+            w3 = UInt64(littleEndian: start.loadUnaligned(fromByteOffset: 24, as: UInt64.self)) & Self.mask(kept &- 24)
+        } else {
+            w0 = Self.word(start, from: 0, kept: kept, readable: readable)
+            if kept > 8 { w1 = Self.word(start, from: 8, kept: kept, readable: readable) }
+            if kept > 16 { w2 = Self.word(start, from: 16, kept: kept, readable: readable) }
+            if kept > 24 { w3 = Self.word(start, from: 24, kept: kept, readable: readable) }
+        }
         self.count = count > Self.capacity ? Self.capacity &+ 1 : count
+    }
+
+    /// The low `length` bytes of a word set (all of them from 8 on, none at 0 or below).
+    @inline(__always)
+    private static func mask(_ length: Int) -> UInt64 {
+        length >= 8 ? ~0 : length <= 0 ? 0 : (1 &<< UInt64(length &* 8)) &- 1
     }
 
     /// The up to eight bytes of `start[offset..<kept]` as a word, first byte lowest.

@@ -144,62 +144,65 @@
 
 /// The keys and values the tap compares against, as raw bytes.
 ///
-/// Computed rather than stored: each folds to four constant words, where a stored static would
-/// be a lazily initialised global, checked on every one of the many lookups per event.
+/// Computed rather than stored, and written as the words themselves (each name's bytes, first
+/// byte lowest, as `ShortName` packs them): each is then four constants folded into the
+/// comparison, where a stored static would be a lazily initialised global checked on every
+/// lookup, and a name built from its text would be loaded byte by byte at run time.
+/// `ShortNameTests` checks each against its text.
 enum Names {
-    static var model: ShortName { ShortName("model") }
-    static var object: ShortName { ShortName("object") }
-    static var type: ShortName { ShortName("type") }
-    static var code: ShortName { ShortName("code") }
-    static var modelVersion: ShortName { ShortName("modelVersion") }
-    static var choices: ShortName { ShortName("choices") }
-    static var candidates: ShortName { ShortName("candidates") }
-    static var x_groq: ShortName { ShortName("x_groq") }
-    static var response: ShortName { ShortName("response") }
-    static var message: ShortName { ShortName("message") }
-    static var usage: ShortName { ShortName("usage") }
-    static var usageMetadata: ShortName { ShortName("usageMetadata") }
-    static var error: ShortName { ShortName("error") }
-    static var output: ShortName { ShortName("output") }
-    static var finishReason: ShortName { ShortName("finishReason") }
+    static var model: ShortName { ShortName(count: 5, w0: 0x6C_6564_6F6D) }  // "model"
+    static var object: ShortName { ShortName(count: 6, w0: 0x7463_656A_626F) }  // "object"
+    static var type: ShortName { ShortName(count: 4, w0: 0x6570_7974) }  // "type"
+    static var code: ShortName { ShortName(count: 4, w0: 0x6564_6F63) }  // "code"
+    static var modelVersion: ShortName { ShortName(count: 12, w0: 0x7265_566C_6564_6F6D, w1: 0x6E6F_6973) }  // "modelVersion"
+    static var choices: ShortName { ShortName(count: 7, w0: 0x73_6563_696F_6863) }  // "choices"
+    static var candidates: ShortName { ShortName(count: 10, w0: 0x7461_6469_646E_6163, w1: 0x7365) }  // "candidates"
+    static var x_groq: ShortName { ShortName(count: 6, w0: 0x716F_7267_5F78) }  // "x_groq"
+    static var response: ShortName { ShortName(count: 8, w0: 0x6573_6E6F_7073_6572) }  // "response"
+    static var message: ShortName { ShortName(count: 7, w0: 0x65_6761_7373_656D) }  // "message"
+    static var usage: ShortName { ShortName(count: 5, w0: 0x65_6761_7375) }  // "usage"
+    static var usageMetadata: ShortName { ShortName(count: 13, w0: 0x7465_4D65_6761_7375, w1: 0x61_7461_6461) }  // "usageMetadata"
+    static var error: ShortName { ShortName(count: 5, w0: 0x72_6F72_7265) }  // "error"
+    static var output: ShortName { ShortName(count: 6, w0: 0x7475_7074_756F) }  // "output"
+    static var finishReason: ShortName { ShortName(count: 12, w0: 0x6552_6873_696E_6966, w1: 0x6E6F_7361) }  // "finishReason"
 
-    static var prompt_tokens: ShortName { ShortName("prompt_tokens") }
-    static var completion_tokens: ShortName { ShortName("completion_tokens") }
-    static var total_tokens: ShortName { ShortName("total_tokens") }
-    static var input_tokens: ShortName { ShortName("input_tokens") }
-    static var output_tokens: ShortName { ShortName("output_tokens") }
-    static var cache_creation_input_tokens: ShortName { ShortName("cache_creation_input_tokens") }
-    static var cache_read_input_tokens: ShortName { ShortName("cache_read_input_tokens") }
-    static var prompt_tokens_details: ShortName { ShortName("prompt_tokens_details") }
-    static var completion_tokens_details: ShortName { ShortName("completion_tokens_details") }
-    static var input_tokens_details: ShortName { ShortName("input_tokens_details") }
-    static var output_tokens_details: ShortName { ShortName("output_tokens_details") }
-    static var server_tool_use: ShortName { ShortName("server_tool_use") }
-    static var cached_tokens: ShortName { ShortName("cached_tokens") }
-    static var cache_write_tokens: ShortName { ShortName("cache_write_tokens") }
-    static var reasoning_tokens: ShortName { ShortName("reasoning_tokens") }
-    static var thinking_tokens: ShortName { ShortName("thinking_tokens") }
-    static var web_search_requests: ShortName { ShortName("web_search_requests") }
-    static var promptTokenCount: ShortName { ShortName("promptTokenCount") }
-    static var toolUsePromptTokenCount: ShortName { ShortName("toolUsePromptTokenCount") }
-    static var candidatesTokenCount: ShortName { ShortName("candidatesTokenCount") }
-    static var thoughtsTokenCount: ShortName { ShortName("thoughtsTokenCount") }
-    static var cachedContentTokenCount: ShortName { ShortName("cachedContentTokenCount") }
-    static var totalTokenCount: ShortName { ShortName("totalTokenCount") }
+    static var prompt_tokens: ShortName { ShortName(count: 13, w0: 0x745F_7470_6D6F_7270, w1: 0x73_6E65_6B6F) }  // "prompt_tokens"
+    static var completion_tokens: ShortName { ShortName(count: 17, w0: 0x6974_656C_706D_6F63, w1: 0x6E65_6B6F_745F_6E6F, w2: 0x73) }  // "completion_tokens"
+    static var total_tokens: ShortName { ShortName(count: 12, w0: 0x6F74_5F6C_6174_6F74, w1: 0x736E_656B) }  // "total_tokens"
+    static var input_tokens: ShortName { ShortName(count: 12, w0: 0x6F74_5F74_7570_6E69, w1: 0x736E_656B) }  // "input_tokens"
+    static var output_tokens: ShortName { ShortName(count: 13, w0: 0x745F_7475_7074_756F, w1: 0x73_6E65_6B6F) }  // "output_tokens"
+    static var cache_creation_input_tokens: ShortName { ShortName(count: 27, w0: 0x7263_5F65_6863_6163, w1: 0x695F_6E6F_6974_6165, w2: 0x6B6F_745F_7475_706E, w3: 0x73_6E65) }  // "cache_creation_input_tokens"
+    static var cache_read_input_tokens: ShortName { ShortName(count: 23, w0: 0x6572_5F65_6863_6163, w1: 0x7475_706E_695F_6461, w2: 0x73_6E65_6B6F_745F) }  // "cache_read_input_tokens"
+    static var prompt_tokens_details: ShortName { ShortName(count: 21, w0: 0x745F_7470_6D6F_7270, w1: 0x6564_5F73_6E65_6B6F, w2: 0x73_6C69_6174) }  // "prompt_tokens_details"
+    static var completion_tokens_details: ShortName { ShortName(count: 25, w0: 0x6974_656C_706D_6F63, w1: 0x6E65_6B6F_745F_6E6F, w2: 0x6C69_6174_6564_5F73, w3: 0x73) }  // "completion_tokens_details"
+    static var input_tokens_details: ShortName { ShortName(count: 20, w0: 0x6F74_5F74_7570_6E69, w1: 0x7465_645F_736E_656B, w2: 0x736C_6961) }  // "input_tokens_details"
+    static var output_tokens_details: ShortName { ShortName(count: 21, w0: 0x745F_7475_7074_756F, w1: 0x6564_5F73_6E65_6B6F, w2: 0x73_6C69_6174) }  // "output_tokens_details"
+    static var server_tool_use: ShortName { ShortName(count: 15, w0: 0x745F_7265_7672_6573, w1: 0x65_7375_5F6C_6F6F) }  // "server_tool_use"
+    static var cached_tokens: ShortName { ShortName(count: 13, w0: 0x745F_6465_6863_6163, w1: 0x73_6E65_6B6F) }  // "cached_tokens"
+    static var cache_write_tokens: ShortName { ShortName(count: 18, w0: 0x7277_5F65_6863_6163, w1: 0x656B_6F74_5F65_7469, w2: 0x736E) }  // "cache_write_tokens"
+    static var reasoning_tokens: ShortName { ShortName(count: 16, w0: 0x6E69_6E6F_7361_6572, w1: 0x736E_656B_6F74_5F67) }  // "reasoning_tokens"
+    static var thinking_tokens: ShortName { ShortName(count: 15, w0: 0x676E_696B_6E69_6874, w1: 0x73_6E65_6B6F_745F) }  // "thinking_tokens"
+    static var web_search_requests: ShortName { ShortName(count: 19, w0: 0x7261_6573_5F62_6577, w1: 0x6575_7165_725F_6863, w2: 0x73_7473) }  // "web_search_requests"
+    static var promptTokenCount: ShortName { ShortName(count: 16, w0: 0x6F54_7470_6D6F_7270, w1: 0x746E_756F_436E_656B) }  // "promptTokenCount"
+    static var toolUsePromptTokenCount: ShortName { ShortName(count: 23, w0: 0x5065_7355_6C6F_6F74, w1: 0x6B6F_5474_706D_6F72, w2: 0x74_6E75_6F43_6E65) }  // "toolUsePromptTokenCount"
+    static var candidatesTokenCount: ShortName { ShortName(count: 20, w0: 0x7461_6469_646E_6163, w1: 0x436E_656B_6F54_7365, w2: 0x746E_756F) }  // "candidatesTokenCount"
+    static var thoughtsTokenCount: ShortName { ShortName(count: 18, w0: 0x7374_6867_756F_6874, w1: 0x756F_436E_656B_6F54, w2: 0x746E) }  // "thoughtsTokenCount"
+    static var cachedContentTokenCount: ShortName { ShortName(count: 23, w0: 0x6F43_6465_6863_6163, w1: 0x6B6F_5474_6E65_746E, w2: 0x74_6E75_6F43_6E65) }  // "cachedContentTokenCount"
+    static var totalTokenCount: ShortName { ShortName(count: 15, w0: 0x6B6F_546C_6174_6F74, w1: 0x74_6E75_6F43_6E65) }  // "totalTokenCount"
 
     // Values of `type` and `object`.
-    static var responsePrefix: ShortName { ShortName("response.") }
-    static var responseCompleted: ShortName { ShortName("response.completed") }
-    static var responseIncomplete: ShortName { ShortName("response.incomplete") }
-    static var responseFailed: ShortName { ShortName("response.failed") }
-    static var messageStart: ShortName { ShortName("message_start") }
-    static var messageDelta: ShortName { ShortName("message_delta") }
-    static var messageStop: ShortName { ShortName("message_stop") }
-    static var contentBlockStart: ShortName { ShortName("content_block_start") }
-    static var contentBlockDelta: ShortName { ShortName("content_block_delta") }
-    static var ping: ShortName { ShortName("ping") }
-    static var chatCompletionChunk: ShortName { ShortName("chat.completion.chunk") }
-    static var chatCompletion: ShortName { ShortName("chat.completion") }
-    static var webSearchCall: ShortName { ShortName("web_search_call") }
-    static var done: ShortName { ShortName("[DONE]") }
+    static var responsePrefix: ShortName { ShortName(count: 9, w0: 0x6573_6E6F_7073_6572, w1: 0x2E) }  // "response."
+    static var responseCompleted: ShortName { ShortName(count: 18, w0: 0x6573_6E6F_7073_6572, w1: 0x7465_6C70_6D6F_632E, w2: 0x6465) }  // "response.completed"
+    static var responseIncomplete: ShortName { ShortName(count: 19, w0: 0x6573_6E6F_7073_6572, w1: 0x6C70_6D6F_636E_692E, w2: 0x65_7465) }  // "response.incomplete"
+    static var responseFailed: ShortName { ShortName(count: 15, w0: 0x6573_6E6F_7073_6572, w1: 0x64_656C_6961_662E) }  // "response.failed"
+    static var messageStart: ShortName { ShortName(count: 13, w0: 0x5F65_6761_7373_656D, w1: 0x74_7261_7473) }  // "message_start"
+    static var messageDelta: ShortName { ShortName(count: 13, w0: 0x5F65_6761_7373_656D, w1: 0x61_746C_6564) }  // "message_delta"
+    static var messageStop: ShortName { ShortName(count: 12, w0: 0x5F65_6761_7373_656D, w1: 0x706F_7473) }  // "message_stop"
+    static var contentBlockStart: ShortName { ShortName(count: 19, w0: 0x5F74_6E65_746E_6F63, w1: 0x7473_5F6B_636F_6C62, w2: 0x74_7261) }  // "content_block_start"
+    static var contentBlockDelta: ShortName { ShortName(count: 19, w0: 0x5F74_6E65_746E_6F63, w1: 0x6564_5F6B_636F_6C62, w2: 0x61_746C) }  // "content_block_delta"
+    static var ping: ShortName { ShortName(count: 4, w0: 0x676E_6970) }  // "ping"
+    static var chatCompletionChunk: ShortName { ShortName(count: 21, w0: 0x6D6F_632E_7461_6863, w1: 0x2E6E_6F69_7465_6C70, w2: 0x6B_6E75_6863) }  // "chat.completion.chunk"
+    static var chatCompletion: ShortName { ShortName(count: 15, w0: 0x6D6F_632E_7461_6863, w1: 0x6E_6F69_7465_6C70) }  // "chat.completion"
+    static var webSearchCall: ShortName { ShortName(count: 15, w0: 0x7261_6573_5F62_6577, w1: 0x6C_6C61_635F_6863) }  // "web_search_call"
+    static var done: ShortName { ShortName(count: 6, w0: 0x5D45_4E4F_445B) }  // "[DONE]"
 }

@@ -1,15 +1,5 @@
 internal import CUsageTapVector
 
-/// The four masks of one 64-byte block: bit i is byte i of the block.
-struct BlockMasks: Sendable {
-    var quote: UInt64
-    var backslash: UInt64
-    /// LF or CR.
-    var lineEnd: UInt64
-    /// `{`, `}`, `[` or `]`.
-    var bracket: UInt64
-}
-
 /// Which classifier turns blocks into masks in this process.
 public enum BlockClassifier: String, Sendable {
     case scalar, sse2, avx2, avx512, neon
@@ -51,28 +41,60 @@ public enum BlockClassifier: String, Sendable {
     }
 }
 
-/// A walk over one slice, a 64-byte block at a time: each block is classified once, when the
-/// walk first reaches it, and the framing and the JSON reader both read its masks.
+/// The raw stream's string state between two slices (see `ut_block`): only a hint, since each
+/// document's own state is kept by the reader; a wrong hint costs time, never the answer.
+struct RawStringCarry: Sendable {
+    fileprivate var value = ut_stage1_carry(in_string: 0, escape: 0)
+}
+
+/// A walk over one slice, a 64-byte block at a time: stage 1 (C, `UsageTapVector.h`) makes each
+/// block's masks once, eight blocks a call, when the walk first reaches them, and the framing
+/// and the JSON reader both read them.
 ///
 /// Blocks are aligned to the slice's start. Positions are offsets into the slice; the block
-/// holding `position` is `masks`' block once `moveTo(_:)` has been called for it.
+/// holding `position` is the current one once `moveTo(_:)` has been called for it. Blocks are
+/// made in order, so that the raw string state flows from each into the next.
 struct BlockCursor {
     /// The slice; readable for the duration of the walk.
     let base: UnsafeRawPointer
     let count: Int
     private let kind: ut_classifier_kind
+    private(set) var carry: RawStringCarry
     /// The offset of the current block's first byte (a multiple of 64).
     private(set) var blockStart: Int
-    /// The masks of the current block; bits past the slice's end are 0.
-    private(set) var masks: BlockMasks
+    /// The current block, in the batch (read in place: a copy of its 56 bytes per use would
+    /// cost more than a one-byte slice's whole work).
+    @inline(__always) var block: UnsafePointer<ut_block> { UnsafePointer(batch + blockIndex) }
+    private var blockIndex = 0
+    /// Room for a batch of blocks, lent by the tap; stage 1 writes a block before it is read.
+    private let batch: UnsafeMutablePointer<ut_block>
+    /// The offset of the batch's first block, and how many blocks it holds.
+    private var batchStart = 0
+    private var batchCount = 0
 
-    init(_ base: UnsafeRawPointer, count: Int, classifier: BlockClassifier) {
+    /// A cursor at the slice's first block, with stage 1's batch written to `room`, which must
+    /// stay valid (and be used by nothing else) while the cursor is.
+    init(
+        _ base: UnsafeRawPointer, count: Int, classifier: BlockClassifier, carry: RawStringCarry,
+        room: UnsafeMutablePointer<ut_block_batch>
+    ) {
+        // Safe: a batch is UT_BATCH blocks laid out as an array of them.
+        self.init(base, count: count, classifier: classifier, carry: carry,
+                  batch: UnsafeMutableRawPointer(room).assumingMemoryBound(to: ut_block.self))
+    }
+
+    private init(
+        _ base: UnsafeRawPointer, count: Int, classifier: BlockClassifier, carry: RawStringCarry,
+        batch: UnsafeMutablePointer<ut_block>
+    ) {
+        assert(count > 0)
         self.base = base
         self.count = count
         kind = classifier.kind
+        self.carry = carry
+        self.batch = batch
         blockStart = 0
-        masks = BlockMasks(quote: 0, backslash: 0, lineEnd: 0, bracket: 0)
-        classify()
+        fillBatch(from: 0)
     }
 
     /// One past the current block's last byte in the slice.
@@ -90,8 +112,7 @@ struct BlockCursor {
     mutating func moveTo(_ position: Int) {
         assert(position >= blockStart && position < count)
         guard position >= blockStart &+ 64 else { return }
-        blockStart = position & ~63
-        classify()
+        moveOn(to: position & ~63)
     }
 
     @inline(__always)
@@ -101,15 +122,32 @@ struct BlockCursor {
         return base.load(fromByteOffset: position, as: UInt8.self)
     }
 
-    private mutating func classify() {
-        let start = base + blockStart
-        let live = count &- blockStart
-        let raw = live >= 64
-            // Safe: the 64 bytes from blockStart lie inside the slice.
-            ? ut_classify_block(kind, start.assumingMemoryBound(to: UInt8.self))
-            // Safe: the `live` bytes from blockStart lie inside the slice; the rest is not read.
-            : ut_classify_partial(kind, start.assumingMemoryBound(to: UInt8.self), live)
-        masks = BlockMasks(quote: raw.quote, backslash: raw.backslash, lineEnd: raw.line_end, bracket: raw.bracket)
+    @inline(never)
+    private mutating func moveOn(to start: Int) {
+        while start >= batchStart &+ batchCount &* 64 {
+            fillBatch(from: batchStart &+ batchCount &* 64)
+        }
+        blockStart = start
+        blockIndex = (start &- batchStart) &>> 6
+        assert(blockIndex >= 0 && blockIndex < batchCount)
+    }
+
+    /// Runs stage 1 over the blocks from `start`: up to a batch of whole ones, or the last,
+    /// partial one.
+    private mutating func fillBatch(from start: Int) {
+        assert(start < count && start & 63 == 0)
+        batchStart = start
+        let whole = min((count &- start) &>> 6, Int(UT_BATCH))
+        let source = (base + start).assumingMemoryBound(to: UInt8.self)
+        if whole > 0 {
+            // Safe: `whole` blocks of 64 bytes from `start` lie inside the slice, and the batch
+            // has room for UT_BATCH >= whole blocks.
+            ut_stage1(kind, source, whole, &carry.value, batch)
+        } else {
+            // Safe: the `count - start` (< 64) bytes from `start` lie inside the slice.
+            batch[0] = ut_stage1_partial(kind, source, count &- start, &carry.value)
+        }
+        batchCount = max(whole, 1)
     }
 }
 

@@ -1,4 +1,5 @@
 import EventStream
+internal import CUsageTapVector
 
 /// The event-stream layer of the tap: WHATWG framing read from the block masks' line ends,
 /// with each event's data handed to the ``JSONWalker`` where it lies, and each dispatched event
@@ -154,7 +155,7 @@ struct EventFramer: Sendable {
     private static func nextLineEnd(_ cursor: inout BlockCursor, from start: Int) -> Int? {
         var from = start
         while true {
-            let ends = cursor.masks.lineEnd & .bits(from: cursor.bit(from))
+            let ends = cursor.block.pointee.line_end & .bits(from: cursor.bit(from))
             if ends != 0 { return cursor.blockStart &+ ends.trailingZeroBitCount }
             from = cursor.blockStart &+ 64
             guard from < cursor.count else { return nil }

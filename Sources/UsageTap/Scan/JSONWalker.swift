@@ -1,3 +1,5 @@
+internal import CUsageTapVector
+
 /// Reads one JSON document (an event's data, or a body) for what lies on the usage paths, from
 /// the block masks of the slices it arrives in.
 ///
@@ -89,7 +91,8 @@ struct JSONWalker: Sendable {
         var index = start
         while true {
             if index >= runEnd {
-                guard advanceRun(&cursor) else { return runEnd }
+                // The usual way out, a line end or the slice's end, without a call.
+                guard !runEndsAtLine, runEnd < cursor.count, advanceRun(&cursor) else { return runEnd }
                 index = cursor.blockStart
             }
             switch lexeme {
@@ -161,7 +164,7 @@ struct JSONWalker: Sendable {
         var high = cursor.blockEnd &- cursor.blockStart
         runEndsAtLine = false
         if lineBounded {
-            let lineEnds = cursor.masks.lineEnd & .bits(from: low)
+            let lineEnds = cursor.block.pointee.line_end & .bits(from: low)
             if lineEnds != 0 {
                 high = lineEnds.trailingZeroBitCount
                 runEndsAtLine = true
@@ -173,9 +176,9 @@ struct JSONWalker: Sendable {
             runBrackets = 0
             return
         }
-        let strings = StringMasks(cursor.masks, low: low, high: high, carry: &carry)
+        let strings = StringMasks(cursor.block, low: low, high: high, endsAtLine: runEndsAtLine, carry: &carry)
         runEdges = strings.quotes
-        runBrackets = cursor.masks.bracket & ~strings.inString & .bits(from: low) & .bits(below: high)
+        runBrackets = cursor.block.pointee.bracket & ~strings.inString & .bits(from: low) & .bits(below: high)
     }
 
     /// Moves on to the next block when the run ended at a block's end inside the slice.
@@ -191,15 +194,20 @@ struct JSONWalker: Sendable {
     /// run ends first (at a line end or the slice's end), with `runEnd` at that end.
     @inline(__always)
     private mutating func nextEdge(_ cursor: inout BlockCursor, from start: Int) -> Int? {
-        var from = start
-        while true {
-            if from < runEnd {
-                let edges = runEdges & .bits(from: cursor.bit(from))
-                if edges != 0 { return cursor.blockStart &+ edges.trailingZeroBitCount }
-            }
-            guard advanceRun(&cursor) else { return nil }
-            from = cursor.blockStart
+        if start < runEnd {
+            let edges = runEdges & .bits(from: cursor.bit(start))
+            if edges != 0 { return cursor.blockStart &+ edges.trailingZeroBitCount }
         }
+        return nextEdgeInLaterBlocks(&cursor)
+    }
+
+    /// The first edge of the runs after this one: the rare case, kept out of line.
+    @inline(never)
+    private mutating func nextEdgeInLaterBlocks(_ cursor: inout BlockCursor) -> Int? {
+        while !runEndsAtLine, runEnd < cursor.count, advanceRun(&cursor) {
+            if runEdges != 0 { return cursor.blockStart &+ runEdges.trailingZeroBitCount }
+        }
+        return nil
     }
 
     // MARK: Tokens
@@ -252,6 +260,11 @@ struct JSONWalker: Sendable {
             case UInt8(ascii: "{"), UInt8(ascii: "["):
                 open(isObject: byte == UInt8(ascii: "{"), facts: &facts)
                 index &+= 1
+                if lexeme == .skipping {
+                    // Most unread containers close in the same run: pass them here.
+                    index = skip(&cursor, from: index)
+                    if lexeme == .skipping { return index }
+                }
             case UInt8(ascii: "}"), UInt8(ascii: "]"):
                 index &+= 1
                 guard depth > 0 else { continue }  // a stray closer is junk
@@ -261,7 +274,11 @@ struct JSONWalker: Sendable {
             default:
                 lexeme = .scalar
                 number.reset()
-                return index
+                index = continueScalar(cursor, from: index, facts: &facts)
+                // Cut by the run's end, or the document's value ended with it.
+                guard lexeme == .between else { return index }
+                // The byte that ended the scalar is read next.
+                continue
             }
             guard lexeme == .between else { return index }
             // A key's colon and a value's comma nearly always follow at once: taking them here,
@@ -356,6 +373,7 @@ struct JSONWalker: Sendable {
     /// where it stopped: after its closing bracket, or at the run's end.
     @inline(__always)
     private mutating func skip(_ cursor: inout BlockCursor, from start: Int) -> Int {
+        guard start < runEnd else { return runEnd }
         var brackets = runBrackets & .bits(from: cursor.bit(start))
         while brackets != 0 {
             let position = cursor.blockStart &+ brackets.trailingZeroBitCount

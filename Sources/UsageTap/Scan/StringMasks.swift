@@ -1,6 +1,12 @@
-/// Where strings lie in a run of one JSON document's bytes within a block, from its quote and
-/// backslash masks, with no branch per byte; and the two bits of state that carry the string
-/// from one run to the next (across blocks, data lines and slices).
+/// Where strings lie in a run of one JSON document's bytes within a block, and the two bits of
+/// state that carry the string from one run to the next (across blocks, data lines and slices).
+///
+/// Stage 1 has read each block as if the whole raw stream were one JSON text. Inside a run of a
+/// document's bytes that view is right up to one flip of parity (the raw stream may have been
+/// inside a "string" where the document starts, say after a quote in a comment line), which one
+/// XOR undoes. Where the two views cannot agree (the raw stream and the document disagree on a
+/// pending escape, or a backslash lies outside the strings), the run is worked out again from
+/// its own quote and backslash masks, as below.
 ///
 /// A quote is a string's edge unless a backslash escapes it, and a backslash escapes the byte
 /// after it only inside a string. The escapes come from runs of backslashes (a byte is escaped
@@ -9,6 +15,8 @@
 /// JSON; a block where a backslash lies outside the strings so found (malformed JSON such as
 /// `{"a":\"b"}`) is worked out again one quote and backslash at a time, so that the answer is
 /// the one a byte-at-a-time reader gives.
+internal import CUsageTapVector
+
 struct StringCarry: Sendable {
     /// The run so far ended inside a string.
     var inString = false
@@ -24,14 +32,44 @@ struct StringMasks {
 
     private static let evenBits: UInt64 = 0x5555_5555_5555_5555
 
-    /// The masks of the bytes in bits `low..<high` of a block, given what the bytes before them
-    /// carried; updates `carry` to what the byte at `high - 1` carries on.
     @inline(__always)
-    init(_ masks: BlockMasks, low: Int, high: Int, carry: inout StringCarry) {
+    private init(quotes: UInt64, inString: UInt64) {
+        self.quotes = quotes
+        self.inString = inString
+    }
+
+    /// The masks of the bytes in bits `low..<high` of a stage-1 block, given what the bytes
+    /// before them carried; updates `carry` to what the byte at `high - 1` carries on. A run
+    /// that does not end at a line end ends at the block's last byte in the slice.
+    @inline(__always)
+    init(_ block: UnsafePointer<ut_block>, low: Int, high: Int, endsAtLine: Bool, carry: inout StringCarry) {
+        assert(low < high && high <= 64)
+        // Safe: the cursor's current block, valid while the cursor is.
+        let block = block.pointee
+        let rawEscape = low == 0 && block.carry & 1 != 0
+        if rawEscape == carry.escapePending {
+            let rawInString = low == 0 ? block.carry & 2 != 0 : block.in_string &>> UInt64(low &- 1) & 1 != 0
+            let inString = block.in_string ^ (rawInString == carry.inString ? 0 : ~0)
+            let run = UInt64.bits(from: low) & UInt64.bits(below: high)
+            if block.backslash & run & ~inString == 0 {
+                self.init(quotes: block.edges & run, inString: inString)
+                carry.inString = inString &>> UInt64(high &- 1) & 1 != 0
+                // At a line end the next byte is not the document's: no escape carries over.
+                carry.escapePending = !endsAtLine && block.carry & 4 != 0
+                return
+            }
+        }
+        self.init(quote: block.quote, backslash: block.backslash, low: low, high: high, carry: &carry)
+    }
+
+    /// The masks of the bytes in bits `low..<high` of a block from its quote and backslash
+    /// masks alone, given what the bytes before them carried; updates `carry` to what the byte
+    /// at `high - 1` carries on.
+    init(quote: UInt64, backslash: UInt64, low: Int, high: Int, carry: inout StringCarry) {
         assert(low < high && high <= 64)
         let run = UInt64.bits(from: low) & UInt64.bits(below: high)
-        var backslashes = masks.backslash & run
-        var candidates = masks.quote & run
+        var backslashes = backslash & run
+        var candidates = quote & run
         if carry.escapePending {
             // The run's first byte is escaped: it is content, neither an edge nor an escape.
             let first: UInt64 = 1 &<< UInt64(low)
