@@ -112,7 +112,15 @@ struct BlockCursor {
     mutating func moveTo(_ position: Int) {
         assert(position >= blockStart && position < count)
         guard position >= blockStart &+ 64 else { return }
-        moveOn(to: position & ~63)
+        let start = position & ~63
+        let index = (start &- batchStart) &>> 6
+        if index < batchCount {
+            // The usual case: the next block, made by the same call of stage 1.
+            blockStart = start
+            blockIndex = index
+        } else {
+            moveOn(to: start)
+        }
     }
 
     @inline(__always)
