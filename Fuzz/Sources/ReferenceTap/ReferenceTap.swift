@@ -54,33 +54,14 @@ public struct ReferenceTap: Sendable {
         }
     }
 
-    /// Reads the next slice of the response.
-    public mutating func feed(_ bytes: RawSpan) {
+    /// Reads the next slice of the response from an array (the oracles' prefixes).
+    public mutating func feed(_ bytes: [UInt8]) {
         bytes.withUnsafeBytes { feed($0) }
     }
 
-    /// Reads the next slice of the response from any sequence of bytes, without copying it when
-    /// it is contiguous (`[UInt8]`, `ArraySlice`, `Data`…).
-    public mutating func feed<Bytes: Sequence>(_ bytes: Bytes) where Bytes.Element == UInt8 {
-        let wasContiguous: Void? = bytes.withContiguousStorageIfAvailable { feed(UnsafeRawBufferPointer($0)) }
-        guard wasContiguous == nil else { return }
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 4096) { buffer in
-            var count = 0
-            for byte in bytes {
-                buffer[count] = byte
-                count += 1
-                if count == buffer.count {
-                    feed(UnsafeRawBufferPointer(buffer))
-                    count = 0
-                }
-            }
-            feed(UnsafeRawBufferPointer(UnsafeMutableBufferPointer(rebasing: buffer[..<count])))
-        }
-    }
-
     /// Ends the response and returns its record. An event cut off before its blank line is not
-    /// counted (it was never dispatched); a body cut off is counted as far as it was read, and
-    /// is not finished. Input fed after this is ignored.
+    /// counted (it was never dispatched), nor is a body that is not one whole value. Input fed
+    /// after this is ignored.
     @discardableResult
     public mutating func finish() -> UsageRecord {
         switch framing {
