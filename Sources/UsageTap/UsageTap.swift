@@ -42,9 +42,6 @@ public struct UsageTap: Sendable {
     /// The body's value has ended whole, and has been folded into the tally.
     private var bodyCounted = false
     private var rawCarry = RawStringCarry()
-    /// Where stage 1 writes the blocks of the slice being read: kept here so that no feed has
-    /// to clear room for it, however short its slice. Not part of the tap's state.
-    private var stageOne = ut_block_batch()
 
     /// A tap for one response. With `.auto`, the first event (or the body) that tells the
     /// protocol decides it; otherwise the input is read by the named protocol's rules.
@@ -69,19 +66,29 @@ public struct UsageTap: Sendable {
     /// Reads the next slice of the response. `bytes` is only read, and not kept past the call.
     public mutating func feed(_ bytes: UnsafeRawBufferPointer) {
         guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
+        // Stage 1's blocks for this slice go on the stack, uncleared (stage 1 writes each block
+        // before it is read): nothing to allocate or zero, however short the slice.
+        withUnsafeTemporaryAllocation(of: ut_block_batch.self, capacity: 1) { room in
+            // Safe: a temporary allocation of capacity 1 has a base address.
+            read(base, count: bytes.count, room: room.baseAddress.unsafelyUnwrapped)
+        }
+    }
+
+    /// Reads one slice, with `room` for stage 1's blocks while it does.
+    private mutating func read(_ base: UnsafeRawPointer, count: Int, room: UnsafeMutablePointer<ut_block_batch>) {
         var start = 0
         if framing == .undecided {
-            guard let decided = decideFraming(base, count: bytes.count) else { return }
+            guard let decided = decideFraming(base, count: count, room: room) else { return }
             start = decided
         }
         switch framing {
         case .eventStream:
-            var cursor = BlockCursor(base, count: bytes.count, classifier: classifier, carry: rawCarry, room: &stageOne)
+            var cursor = BlockCursor(base, count: count, classifier: classifier, carry: rawCarry, room: room)
             cursor.moveTo(start)
             framer.read(&cursor, from: start, tally: &tally)
             rawCarry = cursor.carry
         case .body:
-            var cursor = BlockCursor(base, count: bytes.count, classifier: classifier, carry: rawCarry, room: &stageOne)
+            var cursor = BlockCursor(base, count: count, classifier: classifier, carry: rawCarry, room: room)
             cursor.moveTo(start)
             _ = framer.walker.read(&cursor, from: start, lineBounded: false, facts: &tally.facts)
             rawCarry = cursor.carry
@@ -145,7 +152,7 @@ public struct UsageTap: Sendable {
     /// Passes a leading BOM and whitespace, and sets the framing from the first byte that is
     /// neither. Returns that byte's offset, or nil if the slice holds none. Whitespace before an
     /// event stream is read by the framer (a space may begin a field name; a CR may end a line).
-    private mutating func decideFraming(_ base: UnsafeRawPointer, count: Int) -> Int? {
+    private mutating func decideFraming(_ base: UnsafeRawPointer, count: Int, room: UnsafeMutablePointer<ut_block_batch>) -> Int? {
         var offset = 0
         while offset < count, !byteOrderMark.isSettled {
             // Safe: offset < count.
@@ -157,7 +164,7 @@ public struct UsageTap: Sendable {
                 framing = .eventStream
                 withUnsafeBytes(of: ByteOrderMarkMatcher.bytes) { mark in
                     var cursor = BlockCursor(mark.baseAddress!, count: matchedBefore, classifier: classifier,
-                                             carry: RawStringCarry(), room: &stageOne)
+                                             carry: RawStringCarry(), room: room)
                     framer.read(&cursor, from: 0, tally: &tally)
                 }
                 return offset
@@ -180,7 +187,7 @@ public struct UsageTap: Sendable {
             }
         }
         if whitespaceStart < count {
-            var cursor = BlockCursor(base, count: count, classifier: classifier, carry: rawCarry, room: &stageOne)
+            var cursor = BlockCursor(base, count: count, classifier: classifier, carry: rawCarry, room: room)
             cursor.moveTo(whitespaceStart)
             framer.read(&cursor, from: whitespaceStart, tally: &tally)
             rawCarry = cursor.carry

@@ -46,17 +46,18 @@ import Glibc
             return String(decoding: result.output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         }
 
-        /// curl's status code and body for a request with `headers`.
-        func fetch(_ path: String, headers: [String], http2: Bool = false, method: String = "POST") throws -> (status: Int, body: String) {
+        /// curl's status code and body for a request with `headers`, and how curl ended (a
+        /// response broken off after its head still has its status).
+        func fetch(_ path: String, headers: [String], http2: Bool = false, method: String = "POST") throws -> (status: Int, body: String, curlExit: Int32, curlError: String) {
             let bodyFile = folder.path("body-\(UUID().uuidString.prefix(6))")
             // A response that never comes fails the test in 20 s instead of hanging it.
-            var arguments = ["-s", "--max-time", "20", "-o", bodyFile, "-w", "%{http_code}", "-X", method]
+            var arguments = ["-sS", "--max-time", "20", "-o", bodyFile, "-w", "%{http_code}", "-X", method]
             if http2 { arguments.append("--http2-prior-knowledge") }
             for header in headers { arguments += ["-H", header] }
             if method == "POST" { arguments += ["-d", #"{"marker":"\#(MeteringThroughProxyTests.bodyMarker)"}"#] }
             let result = try run(Peers.curl!, arguments + ["http://127.0.0.1:\(proxy.port)\(path)"], folder: folder.url)
             let body = String(decoding: readWholeFile(bodyFile) ?? [], as: UTF8.self)
-            return (Int(String(decoding: result.output, as: UTF8.self)) ?? -1, body)
+            return (Int(String(decoding: result.output, as: UTF8.self)) ?? -1, body, result.status, result.error)
         }
 
         /// The ledger as the proxy left it, once `rows` rows are in (they are written in batches
@@ -124,11 +125,13 @@ import Glibc
         for index in 0..<6 {
             let reply = try site.fetch("/v1/messages", headers: [index.isMultiple(of: 2) ? "x-api-key: \(key)" : "Authorization: Bearer \(key)"], http2: index % 3 == 0)
             #expect(reply.status == 200)
+            #expect(reply.curlExit == 0, "request \(index): curl: \(reply.curlError)")
         }
         let (tenant, entries) = try site.ledger(waitingFor: 6, tenant: "acme")
         #expect(entries.count == 6)
-        #expect(entries.allSatisfy { $0.cost?.total == Self.costOfOneStream && $0.usage.inputTokens == 10 && $0.usage.outputTokens == 4 })
-        #expect(entries.allSatisfy { $0.balanceBefore - $0.balanceAfter == $0.debit && $0.provider == "127.0.0.1" && $0.outcome == "completed" })
+        let shown = "usage log: \(site.proxy.logLines()); proxy: \(site.proxy.process.standardError)"
+        #expect(entries.allSatisfy { $0.cost?.total == Self.costOfOneStream && $0.usage.inputTokens == 10 && $0.usage.outputTokens == 4 }, "\(shown)")
+        #expect(entries.allSatisfy { $0.balanceBefore - $0.balanceAfter == $0.debit && $0.provider == "127.0.0.1" && $0.outcome == "completed" }, "\(shown)")
         #expect(tenant.balance == 10_000_000 - entries.reduce(0) { $0 + $1.debit })
         #expect(tenant.balance == 10_000_000 - 6 * Self.costOfOneStream)
         // The usage log prices the same responses the same way.

@@ -85,6 +85,28 @@ public enum Loopback {
         }
     }
 
+    /// Closes a server's side of a connection the way a server must when it may not have read
+    /// all that the peer sent (a request body it ignored): its writes end with a FIN, then what
+    /// still arrives is read and dropped until the peer closes too or `limit` passes. Closing
+    /// with unread bytes would send a reset, and a reset makes the peer's kernel drop response
+    /// bytes it had received but not yet read.
+    public static func lingeringClose(_ fd: Int32, limit: Duration = .seconds(2)) {
+        shutdown(fd, Int32(SHUT_WR))
+        let deadline = ContinuousClock.now + limit
+        var sink = [UInt8](repeating: 0, count: 4096)
+        while ContinuousClock.now < deadline {
+            var pollfd = Glibc.pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&pollfd, 1, 50)
+            if ready < 0, errno == EINTR { continue }
+            if ready < 0 { break }
+            if ready == 0 { continue }
+            let got = Glibc.read(fd, &sink, sink.count)
+            if got < 0, errno == EINTR { continue }
+            if got <= 0 { break }
+        }
+        close(fd)
+    }
+
     /// Reads until the bytes hold `marker` (an HTTP head's blank line); returns what was read.
     public static func read(_ fd: Int32, through marker: [UInt8], limit: Int = 1 << 20) -> [UInt8]? {
         var bytes: [UInt8] = []

@@ -109,7 +109,9 @@ final class ScriptedUpstream: @unchecked Sendable {
     }
 
     private func serve(_ fd: Int32) {
-        defer { close(fd) }
+        // The script may leave the request body unread: a plain close would reset the
+        // connection and could cost the proxy the end of the response.
+        defer { Loopback.lingeringClose(fd) }
         guard let head = Loopback.read(fd, through: Array("\r\n\r\n".utf8)) else { return }
         let exchange = Exchange(fd: fd, requestHead: String(decoding: head, as: UTF8.self))
         lock.lock()
