@@ -83,13 +83,11 @@ public struct UsageTap: Sendable {
         }
         switch framing {
         case .eventStream:
-            var cursor = BlockCursor(base, count: count, classifier: classifier, carry: rawCarry, room: room)
-            cursor.moveTo(start)
+            var cursor = cursor(base, count: count, at: start, room: room)
             framer.read(&cursor, from: start, tally: &tally)
             rawCarry = cursor.carry
         case .body:
-            var cursor = BlockCursor(base, count: count, classifier: classifier, carry: rawCarry, room: room)
-            cursor.moveTo(start)
+            var cursor = cursor(base, count: count, at: start, room: room)
             _ = framer.walker.read(&cursor, from: start, lineBounded: false, facts: &tally.facts)
             rawCarry = cursor.carry
             settleBody()
@@ -135,6 +133,15 @@ public struct UsageTap: Sendable {
         }
         framing = .finished
         return record
+    }
+
+    /// A cursor over the slice at the block holding `start`, with the raw string state the last
+    /// slice left.
+    @inline(__always)
+    private func cursor(_ base: UnsafeRawPointer, count: Int, at start: Int, room: UnsafeMutablePointer<ut_block_batch>) -> BlockCursor {
+        var cursor = BlockCursor(base, count: count, classifier: classifier, carry: rawCarry, room: room)
+        cursor.moveTo(start)
+        return cursor
     }
 
     /// A body counts once its value has ended whole; if anything but whitespace follows, it
@@ -187,8 +194,7 @@ public struct UsageTap: Sendable {
             }
         }
         if whitespaceStart < count {
-            var cursor = BlockCursor(base, count: count, classifier: classifier, carry: rawCarry, room: room)
-            cursor.moveTo(whitespaceStart)
+            var cursor = cursor(base, count: count, at: whitespaceStart, room: room)
             framer.read(&cursor, from: whitespaceStart, tally: &tally)
             rawCarry = cursor.carry
         }

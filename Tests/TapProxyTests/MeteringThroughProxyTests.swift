@@ -129,9 +129,10 @@ import Glibc
         }
         let (tenant, entries) = try site.ledger(waitingFor: 6, tenant: "acme")
         #expect(entries.count == 6)
-        let shown = "usage log: \(site.proxy.logLines()); proxy: \(site.proxy.process.standardError)"
-        #expect(entries.allSatisfy { $0.cost?.total == Self.costOfOneStream && $0.usage.inputTokens == 10 && $0.usage.outputTokens == 4 }, "\(shown)")
-        #expect(entries.allSatisfy { $0.balanceBefore - $0.balanceAfter == $0.debit && $0.provider == "127.0.0.1" && $0.outcome == "completed" }, "\(shown)")
+        // Read only when an expectation fails.
+        func shown() -> Comment { "usage log: \(site.proxy.logLines()); proxy: \(site.proxy.process.standardError)" }
+        #expect(entries.allSatisfy { $0.cost?.total == Self.costOfOneStream && $0.usage.inputTokens == 10 && $0.usage.outputTokens == 4 }, shown())
+        #expect(entries.allSatisfy { $0.balanceBefore - $0.balanceAfter == $0.debit && $0.provider == "127.0.0.1" && $0.outcome == "completed" }, shown())
         #expect(tenant.balance == 10_000_000 - entries.reduce(0) { $0 + $1.debit })
         #expect(tenant.balance == 10_000_000 - 6 * Self.costOfOneStream)
         // The usage log prices the same responses the same way.
