@@ -6,13 +6,13 @@
 ///
 /// The words are four separate integers, not an array, so that a name read in place stays in
 /// registers and is compared a word at a time: wider loads of freshly stored words stall.
-@_spi(Reference) public struct ShortName: Sendable, Equatable {
+@_spi(Reference) public struct ShortName: Sendable, Equatable, KeyText {
     static let capacity = 32
 
     /// Bytes 0-7, 8-15, 16-23 and 24-31, each word's first byte lowest.
     private var w0: UInt64 = 0, w1: UInt64 = 0, w2: UInt64 = 0, w3: UInt64 = 0
     /// The number of bytes appended, saturating at `capacity + 1`.
-    private(set) var count = 0
+    @_spi(Reference) public private(set) var count = 0
 
     @_spi(Reference) public init() {}
 
@@ -62,7 +62,7 @@
 
     /// The up to eight bytes of `start[offset..<kept]` as a word, first byte lowest.
     @inline(__always)
-    private static func word(_ start: UnsafeRawPointer, from offset: Int, kept: Int, readable: Int) -> UInt64 {
+    static func word(_ start: UnsafeRawPointer, from offset: Int, kept: Int, readable: Int) -> UInt64 {
         let length = min(8, kept &- offset)
         guard length > 0 else { return 0 }
         if offset &+ 8 <= readable {
@@ -76,6 +76,17 @@
             value |= UInt64(start.load(fromByteOffset: offset &+ byte, as: UInt8.self)) &<< UInt64(byte &* 8)
         }
         return value
+    }
+
+    /// Bytes `8 * index ..< 8 * index + 8`, for index 0...3.
+    @inline(__always)
+    @_spi(Reference) public func word(_ index: Int) -> UInt64 {
+        switch index {
+        case 0: w0
+        case 1: w1
+        case 2: w2
+        default: w3
+        }
     }
 
     var isEmpty: Bool { count == 0 }

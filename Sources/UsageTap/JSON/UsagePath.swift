@@ -57,7 +57,7 @@
     }
 
     /// The path of the member named `key` of this object.
-    @_spi(Reference) public func member(_ key: ShortName) -> UsagePath {
+    @_spi(Reference) public func member<Key: KeyText>(_ key: Key) -> UsagePath {
         switch self {
         case .root: Self.rootMember(key)
         case .xGroq: key == Names.usage ? .usage(.groqUsage) : .ignored
@@ -78,7 +78,7 @@
         }
     }
 
-    private static func rootMember(_ key: ShortName) -> UsagePath {
+    private static func rootMember<Key: KeyText>(_ key: Key) -> UsagePath {
         switch key.count {
         case 4: key == Names.type ? .type : key == Names.code ? .code : .ignored
         case 5:
@@ -94,7 +94,7 @@
         }
     }
 
-    private static func usageMember(_ key: ShortName, of group: CountGroup) -> UsagePath {
+    private static func usageMember<Key: KeyText>(_ key: Key, of group: CountGroup) -> UsagePath {
         let field: CountField? =
             switch key {
             case Names.prompt_tokens: .promptTokens
@@ -125,7 +125,7 @@
         return details.map { .usageDetails(group, $0) } ?? .ignored
     }
 
-    private static func detailsMember(_ key: ShortName, of details: UsageDetails, in group: CountGroup) -> UsagePath {
+    private static func detailsMember<Key: KeyText>(_ key: Key, of details: UsageDetails, in group: CountGroup) -> UsagePath {
         let field: CountField? =
             switch (details, key) {
             case (.promptTokens, Names.cached_tokens): .promptCachedTokens
@@ -148,7 +148,7 @@
 /// byte lowest, as `ShortName` packs them): each is then four constants folded into the
 /// comparison, where a stored static would be a lazily initialised global checked on every
 /// lookup, and a name built from its text would be loaded byte by byte at run time.
-/// `ShortNameTests` checks each against its text.
+/// `MemberNameTests` checks each against its text.
 enum Names {
     static var model: ShortName { ShortName(count: 5, w0: 0x6C_6564_6F6D) }  // "model"
     static var object: ShortName { ShortName(count: 6, w0: 0x7463_656A_626F) }  // "object"

@@ -229,7 +229,7 @@ struct JSONWalker: Sendable {
                         return runEnd
                     }
                     // Safe: the key's bytes lie between two edges inside the slice.
-                    keyEnded(ShortName(cursor.base + index + 1, count: edge &- index &- 1, readable: cursor.count &- index &- 1),
+                    keyEnded(RawKey(cursor.base + index + 1, count: edge &- index &- 1, readable: cursor.count &- index &- 1),
                              facts: &facts)
                     index = edge &+ 1
                 } else if EventFacts.capturesString(at: valuePath) {
@@ -324,7 +324,7 @@ struct JSONWalker: Sendable {
 
     /// A member name ended: the value that follows has the path it names.
     @inline(__always)
-    private mutating func keyEnded(_ name: ShortName, facts: inout EventFacts) {
+    private mutating func keyEnded<Key: KeyText>(_ name: Key, facts: inout EventFacts) {
         lexeme = .between
         frames[depth &- 1].expectsKey = false
         valuePath = frames[depth &- 1].path.member(name)
