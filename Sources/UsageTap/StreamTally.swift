@@ -18,16 +18,26 @@
     private var error = CapturedString()
     private var hasError = false
 
+    /// What `facts.unwanted` was last set for: events only (a body's reader needs other paths).
+    private var unwantedFor: (apiProtocol: APIProtocol?, hasModel: Bool) = (nil, false)
+
     @_spi(Reference) public init(apiProtocol: APIProtocol?) {
         self.apiProtocol = apiProtocol
     }
 
-    /// Takes `candidate` as the model unless one was already taken: the first non-empty wins.
-    /// Inlined so that the candidate is copied only when it is taken.
+    /// Takes the document's model at `path` as the model unless one was already taken: the
+    /// first non-empty wins. Inlined so that the candidate is copied only when it is taken.
     @inline(__always)
-    mutating func adoptModel(_ candidate: borrowing CapturedString) {
-        guard !hasModel, !candidate.isEmpty else { return }
-        model = copy candidate
+    mutating func adoptModel(at path: UsagePath) {
+        guard !hasModel, facts.hasModel(at: path) else { return }
+        let candidate = switch path {
+        case .model: facts.model
+        case .responseModel: facts.responseModel
+        case .messageModel: facts.messageModel
+        default: facts.modelVersion
+        }
+        guard !candidate.isEmpty else { return }
+        model = candidate
         hasModel = true
     }
 
@@ -64,6 +74,10 @@
         case .gemini: readGeminiEvent()
         case nil: readUnrecognised()
         }
+        if unwantedFor != (apiProtocol, hasModel) {
+            unwantedFor = (apiProtocol, hasModel)
+            facts.setUnwanted(for: apiProtocol, hasModel: hasModel)
+        }
     }
 
     /// A whole JSON body, read up to its end or to the end of the input.
@@ -82,7 +96,7 @@
 
     /// Nothing is known of the protocol, but an error object at the top is still worth keeping.
     private mutating func readUnrecognised() {
-        if facts[UsagePath.ErrorOwner.root].isObject { setError(facts[UsagePath.ErrorOwner.root].value) }
+        if facts.hasErrorObject(.root) { setError(facts[UsagePath.ErrorOwner.root].value) }
     }
 }
 

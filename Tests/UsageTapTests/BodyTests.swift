@@ -27,6 +27,21 @@ struct BodyTests {
         #expect(record.apiProtocol == .gemini && record.totalTokens == 5 && record.finished && record.model == "gemini-2.5-flash")
     }
 
+    /// A stream's tap stops capturing the members its protocol's events never use; a body's
+    /// reader uses others (`usage` and `output` at the top of a Responses body), and must still
+    /// find them when the protocol was named rather than detected.
+    @Test(arguments: [
+        (ProtocolSelection.chat, #"{"object":"chat.completion","model":"m","usage":{"prompt_tokens":9,"completion_tokens":3}}"#),
+        (.responses, #"{"object":"response","model":"m","output":[{"type":"web_search_call"}],"usage":{"input_tokens":9,"output_tokens":3}}"#),
+        (.messages, #"{"type":"message","model":"m","usage":{"input_tokens":9,"output_tokens":3}}"#),
+        (.gemini, #"{"candidates":[{"finishReason":"STOP"}],"usageMetadata":{"promptTokenCount":9,"candidatesTokenCount":3},"modelVersion":"m"}"#),
+    ])
+    func aBodyReadByANamedProtocolGivesWhatDetectionGives(selection: ProtocolSelection, body: String) {
+        let named = usage(of: body, protocol: selection), detected = usage(of: body)
+        #expect(named == detected)
+        #expect(named.inputTokens == 9 && named.outputTokens == 3 && named.model == "m" && named.finished)
+    }
+
     @Test func anUnrecognisedBodyHasNoProtocolButKeepsItsError() {
         let record = usage(of: #"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#)
         #expect(record.apiProtocol == nil && record.error == "overloaded_error" && record.inputTokens == nil)

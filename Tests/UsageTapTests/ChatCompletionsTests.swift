@@ -13,6 +13,20 @@ struct ChatCompletionsTests {
         #expect(record == UsageRecord(apiProtocol: .chat, model: "gpt-4o", finished: true, inputTokens: 12, outputTokens: 30, totalTokens: 42, cachedInputTokens: 8, cacheWriteTokens: 2, reasoningTokens: 20))
     }
 
+    /// Once the protocol and a model are known the tap stops capturing `model` and `object`,
+    /// but not before: an empty model is no model, and detection may take several events.
+    @Test func theFirstNonEmptyModelIsKeptWhateverTheEventsBeforeAndAfterIt() {
+        let stream = sse(
+            #"{"model":"","id":"a"}"#,
+            #"{"model":"","choices":[],"usage":null}"#,
+            #"{"model":"second","choices":[],"usage":null}"#,
+            #"{"model":"third","choices":[],"usage":{"prompt_tokens":1}}"#,
+            "[DONE]")
+        let (record, disagreements) = usageUnderEverySlicing(of: stream)
+        #expect(disagreements.isEmpty)
+        #expect(record.model == "second" && record.inputTokens == 1 && record.finished)
+    }
+
     @Test func aUsageChunkWithNonEmptyChoicesStillCounts() {
         let record = usage(of: sse(#"{"choices":[{"delta":{"content":"end"},"finish_reason":"stop"}],"usage":{"prompt_tokens":5,"completion_tokens":6,"total_tokens":11}}"#, "[DONE]"))
         #expect(record.inputTokens == 5 && record.outputTokens == 6 && record.totalTokens == 11)

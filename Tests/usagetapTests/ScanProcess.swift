@@ -22,7 +22,19 @@ struct ScanProcess {
     /// nil. A run that has not ended after `limitSeconds` is killed and reported as status -9.
     static func run(_ arguments: [String], limitSeconds: Int = 300, input: () -> [UInt8]? = { nil }) -> Result {
         var stdinPipe: [Int32] = [0, 0], stdoutPipe: [Int32] = [0, 0], stderrPipe: [Int32] = [0, 0]
-        precondition(pipe(&stdinPipe) == 0 && pipe(&stdoutPipe) == 0 && pipe(&stderrPipe) == 0)
+        // Close-on-exec from the start, so that a child another test spawns meanwhile does not
+        // inherit these ends: one holding the stdin pipe's write end kept this child from ever
+        // seeing the end of its input (the scan tests' CI failure, killed by the watchdog).
+        // Socket pairs, because Glibc's module has no pipe2; dup2 onto 0-2 clears the flag.
+        for index in 0..<3 {
+            var ends: [Int32] = [0, 0]
+            precondition(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue | SOCK_CLOEXEC.rawValue), 0, &ends) == 0)
+            switch index {
+            case 0: stdinPipe = ends
+            case 1: stdoutPipe = ends
+            default: stderrPipe = ends
+            }
+        }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         posix_spawn_file_actions_adddup2(&actions, stdinPipe[0], 0)

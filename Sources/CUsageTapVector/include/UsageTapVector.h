@@ -17,28 +17,31 @@ typedef struct {
     uint64_t quote;      // "
     uint64_t backslash;  // backslash
     uint64_t line_end;   // LF or CR
-    uint64_t bracket;    // { } [ ]
+    uint64_t opener;     // { [
+    uint64_t closer;     // } ]
 } ut_block_masks;
 
-/// One block after stage 1: its masks, and where strings lie if the raw bytes were read as one
-/// JSON text from the start of the stream (every backslash escaping the next byte). The event
-/// framing and the JSON reader correct this per run of a document's bytes (StringMasks).
+/// One block after stage 1 (64 bytes, one cache line): its masks, and where strings lie if the
+/// raw bytes were read as one JSON text from the start of the stream (every backslash escaping
+/// the next byte). The reader corrects that view per data line by one parity flip, and works a
+/// block out again from `quote` and `backslash` where the views cannot agree (StringMasks).
 typedef struct {
     uint64_t line_end;
-    uint64_t bracket;
-    uint64_t backslash;
-    uint64_t quote;
+    uint64_t opener;
+    uint64_t closer;
     /// Quotes not escaped by an odd run of backslashes.
     uint64_t edges;
     /// From each opening edge up to, not including, its closing edge.
     uint64_t in_string;
+    uint64_t quote;
+    uint64_t backslash;
     /// Bit 0: a backslash escapes this block's first byte. Bit 1: the block starts inside a
     /// string. Bit 2: the block's last live byte escapes the next one.
     uint64_t carry;
 } ut_block;
 
 /// The blocks one call of stage 1 fills.
-enum { UT_BATCH = 8 };
+enum { UT_BATCH = 16 };
 typedef struct {
     ut_block blocks[UT_BATCH];
 } ut_block_batch;
@@ -52,11 +55,11 @@ typedef struct {
 /// The classifier in use: 0 scalar, 1 SSE2, 2 AVX2, 3 AVX-512BW, 4 NEON.
 typedef enum { UT_SCALAR = 0, UT_SSE2 = 1, UT_AVX2 = 2, UT_AVX512 = 3, UT_NEON = 4 } ut_classifier_kind;
 
-// Brackets are found with one compare each for openers and closers: OR-ing 0x20 takes `[` (5B)
-// to `{` (7B) and `]` (5D) to `}` (7D), and no other byte to either.
+// Openers and closers are found with one compare each: OR-ing 0x20 takes `[` (5B) to `{` (7B)
+// and `]` (5D) to `}` (7D), and no other byte to either.
 
 static inline ut_block_masks ut_classify_scalar(const uint8_t *block, size_t count) {
-    ut_block_masks masks = {0, 0, 0, 0};
+    ut_block_masks masks = {0, 0, 0, 0, 0};
     for (size_t i = 0; i < count; i++) {
         uint8_t byte = block[i];
         uint8_t folded = byte | 0x20;
@@ -64,7 +67,8 @@ static inline ut_block_masks ut_classify_scalar(const uint8_t *block, size_t cou
         if (byte == '"') masks.quote |= bit;
         if (byte == '\\') masks.backslash |= bit;
         if (byte == '\n' || byte == '\r') masks.line_end |= bit;
-        if (folded == '{' || folded == '}') masks.bracket |= bit;
+        if (folded == '{') masks.opener |= bit;
+        if (folded == '}') masks.closer |= bit;
     }
     return masks;
 }
@@ -72,8 +76,20 @@ static inline ut_block_masks ut_classify_scalar(const uint8_t *block, size_t cou
 #if defined(__x86_64__)
 #include <immintrin.h>
 
+/// Two 32-bit halves (zero-extended) as one mask, the first half lowest.
+static inline uint64_t ut_join(uint64_t low, uint64_t high) { return low | high << 32; }
+
+/// A movemask's result, hidden from the optimizer: clang otherwise sees through vpmovmskb to a
+/// vector of 32 booleans and takes the later scalar arithmetic apart bit by bit (hundreds of
+/// instructions a block). The empty asm costs nothing: the value is in a register already.
+static inline uint64_t ut_opaque(int mask) {
+    uint64_t value = (uint32_t)mask;
+    __asm__("" : "+r"(value));
+    return value;
+}
+
 static inline ut_block_masks ut_classify_sse2(const uint8_t *block) {
-    ut_block_masks masks = {0, 0, 0, 0};
+    ut_block_masks masks = {0, 0, 0, 0, 0};
     const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
     const __m128i lf = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r');
     const __m128i fold = _mm_set1_epi8(0x20), open = _mm_set1_epi8('{'), close = _mm_set1_epi8('}');
@@ -82,35 +98,43 @@ static inline ut_block_masks ut_classify_sse2(const uint8_t *block) {
         __m128i bytes = _mm_loadu_si128((const __m128i *)(block + 16 * part));
         __m128i folded = _mm_or_si128(bytes, fold);
         int shift = 16 * part;
-        masks.quote |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(bytes, quote)) << shift;
-        masks.backslash |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(bytes, backslash)) << shift;
-        masks.line_end |= (uint64_t)(uint16_t)_mm_movemask_epi8(
-            _mm_or_si128(_mm_cmpeq_epi8(bytes, lf), _mm_cmpeq_epi8(bytes, cr))) << shift;
-        masks.bracket |= (uint64_t)(uint16_t)_mm_movemask_epi8(
-            _mm_or_si128(_mm_cmpeq_epi8(folded, open), _mm_cmpeq_epi8(folded, close))) << shift;
+        masks.quote |= ut_opaque(_mm_movemask_epi8(_mm_cmpeq_epi8(bytes, quote))) << shift;
+        masks.backslash |= ut_opaque(_mm_movemask_epi8(_mm_cmpeq_epi8(bytes, backslash))) << shift;
+        masks.line_end |= ut_opaque(_mm_movemask_epi8(
+            _mm_or_si128(_mm_cmpeq_epi8(bytes, lf), _mm_cmpeq_epi8(bytes, cr)))) << shift;
+        masks.opener |= ut_opaque(_mm_movemask_epi8(_mm_cmpeq_epi8(folded, open))) << shift;
+        masks.closer |= ut_opaque(_mm_movemask_epi8(_mm_cmpeq_epi8(folded, close))) << shift;
     }
+    return masks;
+}
+
+/// One 32-byte half's five masks.
+typedef struct { uint64_t quote, backslash, line_end, opener, closer; } ut_half_masks;
+
+__attribute__((target("avx2")))
+static inline ut_half_masks ut_classify_half_avx2(const uint8_t *half) {
+    // Safe: the caller passes 32 readable bytes.
+    __m256i bytes = _mm256_loadu_si256((const __m256i *)half);
+    __m256i folded = _mm256_or_si256(bytes, _mm256_set1_epi8(0x20));
+    ut_half_masks masks;
+    masks.quote = ut_opaque(_mm256_movemask_epi8(_mm256_cmpeq_epi8(bytes, _mm256_set1_epi8('"'))));
+    masks.backslash = ut_opaque(_mm256_movemask_epi8(_mm256_cmpeq_epi8(bytes, _mm256_set1_epi8('\\'))));
+    masks.line_end = ut_opaque(_mm256_movemask_epi8(_mm256_or_si256(
+        _mm256_cmpeq_epi8(bytes, _mm256_set1_epi8('\n')), _mm256_cmpeq_epi8(bytes, _mm256_set1_epi8('\r')))));
+    masks.opener = ut_opaque(_mm256_movemask_epi8(_mm256_cmpeq_epi8(folded, _mm256_set1_epi8('{'))));
+    masks.closer = ut_opaque(_mm256_movemask_epi8(_mm256_cmpeq_epi8(folded, _mm256_set1_epi8('}'))));
     return masks;
 }
 
 __attribute__((target("avx2")))
 static inline ut_block_masks ut_classify_avx2(const uint8_t *block) {
-    ut_block_masks masks = {0, 0, 0, 0};
-    const __m256i quote = _mm256_set1_epi8('"'), backslash = _mm256_set1_epi8('\\');
-    const __m256i lf = _mm256_set1_epi8('\n'), cr = _mm256_set1_epi8('\r');
-    const __m256i fold = _mm256_set1_epi8(0x20), open = _mm256_set1_epi8('{'), close = _mm256_set1_epi8('}');
-    // A loop over the two halves: written out by hand, clang took the masks apart bit by bit.
-    for (int part = 0; part < 2; part++) {
-        // Safe: the caller passes 64 readable bytes.
-        __m256i bytes = _mm256_loadu_si256((const __m256i *)(block + 32 * part));
-        __m256i folded = _mm256_or_si256(bytes, fold);
-        int shift = 32 * part;
-        masks.quote |= (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(bytes, quote)) << shift;
-        masks.backslash |= (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(bytes, backslash)) << shift;
-        masks.line_end |= (uint64_t)(uint32_t)_mm256_movemask_epi8(
-            _mm256_or_si256(_mm256_cmpeq_epi8(bytes, lf), _mm256_cmpeq_epi8(bytes, cr))) << shift;
-        masks.bracket |= (uint64_t)(uint32_t)_mm256_movemask_epi8(
-            _mm256_or_si256(_mm256_cmpeq_epi8(folded, open), _mm256_cmpeq_epi8(folded, close))) << shift;
-    }
+    ut_half_masks low = ut_classify_half_avx2(block), high = ut_classify_half_avx2(block + 32);
+    ut_block_masks masks;
+    masks.quote = ut_join(low.quote, high.quote);
+    masks.backslash = ut_join(low.backslash, high.backslash);
+    masks.line_end = ut_join(low.line_end, high.line_end);
+    masks.opener = ut_join(low.opener, high.opener);
+    masks.closer = ut_join(low.closer, high.closer);
     return masks;
 }
 
@@ -124,8 +148,8 @@ static inline ut_block_masks ut_classify_avx512(const uint8_t *block) {
     masks.backslash = _mm512_cmpeq_epi8_mask(bytes, _mm512_set1_epi8('\\'));
     masks.line_end = _mm512_cmpeq_epi8_mask(bytes, _mm512_set1_epi8('\n'))
         | _mm512_cmpeq_epi8_mask(bytes, _mm512_set1_epi8('\r'));
-    masks.bracket = _mm512_cmpeq_epi8_mask(folded, _mm512_set1_epi8('{'))
-        | _mm512_cmpeq_epi8_mask(folded, _mm512_set1_epi8('}'));
+    masks.opener = _mm512_cmpeq_epi8_mask(folded, _mm512_set1_epi8('{'));
+    masks.closer = _mm512_cmpeq_epi8_mask(folded, _mm512_set1_epi8('}'));
     return masks;
 }
 
@@ -156,7 +180,7 @@ static inline uint64_t ut_neon_bits(uint8x16_t lanes) {
 }
 
 static inline ut_block_masks ut_classify_neon(const uint8_t *block) {
-    ut_block_masks masks = {0, 0, 0, 0};
+    ut_block_masks masks = {0, 0, 0, 0, 0};
     for (int part = 0; part < 4; part++) {
         // Safe: the caller passes 64 readable bytes.
         uint8x16_t bytes = vld1q_u8(block + 16 * part);
@@ -165,7 +189,8 @@ static inline ut_block_masks ut_classify_neon(const uint8_t *block) {
         masks.quote |= ut_neon_bits(vceqq_u8(bytes, vdupq_n_u8('"'))) << shift;
         masks.backslash |= ut_neon_bits(vceqq_u8(bytes, vdupq_n_u8('\\'))) << shift;
         masks.line_end |= ut_neon_bits(vorrq_u8(vceqq_u8(bytes, vdupq_n_u8('\n')), vceqq_u8(bytes, vdupq_n_u8('\r')))) << shift;
-        masks.bracket |= ut_neon_bits(vorrq_u8(vceqq_u8(folded, vdupq_n_u8('{')), vceqq_u8(folded, vdupq_n_u8('}')))) << shift;
+        masks.opener |= ut_neon_bits(vceqq_u8(folded, vdupq_n_u8('{'))) << shift;
+        masks.closer |= ut_neon_bits(vceqq_u8(folded, vdupq_n_u8('}'))) << shift;
     }
     return masks;
 }
@@ -236,31 +261,21 @@ static inline uint64_t ut_prefix_xor_clmul(uint64_t bits) {
 }
 #endif
 
-/// Completes a block from its four masks: escapes from runs of backslashes (in a run starting
-/// on an even bit the backslashes on even bits escape the byte after them, and likewise for
-/// odd), then strings from a prefix XOR of the quotes left. `live` is the number of real bytes.
+/// Completes a block from its masks: escapes from runs of backslashes (in a run starting on an
+/// even bit the backslashes on even bits escape the byte after them, and likewise for odd), then
+/// strings from a prefix XOR of the quotes left. `live` is the number of real bytes.
 static inline ut_block ut_finish_block(ut_block_masks masks, int live, ut_stage1_carry *carry, int use_clmul) {
     const uint64_t even = 0x5555555555555555ULL;
     ut_block block;
-    if (((masks.quote | masks.backslash) == 0) & (carry->escape == 0)) {
-        // No string edge and no escape: the string state runs through unchanged.
-        block.line_end = masks.line_end;
-        block.bracket = masks.bracket;
-        block.backslash = 0;
-        block.quote = 0;
-        block.edges = 0;
-        block.in_string = carry->in_string;
-        block.carry = carry->in_string & 2;
-        return block;
-    }
     block.line_end = masks.line_end;
-    block.bracket = masks.bracket;
-    block.backslash = masks.backslash;
+    block.opener = masks.opener;
+    block.closer = masks.closer;
     block.quote = masks.quote;
-    uint64_t backslash = masks.backslash & ~carry->escape;
+    block.backslash = masks.backslash;
     uint64_t quotes = masks.quote & ~carry->escape;
     uint64_t escapers = 0;
-    if (backslash) {
+    if ((masks.backslash | carry->escape) != 0) {
+        uint64_t backslash = masks.backslash & ~carry->escape;
         uint64_t starts = backslash & ~(backslash << 1);
         // Adding a run's first bit clears the whole run: what is cleared started on an even bit.
         uint64_t even_runs = backslash & ~(backslash + (starts & even));
@@ -286,20 +301,26 @@ static inline ut_block ut_finish_block(ut_block_masks masks, int live, ut_stage1
 }
 
 #if defined(__x86_64__)
+// The carry lives in a local across the batch, so that it stays in registers.
+
 __attribute__((target("avx2,pclmul")))
 static inline void ut_stage1_avx2(const uint8_t *src, size_t blocks, ut_stage1_carry *carry, ut_block *out) {
+    ut_stage1_carry state = *carry;
     for (size_t index = 0; index < blocks; index++) {
         // Safe: the caller passes `blocks` whole blocks.
-        out[index] = ut_finish_block(ut_classify_avx2(src + 64 * index), 64, carry, 1);
+        out[index] = ut_finish_block(ut_classify_avx2(src + 64 * index), 64, &state, 1);
     }
+    *carry = state;
 }
 
 __attribute__((target("avx512f,avx512bw,pclmul")))
 static inline void ut_stage1_avx512(const uint8_t *src, size_t blocks, ut_stage1_carry *carry, ut_block *out) {
+    ut_stage1_carry state = *carry;
     for (size_t index = 0; index < blocks; index++) {
         // Safe: the caller passes `blocks` whole blocks.
-        out[index] = ut_finish_block(ut_classify_avx512(src + 64 * index), 64, carry, 1);
+        out[index] = ut_finish_block(ut_classify_avx512(src + 64 * index), 64, &state, 1);
     }
+    *carry = state;
 }
 
 #endif
@@ -311,11 +332,14 @@ static inline void ut_stage1(ut_classifier_kind kind, const uint8_t *src, size_t
     case UT_AVX512: ut_stage1_avx512(src, blocks, carry, out); return;
     case UT_AVX2: ut_stage1_avx2(src, blocks, carry, out); return;
 #endif
-    default:
+    default: {
+        ut_stage1_carry state = *carry;
         for (size_t index = 0; index < blocks; index++) {
             // Safe: the caller passes `blocks` whole blocks.
-            out[index] = ut_finish_block(ut_classify_block(kind, src + 64 * index), 64, carry, 0);
+            out[index] = ut_finish_block(ut_classify_block(kind, src + 64 * index), 64, &state, 0);
         }
+        *carry = state;
+    }
     }
 }
 

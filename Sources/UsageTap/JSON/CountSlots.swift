@@ -22,16 +22,14 @@
     case usageMetadata  // Gemini's top-level `usageMetadata`
 }
 
-/// What one usage object said: which fields it carried, and their values.
+/// What one usage object said: which fields it carried, and their values. (Whether the member
+/// was an object at all, not `"usage": null`, is kept by ``EventFacts``.)
 struct CountSlots: Sendable {
     private var values: InlineArray<21, Int64> = .init(repeating: 0)
     private var carried: UInt32 = 0
-    /// The key's value was an object (a `"usage": null` leaves this false).
-    var isObject = false
 
     mutating func reset() {
         carried = 0
-        isObject = false
     }
 
     subscript(field: CountField) -> Int64? {

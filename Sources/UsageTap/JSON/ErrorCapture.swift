@@ -1,13 +1,11 @@
 /// An error object's `code` and `type`, as far as the error value rule needs them.
+/// Whether the member was an object at all is kept by ``EventFacts``.
 struct ErrorCapture: Sendable {
-    /// The key's value was an object.
-    var isObject = false
     var code = CodeCapture()
     var type = CapturedString()
     var typeIsString = false
 
     mutating func reset() {
-        isObject = false
         code.reset()
         type.reset()
         typeIsString = false

@@ -2,148 +2,224 @@
 ///
 /// Key order in JSON is free, so nothing here is interpreted while the document is read: a
 /// `type` may come after the `usage` it qualifies. The protocol readers decide what counts
-/// once the event is dispatched. Fixed size; `reset()` only clears flags and lengths.
+/// once the event is dispatched.
+///
+/// Fixed size, and cleared in one store: each fact is valid only while its bit in `found` is
+/// set, and a fact's storage is cleared when its member is found (where a key repeats, the last
+/// one counts), not when an event starts. Events far outnumber the facts they carry.
 @_spi(Reference) public struct EventFacts: Sendable {
-    /// The document is a JSON object, and whether its closing brace was seen.
-    var isObject = false
-    var isClosed = false
+    /// Which facts this document has given so far.
+    private var found = Found()
 
-    var type = ShortName()
-    var typeIsString = false
-    var object = ShortName()
-    var objectIsString = false
-    var hasChoices = false
-    var hasCandidates = false
-    var hasUsageMetadata = false
-    var hasFinishReason = false
-
-    var model = CapturedString()
-    var responseModel = CapturedString()
-    var messageModel = CapturedString()
-    var modelVersion = CapturedString()
-    var code = CodeCapture()
-
-    var counts: InlineArray<5, CountSlots> = .init(repeating: CountSlots())
-    var errors: InlineArray<2, ErrorCapture> = .init(repeating: ErrorCapture())
-    var webSearchCalls: InlineArray<2, Int> = .init(repeating: 0)
+    private var type = ShortName()
+    private var object = ShortName()
     private var outputItemType = ShortName()
+    private(set) var model = CapturedString()
+    private(set) var responseModel = CapturedString()
+    private(set) var messageModel = CapturedString()
+    private(set) var modelVersion = CapturedString()
+    private(set) var code = CodeCapture()
+    private var counts: InlineArray<5, CountSlots> = .init(repeating: CountSlots())
+    private var errors: InlineArray<2, ErrorCapture> = .init(repeating: ErrorCapture())
+    private var webSearchCalls: InlineArray<2, Int> = .init(repeating: 0)
 
-    @_spi(Reference) public mutating func reset() {
-        isObject = false
-        isClosed = false
-        type.reset()
-        typeIsString = false
-        object.reset()
-        objectIsString = false
-        hasChoices = false
-        hasCandidates = false
-        hasUsageMetadata = false
-        hasFinishReason = false
-        model.reset()
-        responseModel.reset()
-        messageModel.reset()
-        modelVersion.reset()
-        code.reset()
-        for group in 0..<counts.count { counts[group].reset() }
-        errors[0].reset()
-        errors[1].reset()
-        webSearchCalls[0] = 0
-        webSearchCalls[1] = 0
+    /// One bit per fact.
+    private struct Found: Sendable {
+        var bits: UInt64 = 0
+
+        static let isObject = 0, isClosed = 1, typeIsString = 2, objectIsString = 3
+        static let choices = 4, candidates = 5, usageMetadata = 6, finishReason = 7
+        static let model = 8, responseModel = 9, messageModel = 10, modelVersion = 11, code = 12
+        /// Plus the group: the group's usage member was found this document, and was an object
+        /// (its slots are then valid).
+        static let countsObject = 16
+        /// Plus the owner: the error member was found this document, and was an object.
+        static let errorObject = 32
+        /// Plus the owner: the `output` array was found (its web search count is valid).
+        static let output = 36
+        static let outputItemType = 38
+
+        @inline(__always) subscript(bit: Int) -> Bool {
+            get { bits & (1 &<< UInt64(bit)) != 0 }
+            set { if newValue { bits |= 1 &<< UInt64(bit) } else { bits &= ~(1 &<< UInt64(bit)) } }
+        }
     }
 
+    /// Paths (bit `raw`, below 64) whose members no reader will use any more in this stream: the
+    /// tally sets it once the protocol, and the model, are known, so that the walker passes those
+    /// values unread instead of capturing them in every event. Not cleared by ``reset()``.
+    private(set) var unwanted: UInt64 = 0
+
+    @_spi(Reference) public init() {}
+
+    /// Marks the paths no reader of `apiProtocol` (nil: not known yet) will use; with `hasModel`,
+    /// the model paths too.
+    mutating func setUnwanted(for apiProtocol: APIProtocol?, hasModel: Bool) {
+        guard let apiProtocol else {
+            unwanted = 0
+            return
+        }
+        func bits(_ paths: UsagePath...) -> UInt64 { paths.reduce(0) { $0 | 1 << UInt64($1.raw) } }
+        // Detection's members: needed only until the protocol is known.
+        var paths = bits(.object, .choices)
+        if hasModel { paths |= bits(.model, .responseModel, .messageModel, .modelVersion) }
+        switch apiProtocol {
+        case .chat:
+            paths |= bits(.type, .code, .candidates, .response, .message, .output(.root), .usage(.usageMetadata))
+        case .responses:
+            paths |= bits(.candidates, .message, .xGroq, .output(.root), .usage(.usage), .usage(.usageMetadata))
+        case .messages:
+            paths |= bits(.code, .candidates, .response, .xGroq, .output(.root), .usage(.usageMetadata))
+        case .gemini:
+            paths |= bits(.type, .code, .response, .message, .xGroq, .output(.root), .usage(.usage), .error(.root))
+        }
+        unwanted = paths
+    }
+
+    @inline(__always)
+    @_spi(Reference) public mutating func reset() {
+        found = Found()
+    }
+
+    // MARK: Read by the protocol readers
+
+    /// The document is a JSON object, and whether its closing brace was seen.
+    var isObject: Bool { found[Found.isObject] }
+    var isClosed: Bool { found[Found.isClosed] }
+    var hasChoices: Bool { found[Found.choices] }
+    var hasFinishReason: Bool { found[Found.finishReason] }
+    /// `candidates` or `usageMetadata`, which only Gemini sends.
+    var hasGeminiMembers: Bool { found[Found.candidates] || found[Found.usageMetadata] }
+    var typeName: ShortName? { found[Found.typeIsString] ? type : nil }
+    var objectName: ShortName? { found[Found.objectIsString] ? object : nil }
+
+    /// The model at `path` (one of the four model paths), if this document named one.
+    @inline(__always)
+    func hasModel(at path: UsagePath) -> Bool {
+        switch path {
+        case .model: found[Found.model]
+        case .responseModel: found[Found.responseModel]
+        case .messageModel: found[Found.messageModel]
+        default: found[Found.modelVersion]
+        }
+    }
+
+    /// The group's usage member was an object in this document.
+    func hasUsageObject(_ group: CountGroup) -> Bool { found[Found.countsObject &+ group.rawValue] }
+    /// The group's slots; valid when ``hasUsageObject(_:)``.
     subscript(group: CountGroup) -> CountSlots { counts[group.rawValue] }
+
+    /// The owner's error member was an object in this document.
+    func hasErrorObject(_ owner: UsagePath.ErrorOwner) -> Bool { found[Found.errorObject &+ owner.rawValue] }
+    /// The owner's error; valid when ``hasErrorObject(_:)``.
     subscript(owner: UsagePath.ErrorOwner) -> ErrorCapture { errors[owner.rawValue] }
-    subscript(owner: UsagePath.OutputOwner) -> Int { webSearchCalls[owner.rawValue] }
+
+    /// The web search calls in the owner's `output` array (0 when it had none).
+    subscript(owner: UsagePath.OutputOwner) -> Int {
+        found[Found.output &+ owner.rawValue] ? webSearchCalls[owner.rawValue] : 0
+    }
+
+    /// The top-level `code`, as an error value.
+    var codeValue: CapturedString? { found[Found.code] ? code.value : nil }
 
     // MARK: Called by the scanner as it reads
 
     /// A member with this path was found. Where a key repeats, the last one counts, so each
     /// occurrence clears what an earlier one said.
     @_spi(Reference) public mutating func memberFound(_ path: UsagePath) {
-        switch path {
-        case .model: model.reset()
-        case .responseModel: responseModel.reset()
-        case .messageModel: messageModel.reset()
-        case .modelVersion: modelVersion.reset()
-        case .type: type.reset(); typeIsString = false
-        case .object: object.reset(); objectIsString = false
-        case .code: code.reset()
-        case .choices: hasChoices = true
-        case .candidates: hasCandidates = true
-        case .usage(let group):
-            counts[group.rawValue].reset()
-            if group == .usageMetadata { hasUsageMetadata = true }
-        case .count(let group, let field):
-            // Present, whatever its value: anything but a valid count is 0.
-            counts[group.rawValue].set(field, to: 0)
-        case .error(let owner): errors[owner.rawValue].reset()
-        case .errorCode(let owner): errors[owner.rawValue].code.reset()
-        case .errorType(let owner): errors[owner.rawValue].type.reset(); errors[owner.rawValue].typeIsString = false
-        case .output(let owner): webSearchCalls[owner.rawValue] = 0
-        default: break
+        switch path.raw {
+        case UsagePath.model.raw: model.reset(); found[Found.model] = true
+        case UsagePath.responseModel.raw: responseModel.reset(); found[Found.responseModel] = true
+        case UsagePath.messageModel.raw: messageModel.reset(); found[Found.messageModel] = true
+        case UsagePath.modelVersion.raw: modelVersion.reset(); found[Found.modelVersion] = true
+        case UsagePath.type.raw: type.reset(); found[Found.typeIsString] = false
+        case UsagePath.object.raw: object.reset(); found[Found.objectIsString] = false
+        case UsagePath.code.raw: code.reset(); found[Found.code] = true
+        case UsagePath.choices.raw: found[Found.choices] = true
+        case UsagePath.candidates.raw: found[Found.candidates] = true
+        default:
+            if let group = path.usageGroup {
+                counts[group.rawValue].reset()
+                found[Found.countsObject &+ group.rawValue] = false
+                if group == .usageMetadata { found[Found.usageMetadata] = true }
+            } else if let (group, field) = path.countSlot {
+                // Present, whatever its value: anything but a valid count is 0.
+                counts[group.rawValue].set(field, to: 0)
+            } else if path.isError {
+                let owner = path.errorOwner.rawValue
+                errors[owner].reset()
+                found[Found.errorObject &+ owner] = false
+            } else if path.isErrorCode {
+                errors[path.errorOwner.rawValue].code.reset()
+            } else if path.isErrorType {
+                errors[path.errorOwner.rawValue].type.reset()
+                errors[path.errorOwner.rawValue].typeIsString = false
+            } else if path.isOutput {
+                webSearchCalls[path.outputOwner.rawValue] = 0
+                found[Found.output &+ path.outputOwner.rawValue] = true
+            }
         }
     }
 
     @_spi(Reference) public mutating func opened(_ path: UsagePath) {
-        switch path {
-        case .root: isObject = true
-        case .usage(let group): counts[group.rawValue].isObject = true
-        case .error(let owner): errors[owner.rawValue].isObject = true
-        case .outputItem: outputItemType.reset()
-        default: break
+        if path == .root {
+            found[Found.isObject] = true
+        } else if let group = path.usageGroup {
+            found[Found.countsObject &+ group.rawValue] = true
+        } else if path.isError {
+            found[Found.errorObject &+ path.errorOwner.rawValue] = true
+        } else if path.isOutputItem {
+            outputItemType.reset()
+            found[Found.outputItemType] = true
         }
     }
 
     @_spi(Reference) public mutating func closed(_ path: UsagePath) {
-        switch path {
-        case .root: isClosed = true
-        case .outputItem(let owner): if outputItemType == Names.webSearchCall { webSearchCalls[owner.rawValue] += 1 }
-        default: break
+        if path == .root {
+            found[Found.isClosed] = true
+        } else if path.isOutputItem, found[Found.outputItemType], outputItemType == Names.webSearchCall {
+            webSearchCalls[path.outputOwner.rawValue] += 1
         }
     }
 
     /// Whether the string value at `path` is kept; the others are skipped unread.
-    @_spi(Reference) public static func capturesString(at path: UsagePath) -> Bool {
-        switch path {
-        case .model, .responseModel, .messageModel, .modelVersion, .type, .object, .code,
-             .errorCode, .errorType, .outputItemType, .finishReason: true
-        default: false
-        }
-    }
+    @_spi(Reference) public static func capturesString(at path: UsagePath) -> Bool { path.capturesString }
 
     /// Whether a number or literal at `path` is read; the others are skipped unread.
-    @_spi(Reference) public static func readsScalar(at path: UsagePath) -> Bool {
-        switch path {
-        case .count, .code, .errorCode: true
-        default: false
-        }
-    }
+    @_spi(Reference) public static func readsScalar(at path: UsagePath) -> Bool { path.readsScalar }
 
     @_spi(Reference) public mutating func stringPiece(_ run: UnsafeRawBufferPointer, at path: UsagePath) {
-        switch path {
-        case .model: model.append(run)
-        case .responseModel: responseModel.append(run)
-        case .messageModel: messageModel.append(run)
-        case .modelVersion: modelVersion.append(run)
-        case .type: type.append(run)
-        case .object: object.append(run)
-        case .code: code.text.append(run)
-        case .errorCode(let owner): errors[owner.rawValue].code.text.append(run)
-        case .errorType(let owner): errors[owner.rawValue].type.append(run)
-        case .outputItemType: outputItemType.append(run)
-        default: break
+        switch path.raw {
+        case UsagePath.model.raw: model.append(run)
+        case UsagePath.responseModel.raw: responseModel.append(run)
+        case UsagePath.messageModel.raw: messageModel.append(run)
+        case UsagePath.modelVersion.raw: modelVersion.append(run)
+        case UsagePath.type.raw: type.append(run)
+        case UsagePath.object.raw: object.append(run)
+        case UsagePath.code.raw: code.text.append(run)
+        default:
+            if path.isErrorCode {
+                errors[path.errorOwner.rawValue].code.text.append(run)
+            } else if path.isErrorType {
+                errors[path.errorOwner.rawValue].type.append(run)
+            } else if path.isOutputItemType {
+                outputItemType.append(run)
+            }
         }
     }
 
     @_spi(Reference) public mutating func stringEnded(at path: UsagePath) {
-        switch path {
-        case .type: typeIsString = true
-        case .object: objectIsString = true
-        case .code: code.kind = .string
-        case .errorCode(let owner): errors[owner.rawValue].code.kind = .string
-        case .errorType(let owner): errors[owner.rawValue].typeIsString = true
-        case .finishReason: hasFinishReason = true
-        default: break
+        switch path.raw {
+        case UsagePath.type.raw: found[Found.typeIsString] = true
+        case UsagePath.object.raw: found[Found.objectIsString] = true
+        case UsagePath.code.raw: code.kind = .string
+        case UsagePath.finishReason.raw: found[Found.finishReason] = true
+        default:
+            if path.isErrorCode {
+                errors[path.errorOwner.rawValue].code.kind = .string
+            } else if path.isErrorType {
+                errors[path.errorOwner.rawValue].typeIsString = true
+            }
         }
     }
 
@@ -155,18 +231,12 @@
     /// A scalar at `path` ended: `count` is its value as a usage count, `integer` as an integer
     /// error code (nil if it is none).
     @_spi(Reference) public mutating func scalarEnded(count: @autoclosure () -> Int64, integer: @autoclosure () -> Int64?, at path: UsagePath) {
-        switch path {
-        case .count(let group, let field): counts[group.rawValue].set(field, to: count())
-        case .code: if let integer = integer() { code.setInteger(integer) }
-        case .errorCode(let owner): if let integer = integer() { errors[owner.rawValue].code.setInteger(integer) }
-        default: break
+        if let (group, field) = path.countSlot {
+            counts[group.rawValue].set(field, to: count())
+        } else if path == .code {
+            if let integer = integer() { code.setInteger(integer) }
+        } else if path.isErrorCode {
+            if let integer = integer() { errors[path.errorOwner.rawValue].code.setInteger(integer) }
         }
     }
-
-    // MARK: Read by the protocol readers
-
-    var typeName: ShortName? { typeIsString ? type : nil }
-    /// `candidates` or `usageMetadata`, which only Gemini sends.
-    var hasGeminiMembers: Bool { hasCandidates || hasUsageMetadata }
-    var objectName: ShortName? { objectIsString ? object : nil }
 }

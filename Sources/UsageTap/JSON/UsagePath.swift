@@ -1,29 +1,46 @@
-/// A place in an event's JSON that the tap reads, and what lives there.
+/// A place in an event's JSON that the tap reads, and what lives there: one byte.
 ///
 /// The tap follows only the paths named in DESIGN.md; every other value is `ignored` and its
 /// contents are skipped without being looked at. A `"usage"` inside a string, inside `choices`,
 /// or at any depth other than the named ones therefore never counts.
-@_spi(Reference) public enum UsagePath: Sendable, Equatable {
-    case ignored
-    case root
-    // Top-level members.
-    case model, object, type, code, modelVersion, choices, candidates, xGroq, response, message
-    // Nested strings.
-    case responseModel, messageModel
-    // Usage objects, their nested detail objects, and their integer fields.
-    case usage(CountGroup)
-    case usageDetails(CountGroup, UsageDetails)
-    case count(CountGroup, CountField)
-    // Error objects and their members.
-    case error(ErrorOwner), errorCode(ErrorOwner), errorType(ErrorOwner)
-    // Responses `output` arrays (of the `response` in an event, or of a whole body).
-    case output(OutputOwner), outputItem(OutputOwner), outputItemType(OutputOwner)
-    // Gemini candidates.
-    case candidate, finishReason
+///
+/// A path is a single byte rather than an enum with payloads, so that the walker keeps it in a
+/// register and asks what a path holds (an object to enter, a string to keep, a count to read)
+/// with one bit test against a constant, instead of taking a multi-payload enum apart for each
+/// token. The byte's ranges are laid out for that:
+///
+/// | raw | path |
+/// |---|---|
+/// | 0, 1 | ignored, root |
+/// | 2-15 | top-level members and the nested strings (one each) |
+/// | 16-27 | error, error code, error type, output, output item, output item type (two owners each) |
+/// | 32-36 | `usage(group)` |
+/// | 37-61 | `usageDetails(group, details)` |
+/// | 128-232 | `count(group, field)` |
+@_spi(Reference) public struct UsagePath: Sendable, Equatable, CustomStringConvertible {
+    @_spi(Reference) public let raw: UInt8
 
-    @_spi(Reference) public enum UsageDetails: Sendable, Equatable {
-        case promptTokens, completionTokens, inputTokens, outputTokens, serverToolUse
-    }
+    @inline(__always)
+    private init(_ raw: UInt8) { self.raw = raw }
+
+    @_spi(Reference) public static let ignored = UsagePath(0)
+    @_spi(Reference) public static let root = UsagePath(1)
+    // Top-level members.
+    static let model = UsagePath(2)
+    static let object = UsagePath(3)
+    static let type = UsagePath(4)
+    static let code = UsagePath(5)
+    static let modelVersion = UsagePath(6)
+    static let choices = UsagePath(7)
+    static let candidates = UsagePath(8)
+    static let xGroq = UsagePath(9)
+    static let response = UsagePath(10)
+    static let message = UsagePath(11)
+    // Nested strings and Gemini's candidates.
+    static let responseModel = UsagePath(12)
+    static let messageModel = UsagePath(13)
+    static let candidate = UsagePath(14)
+    static let finishReason = UsagePath(15)
 
     /// Whose error object: the event's top-level `error`, or `response.error`.
     @_spi(Reference) public enum ErrorOwner: Int, Sendable, Equatable { case root, response }
@@ -31,53 +48,121 @@
     /// Whose `output` array: the top-level one of a Responses body, or an event's `response.output`.
     @_spi(Reference) public enum OutputOwner: Int, Sendable, Equatable { case root, response }
 
-    /// Objects the tap descends into.
-    @_spi(Reference) public var isObject: Bool {
-        switch self {
-        case .root, .xGroq, .response, .message, .usage, .usageDetails, .error, .outputItem, .candidate: true
-        default: false
-        }
+    @_spi(Reference) public enum UsageDetails: Int, Sendable, Equatable {
+        case promptTokens, completionTokens, inputTokens, outputTokens, serverToolUse
     }
 
-    /// Arrays the tap descends into.
-    @_spi(Reference) public var isArray: Bool {
-        switch self {
-        case .output, .candidates: true
-        default: false
-        }
+    // Error objects and their members, Responses `output` arrays and their items.
+    static func error(_ owner: ErrorOwner) -> UsagePath { UsagePath(16 &+ UInt8(owner.rawValue)) }
+    static func errorCode(_ owner: ErrorOwner) -> UsagePath { UsagePath(18 &+ UInt8(owner.rawValue)) }
+    static func errorType(_ owner: ErrorOwner) -> UsagePath { UsagePath(20 &+ UInt8(owner.rawValue)) }
+    static func output(_ owner: OutputOwner) -> UsagePath { UsagePath(22 &+ UInt8(owner.rawValue)) }
+    static func outputItem(_ owner: OutputOwner) -> UsagePath { UsagePath(24 &+ UInt8(owner.rawValue)) }
+    static func outputItemType(_ owner: OutputOwner) -> UsagePath { UsagePath(26 &+ UInt8(owner.rawValue)) }
+
+    // Usage objects, their nested detail objects, and their integer fields.
+    @_spi(Reference) public static func usage(_ group: CountGroup) -> UsagePath { UsagePath(32 &+ UInt8(group.rawValue)) }
+    @_spi(Reference) public static func usageDetails(_ group: CountGroup, _ details: UsageDetails) -> UsagePath {
+        UsagePath(37 &+ UInt8(group.rawValue &* 5 &+ details.rawValue))
     }
+    static func count(_ group: CountGroup, _ field: CountField) -> UsagePath {
+        UsagePath(128 &+ UInt8(group.rawValue &* CountField.allCases.count &+ field.rawValue))
+    }
+
+    // MARK: What a path holds
+
+    /// `1 << raw` for paths below 64, 0 above: the argument of the bit tests below.
+    @inline(__always)
+    private var bit: UInt64 { raw < 64 ? 1 &<< UInt64(raw) : 0 }
+
+    /// root, x_groq, response, message, candidate, the two errors and output items, usage and
+    /// usage details.
+    private static let objects: UInt64 = 0x3FFF_FFFF_0000_0000 | 1 << 1 | 1 << 9 | 1 << 10 | 1 << 11 | 1 << 14
+        | 1 << 16 | 1 << 17 | 1 << 24 | 1 << 25
+    /// candidates and the two output arrays.
+    private static let arrays: UInt64 = 1 << 8 | 1 << 22 | 1 << 23
+    /// model, object, type, code, modelVersion, the nested models, finishReason, error codes and
+    /// types, output item types.
+    private static let strings: UInt64 = 1 << 2 | 1 << 3 | 1 << 4 | 1 << 5 | 1 << 6 | 1 << 12 | 1 << 13 | 1 << 15
+        | 1 << 18 | 1 << 19 | 1 << 20 | 1 << 21 | 1 << 26 | 1 << 27
+    /// code and the error codes (counts, from 128, are tested apart).
+    private static let scalars: UInt64 = 1 << 5 | 1 << 18 | 1 << 19
+
+    /// Objects the tap descends into.
+    @_spi(Reference) public var isObject: Bool { Self.objects & bit != 0 }
+    /// Arrays the tap descends into.
+    @_spi(Reference) public var isArray: Bool { Self.arrays & bit != 0 }
+    /// Whether a string value here is kept; the others are skipped unread.
+    var capturesString: Bool { Self.strings & bit != 0 }
+    /// Whether a number or literal here is read; the others are skipped unread.
+    var readsScalar: Bool { raw >= 128 || Self.scalars & bit != 0 }
+
+    /// The usage object's group, for `usage(group)`.
+    var usageGroup: CountGroup? { raw >= 32 && raw < 37 ? CountGroup(rawValue: Int(raw &- 32)) : nil }
+    /// The group and field, for `count(group, field)`.
+    var countSlot: (group: CountGroup, field: CountField)? {
+        guard raw >= 128 else { return nil }
+        let index = Int(raw &- 128), fields = CountField.allCases.count
+        guard let group = CountGroup(rawValue: index / fields), let field = CountField(rawValue: index % fields) else { return nil }
+        return (group, field)
+    }
+    /// The owner, for the paths of the two error objects (16-21) and the two outputs (22-27).
+    private var owner: Int { Int(raw & 1) }
+    var errorOwner: ErrorOwner { ErrorOwner(rawValue: owner)! }
+    var outputOwner: OutputOwner { OutputOwner(rawValue: owner)! }
+    var isError: Bool { raw == 16 || raw == 17 }
+    var isErrorCode: Bool { raw == 18 || raw == 19 }
+    var isErrorType: Bool { raw == 20 || raw == 21 }
+    var isOutput: Bool { raw == 22 || raw == 23 }
+    var isOutputItem: Bool { raw == 24 || raw == 25 }
+    var isOutputItemType: Bool { raw == 26 || raw == 27 }
 
     /// The path of each element of this array.
     @_spi(Reference) public var element: UsagePath {
-        switch self {
-        case .output(let owner): .outputItem(owner)
-        case .candidates: .candidate
+        switch raw {
+        case 22, 23: UsagePath(raw &+ 2)  // output(owner) → outputItem(owner)
+        case 8: .candidate
         default: .ignored
         }
     }
 
+    @_spi(Reference) public var description: String { "UsagePath(\(raw))" }
+
+    // MARK: Members
+
     /// The path of the member named `key` of this object.
+    @inline(__always)
     @_spi(Reference) public func member<Key: KeyText>(_ key: Key) -> UsagePath {
-        switch self {
-        case .root: Self.rootMember(key)
-        case .xGroq: key == Names.usage ? .usage(.groqUsage) : .ignored
-        case .response:
-            key == Names.model ? .responseModel
+        switch raw {
+        case 1: Self.rootMember(key)
+        case 32...36: Self.usageMember(key, of: CountGroup(rawValue: Int(raw &- 32)).unsafelyUnwrapped)
+        default: nestedMember(key)
+        }
+    }
+
+    private func nestedMember<Key: KeyText>(_ key: Key) -> UsagePath {
+        switch raw {
+        case 9: return key == Names.usage ? .usage(.groqUsage) : .ignored
+        case 10:
+            guard key.count == 5 || key.count == 6 else { return .ignored }
+            return key == Names.model ? .responseModel
                 : key == Names.usage ? .usage(.responseUsage)
                 : key == Names.output ? .output(.response)
                 : key == Names.error ? .error(.response) : .ignored
-        case .message:
-            key == Names.model ? .messageModel : key == Names.usage ? .usage(.messageUsage) : .ignored
-        case .usage(let group): Self.usageMember(key, of: group)
-        case .usageDetails(let group, let details): Self.detailsMember(key, of: details, in: group)
-        case .error(let owner):
-            key == Names.code ? .errorCode(owner) : key == Names.type ? .errorType(owner) : .ignored
-        case .outputItem(let owner): key == Names.type ? .outputItemType(owner) : .ignored
-        case .candidate: key == Names.finishReason ? .finishReason : .ignored
-        default: .ignored
+        case 11: return key == Names.model ? .messageModel : key == Names.usage ? .usage(.messageUsage) : .ignored
+        case 14: return key == Names.finishReason ? .finishReason : .ignored
+        case 16, 17: return key == Names.code ? .errorCode(errorOwner) : key == Names.type ? .errorType(errorOwner) : .ignored
+        case 24, 25: return key == Names.type ? .outputItemType(outputOwner) : .ignored
+        case 37...61:
+            let index = Int(raw &- 37)
+            // Safe: 37...61 are the five groups' five details.
+            return Self.detailsMember(key, of: UsageDetails(rawValue: index % 5).unsafelyUnwrapped,
+                                      in: CountGroup(rawValue: index / 5).unsafelyUnwrapped)
+        default: return .ignored
         }
     }
 
+    @inline(__always)
     private static func rootMember<Key: KeyText>(_ key: Key) -> UsagePath {
         switch key.count {
         case 4: key == Names.type ? .type : key == Names.code ? .code : .ignored

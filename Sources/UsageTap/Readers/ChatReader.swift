@@ -6,14 +6,13 @@ extension StreamTally {
             finished = true
             return
         }
-        adoptModel(facts.model)
-        if facts[.usage].isObject {
+        adoptModel(at: .model)
+        if facts.hasUsageObject(.usage) {
             tokens = TokenCounts(facts[.usage], fields: .chat)
-        } else if facts[.groqUsage].isObject {
+        } else if facts.hasUsageObject(.groqUsage) {
             tokens = TokenCounts(facts[.groqUsage], fields: .chat)
         }
-        let error = facts[UsagePath.ErrorOwner.root]
-        if error.isObject { setError(error.value) }
+        if facts.hasErrorObject(.root) { setError(facts[UsagePath.ErrorOwner.root].value) }
     }
 }
 

@@ -2,8 +2,8 @@
 /// has a `finishReason`. Tool-use prompt tokens are input; thoughts are output.
 extension StreamTally {
     mutating func readGeminiEvent() {
-        adoptModel(facts.modelVersion)
-        if facts[.usageMetadata].isObject { tokens = TokenCounts(geminiUsage: facts[.usageMetadata]) }
+        adoptModel(at: .modelVersion)
+        if facts.hasUsageObject(.usageMetadata) { tokens = TokenCounts(geminiUsage: facts[.usageMetadata]) }
         if facts.hasFinishReason { finished = true }
     }
 }

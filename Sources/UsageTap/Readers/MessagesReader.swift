@@ -4,24 +4,22 @@ extension StreamTally {
     mutating func readMessagesEvent() {
         guard let type = facts.typeName else { return }
         if type == Names.messageStart {
-            adoptModel(facts.messageModel)
-            if facts[.messageUsage].isObject { applyMessagesUsage(facts[.messageUsage], absentIsZero: true) }
+            adoptModel(at: .messageModel)
+            if facts.hasUsageObject(.messageUsage) { applyMessagesUsage(facts[.messageUsage], absentIsZero: true) }
         } else if type == Names.messageDelta {
-            if facts[.usage].isObject { applyMessagesUsage(facts[.usage], absentIsZero: false) }
+            if facts.hasUsageObject(.usage) { applyMessagesUsage(facts[.usage], absentIsZero: false) }
         } else if type == Names.messageStop {
             finished = true
         } else if type == Names.error {
-            let error = facts[UsagePath.ErrorOwner.root]
-            if error.isObject { setError(error.value) }
+            if facts.hasErrorObject(.root) { setError(facts[UsagePath.ErrorOwner.root].value) }
         }
     }
 
     /// A body is the `message` object itself.
     mutating func readMessagesBody() {
-        adoptModel(facts.model)
-        if facts[.usage].isObject { applyMessagesUsage(facts[.usage], absentIsZero: true) }
-        let error = facts[UsagePath.ErrorOwner.root]
-        if error.isObject { setError(error.value) }
+        adoptModel(at: .model)
+        if facts.hasUsageObject(.usage) { applyMessagesUsage(facts[.usage], absentIsZero: true) }
+        if facts.hasErrorObject(.root) { setError(facts[UsagePath.ErrorOwner.root].value) }
     }
 
     private mutating func applyMessagesUsage(_ usage: CountSlots, absentIsZero: Bool) {

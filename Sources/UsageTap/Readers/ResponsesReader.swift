@@ -2,28 +2,28 @@
 /// `response.incomplete` or `response.failed`; errors with `response.failed` or an `error` event.
 extension StreamTally {
     mutating func readResponsesEvent() {
-        adoptModel(facts.responseModel)
+        adoptModel(at: .responseModel)
         guard let type = facts.typeName else { return }
         if type == Names.responseCompleted || type == Names.responseIncomplete || type == Names.responseFailed {
             finished = true
-            if facts[.responseUsage].isObject { tokens = TokenCounts(facts[.responseUsage], fields: .responses) }
+            if facts.hasUsageObject(.responseUsage) { tokens = TokenCounts(facts[.responseUsage], fields: .responses) }
             webSearchRequests = Int64(facts[UsagePath.OutputOwner.response])
-            let error = facts[UsagePath.ErrorOwner.response]
-            if type == Names.responseFailed && error.isObject { setError(error.value) }
+            if type == Names.responseFailed && facts.hasErrorObject(.response) {
+                setError(facts[UsagePath.ErrorOwner.response].value)
+            }
         } else if type == Names.error {
-            let nested = facts[UsagePath.ErrorOwner.root]
             // The event is the error itself when it nests none; its `type` is "error".
-            setError(nested.isObject ? nested.value : facts.code.value ?? CodeCapture.genericError)
+            setError(facts.hasErrorObject(.root) ? facts[UsagePath.ErrorOwner.root].value
+                : facts.codeValue ?? CodeCapture.genericError)
         }
     }
 
     /// A body is the `response` object itself.
     mutating func readResponsesBody() {
-        adoptModel(facts.model)
-        if facts[.usage].isObject { tokens = TokenCounts(facts[.usage], fields: .responses) }
+        adoptModel(at: .model)
+        if facts.hasUsageObject(.usage) { tokens = TokenCounts(facts[.usage], fields: .responses) }
         webSearchRequests = Int64(facts[UsagePath.OutputOwner.root])
-        let error = facts[UsagePath.ErrorOwner.root]
-        if error.isObject { setError(error.value) }
+        if facts.hasErrorObject(.root) { setError(facts[UsagePath.ErrorOwner.root].value) }
     }
 }
 

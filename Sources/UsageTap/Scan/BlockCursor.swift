@@ -62,7 +62,7 @@ struct BlockCursor {
     private(set) var carry: RawStringCarry
     /// The offset of the current block's first byte (a multiple of 64).
     private(set) var blockStart: Int
-    /// The current block, in the batch (read in place: a copy of its 56 bytes per use would
+    /// The current block, in the batch (read in place: a copy of its 64 bytes per use would
     /// cost more than a one-byte slice's whole work).
     @inline(__always) var block: UnsafePointer<ut_block> { UnsafePointer(batch + blockIndex) }
     private var blockIndex = 0
@@ -106,6 +106,15 @@ struct BlockCursor {
         return position &- blockStart
     }
 
+    /// Whether the raw stream is inside a string just before `position`, in the current block:
+    /// the state stage 1 carried into it, or the string mask of the byte before.
+    @inline(__always) func rawInString(before position: Int) -> Bool {
+        let bit = bit(position)
+        // Safe: the cursor's current block, valid while the cursor is.
+        let block = block.pointee
+        return bit == 0 ? block.carry & 2 != 0 : block.in_string &>> UInt64(bit &- 1) & 1 != 0
+    }
+
     /// Makes the block holding `position` current; `position` must be at or after the current
     /// block and inside the slice.
     @inline(__always)
@@ -121,6 +130,15 @@ struct BlockCursor {
         } else {
             moveOn(to: start)
         }
+    }
+
+    /// Makes the next block current; it must start inside the slice.
+    @inline(__always)
+    mutating func moveToNextBlock() {
+        assert(blockStart &+ 64 < count)
+        blockStart &+= 64
+        blockIndex &+= 1
+        if blockIndex == batchCount { moveOn(to: blockStart) }
     }
 
     @inline(__always)

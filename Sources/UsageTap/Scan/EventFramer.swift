@@ -57,11 +57,28 @@ struct EventFramer: Sendable {
                 } else if byte == UInt8(ascii: ":") {
                     line = .skipped
                     index &+= 1
-                } else if index &+ 8 <= end, Self.startsWithData(cursor.base + index) {
-                    // The name and its colon are whole in this slice: no need to read them a byte at a time.
-                    beginData(facts: &tally.facts)
-                    line = .dataValueStart
-                    index &+= 5
+                } else if index &+ 5 <= end {
+                    // The name's first five bytes are in this slice: no need to read it a byte at a
+                    // time. Only `data:` (or `data` alone on its line, left to the byte reader)
+                    // names a data line; any other line is passed by its line end.
+                    switch Self.dataPrefix(cursor.base + index) {
+                    case .dataField:
+                        beginData(facts: &tally.facts)
+                        index &+= 5
+                        // The one space a value may start with, when it is in this slice too.
+                        if index < end {
+                            if cursor.byte(at: index) == 0x20 { index &+= 1 }
+                            line = .dataValue
+                        } else {
+                            line = .dataValueStart
+                        }
+                    case .dataName:
+                        name = DataNameMatch()
+                        line = .name
+                    case .otherLine:
+                        line = .skipped
+                        index &+= 1
+                    }
                 } else {
                     name = DataNameMatch()
                     line = .name
@@ -141,13 +158,23 @@ struct EventFramer: Sendable {
         eventHasData = false
     }
 
-    /// `data:` at `start`, whose eight bytes are readable.
+    private enum LineStart {
+        /// `data:`: a data line whose value follows.
+        case dataField
+        /// `data` and then not a colon: perhaps `data` alone on its line.
+        case dataName
+        /// A comment, or a field other than `data`.
+        case otherLine
+    }
+
+    /// How the line at `start`, whose five bytes are readable, begins.
     @inline(__always)
-    private static func startsWithData(_ start: UnsafeRawPointer) -> Bool {
-        // Safe: the caller checked that eight bytes are readable from `start`.
-        let word = UInt64(littleEndian: start.loadUnaligned(as: UInt64.self))
-        // "data:" is 64 61 74 61 3A, first byte lowest.
-        return word & 0xFF_FFFF_FFFF == 0x3A_6174_6164
+    private static func dataPrefix(_ start: UnsafeRawPointer) -> LineStart {
+        // Safe: the caller checked that five bytes are readable from `start`.
+        let name = UInt32(littleEndian: start.loadUnaligned(as: UInt32.self))
+        // "data" is 64 61 74 61, first byte lowest.
+        guard name == 0x6174_6164 else { return .otherLine }
+        return start.load(fromByteOffset: 4, as: UInt8.self) == UInt8(ascii: ":") ? .dataField : .dataName
     }
 
     /// The next LF or CR at or after `start`, moving through blocks; nil at the slice's end.

@@ -4,16 +4,16 @@ internal import CUsageTapVector
 /// the block masks of the slices it arrives in.
 ///
 /// Structure comes from the masks: a string's end is the next string edge, a container that no
-/// usage path enters is passed by walking the brackets outside strings, and line ends bound an
-/// event's data line. Only the bytes between tokens, keys and the values on a usage path are
-/// looked at one by one. Keys are compared as raw bytes, a word at a time, against the names of
-/// the current path (``UsagePath``).
+/// usage path enters is passed by its brackets outside strings, and line ends bound an event's
+/// data line. Only the bytes between tokens, and the values on a usage path, are looked at one
+/// by one. Keys are compared where they lie, a word at a time, against the names of the current
+/// path (``UsagePath``).
 ///
-/// Resumable: the state that survives a slice's end (the open token, the nesting, two bits of
-/// string state) is a few fixed-size fields. Nesting deeper than any usage path is only counted.
-/// It is lenient inside the document: it validates only what it reads, and malformed JSON at
-/// worst reads as nothing. The document counts only if it is one whole value followed by
-/// nothing but whitespace (``isWhole``).
+/// Resumable: the state that survives a slice's end (the open token, the nesting, the string
+/// state) is a few fixed-size fields. Nesting deeper than any usage path is only counted. It is
+/// lenient inside the document: it validates only what it reads, and malformed JSON at worst
+/// reads as nothing. The document counts only if it is one whole value followed by nothing but
+/// whitespace (``isWhole``).
 struct JSONWalker: Sendable {
     private enum Lexeme: UInt8, Sendable {
         /// Between tokens: whitespace, punctuation, or the start of the next token.
@@ -34,25 +34,29 @@ struct JSONWalker: Sendable {
         case trailingContent
     }
 
-    private struct Frame: Sendable {
-        var path: UsagePath
-        var isObject: Bool
-        var expectsKey: Bool
-    }
-
     /// Deeper than the deepest usage path (root, response, usage, details: four levels).
     private static let frameCapacity = 8
 
     private var lexeme = Lexeme.between
-    private var frames: InlineArray<8, Frame> = .init(repeating: Frame(path: .ignored, isObject: false, expectsKey: false))
+    /// The path of each open container the walker entered, outermost first.
+    private var paths: InlineArray<8, UsagePath> = .init(repeating: .ignored)
+    /// Bit d: the container at depth d is an object.
+    private var objects: UInt8 = 0
+    /// Bit d: the container at depth d expected a member name when the one inside it opened
+    /// (malformed JSON such as `{{}"usage":…}`), restored when that one closes.
+    private var keysExpected: UInt8 = 0
     private var depth = 0
+    /// The innermost container is an object whose next token is a member name.
+    private var expectsKey = false
     /// Open brackets inside the skipped container, itself included.
     private var skipDepth = 0
     /// The path of the value that comes next.
     private var valuePath = UsagePath.root
     private var key = ShortName()
     private var number = NumberToken()
-    private var carry = StringCarry()
+    private var strings = StringView()
+    /// The next read starts a line of the document (or the body): the string view is set there.
+    private var lineStarts = true
 
     // The run being read: the document's bytes in the cursor's current block, up to `runEnd`.
     private var runEnd = 0
@@ -61,16 +65,20 @@ struct JSONWalker: Sendable {
     /// Line ends bound the runs (an event's data); a body runs across them.
     private var lineBounded = false
     private var runEdges: UInt64 = 0
-    private var runBrackets: UInt64 = 0
+    /// Openers and closers outside strings.
+    private var runOpeners: UInt64 = 0
+    private var runClosers: UInt64 = 0
 
     init() {}
 
     mutating func reset() {
         lexeme = .between
         depth = 0
+        expectsKey = false
         skipDepth = 0
         valuePath = .root
-        carry = StringCarry()
+        strings.reset()
+        lineStarts = true
     }
 
     /// The document is exactly one JSON value followed by nothing but whitespace: only then does
@@ -87,12 +95,17 @@ struct JSONWalker: Sendable {
         _ cursor: inout BlockCursor, from start: Int, lineBounded: Bool, facts: inout EventFacts
     ) -> Int {
         self.lineBounded = lineBounded
+        if lineStarts {
+            strings.startLine(cursor, at: start)
+            lineStarts = false
+        }
         beginRun(cursor, at: start)
         var index = start
         while true {
             if index >= runEnd {
                 // The usual way out, a line end or the slice's end, without a call.
-                guard !runEndsAtLine, runEnd < cursor.count, advanceRun(&cursor) else { return runEnd }
+                guard !runEndsAtLine, runEnd < cursor.count else { break }
+                advanceRun(&cursor)
                 index = cursor.blockStart
             }
             switch lexeme {
@@ -134,12 +147,16 @@ struct JSONWalker: Sendable {
                 index = runEnd
             }
         }
+        if runEndsAtLine {
+            strings.endLine(cursor, at: runEnd)
+            lineStarts = true
+        }
+        return runEnd
     }
 
     /// The LF that joins two data lines of one event: whitespace between tokens, content in a
     /// string (where it is also the byte a pending backslash escapes), the end of a scalar.
     mutating func joinLines(facts: inout EventFacts) {
-        carry.escapePending = false
         var lineFeed = UInt8(ascii: "\n")
         switch lexeme {
         case .key:
@@ -160,34 +177,41 @@ struct JSONWalker: Sendable {
     /// first line end after `start` when line ends bound the document.
     @inline(__always)
     private mutating func beginRun(_ cursor: BlockCursor, at start: Int) {
+        // Safe: the cursor's current block, valid while the cursor is.
+        let block = cursor.block
         let low = cursor.bit(start)
+        // Bits from `low` on; low < 64.
+        var run: UInt64 = ~0 &<< UInt64(low)
         var high = cursor.blockEnd &- cursor.blockStart
-        runEndsAtLine = false
-        if lineBounded {
-            let lineEnds = cursor.block.pointee.line_end & .bits(from: low)
-            if lineEnds != 0 {
-                high = lineEnds.trailingZeroBitCount
-                runEndsAtLine = true
-            }
+        let lineEnds = block.pointee.line_end & run
+        if lineBounded && lineEnds != 0 {
+            high = lineEnds.trailingZeroBitCount
+            runEndsAtLine = true
+        } else {
+            runEndsAtLine = false
         }
         runEnd = cursor.blockStart &+ high
+        // Bits below `high`: high is 1...64 here unless the run is empty.
+        run &= ~0 &>> UInt64(64 &- high)
         guard high > low else {
             runEdges = 0
-            runBrackets = 0
+            runOpeners = 0
+            runClosers = 0
             return
         }
-        let strings = StringMasks(cursor.block, low: low, high: high, endsAtLine: runEndsAtLine, carry: &carry)
-        runEdges = strings.quotes
-        runBrackets = cursor.block.pointee.bracket & ~strings.inString & .bits(from: low) & .bits(below: high)
+        let (edges, inString) = strings.masks(block, at: cursor.blockStart, low: low, high: high, run: run)
+        runEdges = edges
+        let outside = ~inString & run
+        runOpeners = block.pointee.opener & outside
+        runClosers = block.pointee.closer & outside
     }
 
-    /// Moves on to the next block when the run ended at a block's end inside the slice.
+    /// Moves on to the next block, where the run ended at a block's end inside the slice.
     @inline(__always)
-    private mutating func advanceRun(_ cursor: inout BlockCursor) -> Bool {
-        guard !runEndsAtLine, runEnd < cursor.count else { return false }
-        cursor.moveTo(runEnd)
+    private mutating func advanceRun(_ cursor: inout BlockCursor) {
+        assert(!runEndsAtLine && runEnd < cursor.count && runEnd == cursor.blockStart &+ 64)
+        cursor.moveToNextBlock()
         beginRun(cursor, at: runEnd)
-        return true
     }
 
     /// The next string edge at or after `start`, moving through blocks as needed; nil when the
@@ -195,7 +219,8 @@ struct JSONWalker: Sendable {
     @inline(__always)
     private mutating func nextEdge(_ cursor: inout BlockCursor, from start: Int) -> Int? {
         if start < runEnd {
-            let edges = runEdges & .bits(from: cursor.bit(start))
+            // start < runEnd, so its bit is below 64.
+            let edges = runEdges & (~0 &<< UInt64(cursor.bit(start)))
             if edges != 0 { return cursor.blockStart &+ edges.trailingZeroBitCount }
         }
         return nextEdgeInLaterBlocks(&cursor)
@@ -204,7 +229,8 @@ struct JSONWalker: Sendable {
     /// The first edge of the runs after this one: the rare case, kept out of line.
     @inline(never)
     private mutating func nextEdgeInLaterBlocks(_ cursor: inout BlockCursor) -> Int? {
-        while !runEndsAtLine, runEnd < cursor.count, advanceRun(&cursor) {
+        while !runEndsAtLine, runEnd < cursor.count {
+            advanceRun(&cursor)
             if runEdges != 0 { return cursor.blockStart &+ runEdges.trailingZeroBitCount }
         }
         return nil
@@ -221,35 +247,24 @@ struct JSONWalker: Sendable {
             let byte = cursor.byte(at: index)
             switch byte {
             case UInt8(ascii: "\""):
-                if depth > 0 && frames[depth &- 1].expectsKey {
-                    guard let edge = nextEdge(&cursor, from: index &+ 1) else {
-                        lexeme = .key
-                        key.reset()
-                        key.append(UnsafeRawBufferPointer(start: cursor.base + index + 1, count: runEnd &- index &- 1))
-                        return runEnd
-                    }
-                    // Safe: the key's bytes lie between two edges inside the slice.
-                    keyEnded(RawKey(cursor.base + index + 1, count: edge &- index &- 1, readable: cursor.count &- index &- 1),
-                             facts: &facts)
-                    index = edge &+ 1
-                } else if EventFacts.capturesString(at: valuePath) {
-                    guard let edge = nextEdge(&cursor, from: index &+ 1) else {
-                        lexeme = .keptString
-                        facts.stringPiece(UnsafeRawBufferPointer(start: cursor.base + index + 1, count: runEnd &- index &- 1), at: valuePath)
-                        return runEnd
-                    }
-                    facts.stringPiece(UnsafeRawBufferPointer(start: cursor.base + index + 1, count: edge &- index &- 1), at: valuePath)
-                    facts.stringEnded(at: valuePath)
-                    valueEnded()
-                    index = edge &+ 1
-                } else {
-                    guard let edge = nextEdge(&cursor, from: index &+ 1) else {
-                        lexeme = .unreadString
-                        return runEnd
-                    }
-                    valueEnded()
-                    index = edge &+ 1
+                let quote = index
+                guard let edge = nextEdge(&cursor, from: quote &+ 1) else {
+                    return stringCut(cursor, at: quote, facts: &facts)
                 }
+                index = edge &+ 1
+                if expectsKey {
+                    // Safe: the key's bytes lie between two edges inside the slice.
+                    keyEnded(RawKey(cursor.base + quote + 1, count: edge &- quote &- 1, readable: cursor.count &- quote &- 1),
+                             facts: &facts)
+                    // A key's colon nearly always follows at once.
+                    if index < runEnd, cursor.byte(at: index) == UInt8(ascii: ":") { index &+= 1 }
+                    continue
+                }
+                if valuePath.capturesString {
+                    facts.stringPiece(UnsafeRawBufferPointer(start: cursor.base + quote + 1, count: edge &- quote &- 1), at: valuePath)
+                    facts.stringEnded(at: valuePath)
+                }
+                valueEnded()
             case 0x20, 0x09, 0x0A, 0x0D, UInt8(ascii: ":"):
                 index &+= 1
                 continue
@@ -258,78 +273,118 @@ struct JSONWalker: Sendable {
                 index &+= 1
                 continue
             case UInt8(ascii: "{"), UInt8(ascii: "["):
-                open(isObject: byte == UInt8(ascii: "{"), facts: &facts)
                 index &+= 1
-                if lexeme == .skipping {
-                    // Most unread containers close in the same run: pass them here.
-                    index = skip(&cursor, from: index)
-                    if lexeme == .skipping { return index }
-                }
+                if open(isObject: byte == UInt8(ascii: "{"), facts: &facts) { continue }
+                // Most unread containers close in the same run: pass them here.
+                index = skip(&cursor, from: index)
+                if lexeme == .skipping { return index }
             case UInt8(ascii: "}"), UInt8(ascii: "]"):
                 index &+= 1
                 guard depth > 0 else { continue }  // a stray closer is junk
-                depth &-= 1
-                facts.closed(frames[depth].path)
-                valueEnded()
+                close(facts: &facts)
             default:
-                lexeme = .scalar
-                number.reset()
-                index = continueScalar(cursor, from: index, facts: &facts)
-                // Cut by the run's end, or the document's value ended with it.
-                guard lexeme == .between else { return index }
-                // The byte that ended the scalar is read next.
-                continue
-            }
-            guard lexeme == .between else { return index }
-            // A key's colon and a value's comma nearly always follow at once: taking them here,
-            // on branches that predict well, saves a trip through the switch for each.
-            if index < runEnd {
-                let next = cursor.byte(at: index)
-                if next == UInt8(ascii: ":") {
-                    index &+= 1
-                } else if next == UInt8(ascii: ",") {
-                    index &+= 1
-                    comma()
+                if valuePath.readsScalar || depth == 0 {
+                    lexeme = .scalar
+                    number.reset()
+                    index = continueScalar(cursor, from: index, facts: &facts)
+                    // Cut by the run's end, or the document's value ended with it.
+                    guard lexeme == .between else { return index }
+                    // The byte that ended the scalar is read next.
+                    continue
                 }
+                index = passScalar(cursor, from: index)
+                guard index < runEnd else {
+                    lexeme = .scalar
+                    return index
+                }
+                valueEnded()
+            }
+            // After a value: the top-level one may have ended; else a comma nearly always follows.
+            guard depth > 0 else { return index }
+            if index < runEnd, cursor.byte(at: index) == UInt8(ascii: ",") {
+                comma()
+                index &+= 1
             }
         }
         return index
+    }
+
+    /// A string whose closing edge is not in this run: the rest of the run is its start.
+    @inline(never)
+    private mutating func stringCut(_ cursor: BlockCursor, at index: Int, facts: inout EventFacts) -> Int {
+        let content = UnsafeRawBufferPointer(start: cursor.base + index + 1, count: runEnd &- index &- 1)
+        if expectsKey {
+            lexeme = .key
+            key.reset()
+            key.append(content)
+        } else if valuePath.capturesString {
+            lexeme = .keptString
+            facts.stringPiece(content, at: valuePath)
+        } else {
+            lexeme = .unreadString
+        }
+        return runEnd
     }
 
     /// A comma: in an object the next token is a key; in an array, the next element.
     @inline(__always)
     private mutating func comma() {
         guard depth > 0 else { return }
-        if frames[depth &- 1].isObject {
-            frames[depth &- 1].expectsKey = true
+        if objects & (1 &<< UInt8(depth &- 1)) != 0 {
+            expectsKey = true
             valuePath = .ignored
         } else {
-            valuePath = frames[depth &- 1].path.element
+            valuePath = paths[depth &- 1].element
         }
     }
 
+    /// An opening bracket: enters the container if a usage path goes in (returns true), else
+    /// starts skipping it.
     @inline(__always)
-    private mutating func open(isObject: Bool, facts: inout EventFacts) {
+    private mutating func open(isObject: Bool, facts: inout EventFacts) -> Bool {
         let descends = isObject ? valuePath.isObject : valuePath.isArray
         guard descends, depth < Self.frameCapacity else {
             lexeme = .skipping
             skipDepth = 1
-            return
+            return false
         }
-        frames[depth] = Frame(path: valuePath, isObject: isObject, expectsKey: isObject)
+        paths[depth] = valuePath
+        let bit: UInt8 = 1 &<< UInt8(depth)
+        objects = isObject ? objects | bit : objects & ~bit
+        if depth > 0 {
+            let parent = bit &>> 1
+            keysExpected = expectsKey ? keysExpected | parent : keysExpected & ~parent
+        }
         depth &+= 1
         facts.opened(valuePath)
+        expectsKey = isObject
         valuePath = isObject ? .ignored : valuePath.element
+        return true
+    }
+
+    /// A closing bracket of an entered container.
+    @inline(__always)
+    private mutating func close(facts: inout EventFacts) {
+        depth &-= 1
+        facts.closed(paths[depth])
+        expectsKey = depth > 0 && keysExpected & (1 &<< UInt8(depth &- 1)) != 0
+        valueEnded()
     }
 
     /// A member name ended: the value that follows has the path it names.
     @inline(__always)
     private mutating func keyEnded<Key: KeyText>(_ name: Key, facts: inout EventFacts) {
         lexeme = .between
-        frames[depth &- 1].expectsKey = false
-        valuePath = frames[depth &- 1].path.member(name)
-        // Most members are on no path: skip the call for them.
-        if valuePath != .ignored { facts.memberFound(valuePath) }
+        expectsKey = false
+        let path = paths[depth &- 1].member(name)
+        // Most members are on no path, or on one this stream's readers no longer use: skip the
+        // call for them.
+        guard path != .ignored, path.raw >= 64 || facts.unwanted &>> UInt64(path.raw) & 1 == 0 else {
+            valuePath = .ignored
+            return
+        }
+        valuePath = path
+        facts.memberFound(path)
     }
 
     /// A value ended: the next one has no path until a key or a comma gives it one.
@@ -344,7 +399,7 @@ struct JSONWalker: Sendable {
     @inline(__always)
     private mutating func continueScalar(_ cursor: BlockCursor, from start: Int, facts: inout EventFacts) -> Int {
         var index = start
-        let keepsDigits = EventFacts.readsScalar(at: valuePath)
+        let keepsDigits = valuePath.readsScalar
         while index < runEnd {
             let byte = cursor.byte(at: index)
             if Self.endsScalar(byte) {
@@ -358,35 +413,62 @@ struct JSONWalker: Sendable {
         return runEnd
     }
 
+    /// Passes a scalar no path reads, inside a container: returns the offset of the byte that
+    /// ends it, or the run's end.
     @inline(__always)
-    private static func endsScalar(_ byte: UInt8) -> Bool {
-        switch byte {
-        case 0x20, 0x09, 0x0A, 0x0D, UInt8(ascii: ","), UInt8(ascii: "}"), UInt8(ascii: "]"),
-             UInt8(ascii: ":"), UInt8(ascii: "\""), UInt8(ascii: "{"), UInt8(ascii: "["):
-            true
-        default:
-            false
-        }
+    private func passScalar(_ cursor: BlockCursor, from start: Int) -> Int {
+        var index = start &+ 1
+        while index < runEnd, !Self.endsScalar(cursor.byte(at: index)) { index &+= 1 }
+        return index
     }
 
-    /// Passes the rest of an unread container by its brackets outside strings, and returns
-    /// where it stopped: after its closing bracket, or at the run's end.
+    /// Whitespace, `,`, `:`, `"` and brackets end a scalar: one bit test against a constant for
+    /// the bytes below 64, one for those from 64 to 127.
+    @inline(__always)
+    private static func endsScalar(_ byte: UInt8) -> Bool {
+        // TAB LF CR SPACE " , :
+        let low: UInt64 = 1 << 0x09 | 1 << 0x0A | 1 << 0x0D | 1 << 0x20 | 1 << 0x22 | 1 << 0x2C | 1 << 0x3A
+        // [ ] { }
+        let high: UInt64 = 1 << (0x5B - 64) | 1 << (0x5D - 64) | 1 << (0x7B - 64) | 1 << (0x7D - 64)
+        guard byte < 128 else { return false }
+        return (byte < 64 ? low : high) &>> UInt64(byte & 63) & 1 != 0
+    }
+
+    /// Passes the rest of an unread container by its brackets outside strings, through as many
+    /// blocks as it takes, and returns where it stopped: after its closing bracket, or where the
+    /// line or the slice ends.
     @inline(__always)
     private mutating func skip(_ cursor: inout BlockCursor, from start: Int) -> Int {
         guard start < runEnd else { return runEnd }
-        var brackets = runBrackets & .bits(from: cursor.bit(start))
+        // start < runEnd, so its bit is below 64.
+        let from: UInt64 = ~0 &<< UInt64(cursor.bit(start))
+        if let end = skipBrackets(cursor, openers: runOpeners & from, closers: runClosers & from) { return end }
+        while !runEndsAtLine, runEnd < cursor.count {
+            advanceRun(&cursor)
+            if let end = skipBrackets(cursor, openers: runOpeners, closers: runClosers) { return end }
+        }
+        return runEnd
+    }
+
+    /// Counts the brackets of one run (bits a popcount would take in software: Swift's baseline
+    /// x86-64 has no POPCNT): the offset after the one that closes the skipped container, or nil.
+    @inline(__always)
+    private mutating func skipBrackets(_ cursor: BlockCursor, openers: UInt64, closers: UInt64) -> Int? {
+        var brackets = openers | closers
         while brackets != 0 {
-            let position = cursor.blockStart &+ brackets.trailingZeroBitCount
-            // Openers `{` (7B) and `[` (5B) have bit 1 set, closers `}` (7D) and `]` (5D) clear.
-            let opens = cursor.byte(at: position) & 2 != 0
-            skipDepth &+= opens ? 1 : -1
-            if skipDepth == 0 {
-                valueEnded()
-                return position &+ 1
+            let bit = brackets.trailingZeroBitCount
+            if closers &>> UInt64(bit) & 1 != 0 {
+                skipDepth &-= 1
+                if skipDepth == 0 {
+                    valueEnded()
+                    return cursor.blockStart &+ bit &+ 1
+                }
+            } else {
+                skipDepth &+= 1
             }
             brackets &= brackets &- 1
         }
-        return runEnd
+        return nil
     }
 
     /// After the top-level value: whitespace is allowed, anything else makes the document not

@@ -1,20 +1,14 @@
-/// Where strings lie in a run of one JSON document's bytes within a block, and the two bits of
-/// state that carry the string from one run to the next (across blocks, data lines and slices).
-///
-/// Stage 1 has read each block as if the whole raw stream were one JSON text. Inside a run of a
-/// document's bytes that view is right up to one flip of parity (the raw stream may have been
-/// inside a "string" where the document starts, say after a quote in a comment line), which one
-/// XOR undoes. Where the two views cannot agree (the raw stream and the document disagree on a
-/// pending escape, or a backslash lies outside the strings), the run is worked out again from
-/// its own quote and backslash masks, as below.
+/// Where strings lie in one JSON document's bytes, and the two bits of state that carry the
+/// string from one run of them to the next (across blocks, data lines and slices).
 ///
 /// A quote is a string's edge unless a backslash escapes it, and a backslash escapes the byte
-/// after it only inside a string. The escapes come from runs of backslashes (a byte is escaped
-/// when the run of backslashes just before it has odd length), the strings from a prefix XOR
-/// of the quotes that are left. Both treat every backslash as inside a string, which is true of
-/// JSON; a block where a backslash lies outside the strings so found (malformed JSON such as
-/// `{"a":\"b"}`) is worked out again one quote and backslash at a time, so that the answer is
-/// the one a byte-at-a-time reader gives.
+/// after it only inside a string. Stage 1 (C) works both out for the raw stream at once: the
+/// escapes from runs of backslashes (a byte is escaped when the run of backslashes just before it
+/// has odd length), the strings from a prefix XOR of the quotes that are left. ``StringView``
+/// turns that into the document's view per line; where it cannot (a backslash outside the
+/// strings, in malformed JSON such as `{"a":\"b"}`), ``StringMasks`` works a run out exactly,
+/// one quote and backslash at a time where it must, so that the answer is the one a
+/// byte-at-a-time reader gives.
 internal import CUsageTapVector
 
 struct StringCarry: Sendable {
@@ -24,6 +18,75 @@ struct StringCarry: Sendable {
     var escapePending = false
 }
 
+/// How one document's strings relate to stage 1's view of the raw stream, along a data line (or
+/// a whole body).
+///
+/// Stage 1 reads the raw stream as one JSON text. Inside one line of a document that view is
+/// right up to a parity flip, fixed where the line's value starts: the raw stream may be inside
+/// a "string" there (after a quote in a comment line, say) where the document is not, or the
+/// other way round when a string runs on from the line before. So a line's masks are stage 1's,
+/// with the string mask XORed with `flip`: no work per run beyond that XOR. Where a backslash
+/// lies outside the strings so found (malformed JSON), the views cannot agree, and the rest of
+/// the line is worked out exactly from its quote and backslash masks (``StringMasks``).
+struct StringView: Sendable {
+    /// XORed onto stage 1's string mask: 0, or all ones.
+    private(set) var flip: UInt64 = 0
+    /// The masks of this line are worked out from its quotes and backslashes.
+    private(set) var isExact = false
+    /// The document's string state: at the end of the last line, and all along an exact line.
+    var carry = StringCarry()
+
+    /// A line of the document starts at `position`, in the cursor's current block. The byte
+    /// before a line's value is never an escaping backslash (it is `:`, a space, or a line end
+    /// the document does not see), so that only the string state can disagree.
+    @inline(__always)
+    mutating func startLine(_ cursor: BlockCursor, at position: Int) {
+        flip = cursor.rawInString(before: position) == carry.inString ? 0 : ~0
+        let rawEscape = cursor.bit(position) == 0 && cursor.block.pointee.carry & 1 != 0
+        isExact = rawEscape != carry.escapePending
+    }
+
+    /// The document's edges and the bytes inside its strings, in bits `low..<high` (`run`) of
+    /// `block`, which starts at offset `blockStart` of the slice.
+    @inline(__always)
+    mutating func masks(_ block: UnsafePointer<ut_block>, at blockStart: Int, low: Int, high: Int, run: UInt64)
+        -> (edges: UInt64, inString: UInt64)
+    {
+        if !isExact {
+            let inString = block.pointee.in_string ^ flip
+            if block.pointee.backslash & run & ~inString == 0 { return (block.pointee.edges & run, inString) }
+        }
+        return exactMasks(block, low: low, high: high)
+    }
+
+    /// The rare case: a backslash outside the strings stage 1 found. The raw view is right up to
+    /// the run's start, so the exact reading starts from its state there.
+    @inline(never)
+    private mutating func exactMasks(_ block: UnsafePointer<ut_block>, low: Int, high: Int) -> (edges: UInt64, inString: UInt64) {
+        if !isExact {
+            let raw = low == 0 ? block.pointee.carry & 2 != 0 : block.pointee.in_string &>> UInt64(low &- 1) & 1 != 0
+            carry = StringCarry(inString: raw != (flip != 0), escapePending: low == 0 && block.pointee.carry & 1 != 0)
+            isExact = true
+        }
+        let strings = StringMasks(quote: block.pointee.quote, backslash: block.pointee.backslash, low: low, high: high, carry: &carry)
+        return (strings.quotes, strings.inString)
+    }
+
+    /// The line ends at `position` (its line end, in the cursor's current block): the document's
+    /// string state there is kept for the next line of the same document.
+    @inline(__always)
+    mutating func endLine(_ cursor: BlockCursor, at position: Int) {
+        if !isExact { carry.inString = cursor.rawInString(before: position) != (flip != 0) }
+        // The line end joins the lines: a pending backslash escapes it, and nothing after.
+        carry.escapePending = false
+    }
+
+    /// A new document.
+    mutating func reset() {
+        self = StringView()
+    }
+}
+
 struct StringMasks {
     /// The quotes that open or close a string.
     var quotes: UInt64
@@ -31,36 +94,6 @@ struct StringMasks {
     var inString: UInt64
 
     private static let evenBits: UInt64 = 0x5555_5555_5555_5555
-
-    @inline(__always)
-    private init(quotes: UInt64, inString: UInt64) {
-        self.quotes = quotes
-        self.inString = inString
-    }
-
-    /// The masks of the bytes in bits `low..<high` of a stage-1 block, given what the bytes
-    /// before them carried; updates `carry` to what the byte at `high - 1` carries on. A run
-    /// that does not end at a line end ends at the block's last byte in the slice.
-    @inline(__always)
-    init(_ block: UnsafePointer<ut_block>, low: Int, high: Int, endsAtLine: Bool, carry: inout StringCarry) {
-        assert(low < high && high <= 64)
-        // Safe: the cursor's current block, valid while the cursor is.
-        let block = block.pointee
-        let rawEscape = low == 0 && block.carry & 1 != 0
-        if rawEscape == carry.escapePending {
-            let rawInString = low == 0 ? block.carry & 2 != 0 : block.in_string &>> UInt64(low &- 1) & 1 != 0
-            let inString = block.in_string ^ (rawInString == carry.inString ? 0 : ~0)
-            let run = UInt64.bits(from: low) & UInt64.bits(below: high)
-            if block.backslash & run & ~inString == 0 {
-                self.init(quotes: block.edges & run, inString: inString)
-                carry.inString = inString &>> UInt64(high &- 1) & 1 != 0
-                // At a line end the next byte is not the document's: no escape carries over.
-                carry.escapePending = !endsAtLine && block.carry & 4 != 0
-                return
-            }
-        }
-        self.init(quote: block.quote, backslash: block.backslash, low: low, high: high, carry: &carry)
-    }
 
     /// The masks of the bytes in bits `low..<high` of a block from its quote and backslash
     /// masks alone, given what the bytes before them carried; updates `carry` to what the byte
