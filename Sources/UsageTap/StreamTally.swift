@@ -18,7 +18,10 @@
     private var error = CapturedString()
     private var hasError = false
 
-    /// What `facts.unwanted` was last set for: events only (a body's reader needs other paths).
+    /// Which events cannot change the record, once the protocol is known (events only).
+    private(set) var sieve: EventSieve?
+    /// What `facts.unwanted` and `sieve` were last set for: events only (a body's reader needs
+    /// other paths).
     private var unwantedFor: (apiProtocol: APIProtocol?, hasModel: Bool) = (nil, false)
 
     @_spi(Reference) public init(apiProtocol: APIProtocol?) {
@@ -77,6 +80,7 @@
         if unwantedFor != (apiProtocol, hasModel) {
             unwantedFor = (apiProtocol, hasModel)
             facts.setUnwanted(for: apiProtocol, hasModel: hasModel)
+            sieve = apiProtocol.flatMap { EventSieve(for: $0, hasModel: hasModel) }
         }
     }
 

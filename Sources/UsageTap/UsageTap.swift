@@ -41,7 +41,6 @@ public struct UsageTap: Sendable {
     private var tally: StreamTally
     /// The body's value has ended whole, and has been folded into the tally.
     private var bodyCounted = false
-    private var rawCarry = RawStringCarry()
 
     /// A tap for one response. With `.auto`, the first event (or the body) that tells the
     /// protocol decides it; otherwise the input is read by the named protocol's rules.
@@ -68,14 +67,14 @@ public struct UsageTap: Sendable {
         guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
         // Stage 1's blocks for this slice go on the stack, uncleared (stage 1 writes each block
         // before it is read): nothing to allocate or zero, however short the slice.
-        withUnsafeTemporaryAllocation(of: ut_block_batch.self, capacity: 1) { room in
+        withUnsafeTemporaryAllocation(of: ut_frame_batch.self, capacity: 1) { room in
             // Safe: a temporary allocation of capacity 1 has a base address.
             read(base, count: bytes.count, room: room.baseAddress.unsafelyUnwrapped)
         }
     }
 
     /// Reads one slice, with `room` for stage 1's blocks while it does.
-    private mutating func read(_ base: UnsafeRawPointer, count: Int, room: UnsafeMutablePointer<ut_block_batch>) {
+    private mutating func read(_ base: UnsafeRawPointer, count: Int, room: UnsafeMutablePointer<ut_frame_batch>) {
         var start = 0
         if framing == .undecided {
             guard let decided = decideFraming(base, count: count, room: room) else { return }
@@ -85,11 +84,9 @@ public struct UsageTap: Sendable {
         case .eventStream:
             var cursor = cursor(base, count: count, at: start, room: room)
             framer.read(&cursor, from: start, tally: &tally)
-            rawCarry = cursor.carry
         case .body:
             var cursor = cursor(base, count: count, at: start, room: room)
             _ = framer.walker.read(&cursor, from: start, lineBounded: false, facts: &tally.facts)
-            rawCarry = cursor.carry
             settleBody()
         case .undecided, .bodyRejected, .finished:
             break
@@ -135,11 +132,10 @@ public struct UsageTap: Sendable {
         return record
     }
 
-    /// A cursor over the slice at the block holding `start`, with the raw string state the last
-    /// slice left.
+    /// A cursor over the slice at the block holding `start`.
     @inline(__always)
-    private func cursor(_ base: UnsafeRawPointer, count: Int, at start: Int, room: UnsafeMutablePointer<ut_block_batch>) -> BlockCursor {
-        var cursor = BlockCursor(base, count: count, classifier: classifier, carry: rawCarry, room: room)
+    private func cursor(_ base: UnsafeRawPointer, count: Int, at start: Int, room: UnsafeMutablePointer<ut_frame_batch>) -> BlockCursor {
+        var cursor = BlockCursor(base, count: count, classifier: classifier, room: room)
         cursor.moveTo(start)
         return cursor
     }
@@ -159,7 +155,7 @@ public struct UsageTap: Sendable {
     /// Passes a leading BOM and whitespace, and sets the framing from the first byte that is
     /// neither. Returns that byte's offset, or nil if the slice holds none. Whitespace before an
     /// event stream is read by the framer (a space may begin a field name; a CR may end a line).
-    private mutating func decideFraming(_ base: UnsafeRawPointer, count: Int, room: UnsafeMutablePointer<ut_block_batch>) -> Int? {
+    private mutating func decideFraming(_ base: UnsafeRawPointer, count: Int, room: UnsafeMutablePointer<ut_frame_batch>) -> Int? {
         var offset = 0
         while offset < count, !byteOrderMark.isSettled {
             // Safe: offset < count.
@@ -170,8 +166,7 @@ public struct UsageTap: Sendable {
                 // Part of a BOM that is not one: those bytes are content, and not `{`.
                 framing = .eventStream
                 withUnsafeBytes(of: ByteOrderMarkMatcher.bytes) { mark in
-                    var cursor = BlockCursor(mark.baseAddress!, count: matchedBefore, classifier: classifier,
-                                             carry: RawStringCarry(), room: room)
+                    var cursor = BlockCursor(mark.baseAddress!, count: matchedBefore, classifier: classifier, room: room)
                     framer.read(&cursor, from: 0, tally: &tally)
                 }
                 return offset
@@ -196,7 +191,6 @@ public struct UsageTap: Sendable {
         if whitespaceStart < count {
             var cursor = cursor(base, count: count, at: whitespaceStart, room: room)
             framer.read(&cursor, from: whitespaceStart, tally: &tally)
-            rawCarry = cursor.carry
         }
         return nil
     }

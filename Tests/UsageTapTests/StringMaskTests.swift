@@ -28,6 +28,20 @@ struct StringMaskTests {
         return (edges, inside, carry)
     }
 
+    /// Brackets outside strings, read a byte at a time, as `sequential` reads the strings.
+    func brackets(_ bytes: [UInt8], low: Int, high: Int, carry start: StringCarry) -> (opener: UInt64, closer: UInt64) {
+        var opener: UInt64 = 0, closer: UInt64 = 0
+        let inside = sequential(bytes, low: low, high: high, carry: start).inString
+        for index in low..<high where inside & (1 << UInt64(index)) == 0 {
+            switch bytes[index] {
+            case UInt8(ascii: "{"), UInt8(ascii: "["): opener |= 1 << UInt64(index)
+            case UInt8(ascii: "}"), UInt8(ascii: "]"): closer |= 1 << UInt64(index)
+            default: break
+            }
+        }
+        return (opener, closer)
+    }
+
     func masks(of bytes: [UInt8]) -> (quote: UInt64, backslash: UInt64) {
         var quote: UInt64 = 0, backslash: UInt64 = 0
         for (index, byte) in bytes.enumerated() {
@@ -56,6 +70,34 @@ struct StringMaskTests {
             #expect(strings.quotes == expected.edges, "\(String(decoding: bytes, as: UTF8.self)) \(low)..<\(high)")
             #expect(strings.inString & run == expected.inString, "\(String(decoding: bytes, as: UTF8.self)) \(low)..<\(high)")
             #expect(carry.inString == expected.carry.inString && carry.escapePending == expected.carry.escapePending)
+        }
+    }
+
+    /// Stage 1's strings tier, with every classifier this CPU has, on whole blocks and on the
+    /// shorter last blocks of slices, agrees with the byte-at-a-time reader (malformed runs, with
+    /// a backslash outside strings, take the exact reading).
+    @Test(arguments: 0..<4)
+    func theStringsTierOfEveryClassifierAgreesWithAByteAtATimeReader(seed: Int) {
+        var random = SeededRandom(seed: UInt64(seed) &+ 2_000)
+        let alphabet = Array(#""\a\{}[]"#.utf8)
+        for _ in 0..<5_000 {
+            let count = Bool.random(using: &random) ? 64 : Int.random(in: 1...64, using: &random)
+            let bytes = (0..<count).map { _ in alphabet.randomElement(using: &random)! }
+            let low = Int.random(in: 0..<count, using: &random)
+            let high = Int.random(in: (low + 1)...count, using: &random)
+            let start = StringCarry(inString: Bool.random(using: &random), escapePending: Bool.random(using: &random))
+            let expected = sequential(bytes, low: low, high: high, carry: start)
+            let expectedBrackets = brackets(bytes, low: low, high: high, carry: start)
+            for classifier in BlockClassifier.available {
+                var carry = start
+                let masks = bytes.withUnsafeBytes {
+                    StringView.masks(of: $0, classifier: classifier, low: low, high: high, carry: &carry)
+                }
+                let text = "\(classifier) \(String(decoding: bytes, as: UTF8.self)) \(low)..<\(high)"
+                #expect(masks.edges == expected.edges, "\(text)")
+                #expect(masks.opener == expectedBrackets.opener && masks.closer == expectedBrackets.closer, "\(text)")
+                #expect(carry.inString == expected.carry.inString && carry.escapePending == expected.carry.escapePending, "\(text)")
+            }
         }
     }
 }

@@ -1,10 +1,17 @@
-// Stage 1 of the tap: one 64-byte block of input becomes four bitmasks, bit i for byte i.
+// Stage 1 of the tap, in two tiers, bit i of each mask for byte i of a 64-byte block.
+//
+// The framing tier runs over every block of every slice: line ends, quotes, and the letters the
+// event sieve looks for. Most events are framed and sieved and never read as JSON, so that is
+// all most bytes cost. The strings tier runs only over the runs of a document the JSON reader
+// reads: it takes the document's own string state where the run starts (an open string, a
+// pending backslash) and gives the run's string edges, the bytes inside strings, and the
+// brackets outside them.
 //
 // Header-only: every function is static inline, so the one Swift module that imports this
 // (UsageTap, privately) compiles it into itself and nothing is linked from outside. The widest
 // classifier the CPU has is picked once, at the first call: AVX-512BW, AVX2 or SSE2 on x86-64,
-// NEON on arm64, and a portable scalar loop everywhere else. USAGETAP_VECTOR=scalar in the
-// environment forces the scalar loop, so that tests can run both paths over the same input.
+// NEON on arm64, and a portable scalar loop everywhere else. USAGETAP_VECTOR=scalar (or sse2,
+// avx2) in the environment forces one, so that tests can run every path over the same input.
 #ifndef USAGETAP_VECTOR_H
 #define USAGETAP_VECTOR_H
 
@@ -12,65 +19,89 @@
 #include <stdlib.h>
 #include <string.h>
 
-/// What one block holds, as masks: bit i describes byte i (the first byte is bit 0).
+/// The framing tier's masks of one block.
 typedef struct {
-    uint64_t quote;      // "
-    uint64_t backslash;  // backslash
-    uint64_t line_end;   // LF or CR
-    uint64_t opener;     // { [
-    uint64_t closer;     // } ]
-} ut_block_masks;
+    uint64_t line_end;  // LF or CR
+    uint64_t quote;     // "
+    uint64_t lead;      // e m r u x: the first letters of the names the event sieve looks for
+} ut_frame;
 
-/// One block after stage 1 (64 bytes, one cache line): its masks, and where strings lie if the
-/// raw bytes were read as one JSON text from the start of the stream (every backslash escaping
-/// the next byte). The reader corrects that view per data line by one parity flip, and works a
-/// block out again from `quote` and `backslash` where the views cannot agree (StringMasks).
+/// The blocks one call of the framing tier fills.
+enum { UT_BATCH = 128 };
 typedef struct {
-    uint64_t line_end;
+    ut_frame blocks[UT_BATCH];
+} ut_frame_batch;
+
+/// A document's string state between two runs of its bytes.
+typedef struct {
+    uint64_t in_string;  // 1 inside a string
+    uint64_t escape;     // 1 when the next byte is escaped
+} ut_string_state;
+
+/// The strings tier's masks of one run (bits outside the run are 0).
+typedef struct {
+    /// Quotes not escaped: where strings open and close.
+    uint64_t edges;
+    /// `{` `[` and `}` `]` outside strings (all of the run's, where the run needs the exact
+    /// reading: a backslash lies outside the strings so found, in malformed JSON, and the run
+    /// must be worked out a quote and backslash at a time, StringMasks).
     uint64_t opener;
     uint64_t closer;
-    /// Quotes not escaped by an odd run of backslashes.
-    uint64_t edges;
-    /// From each opening edge up to, not including, its closing edge.
-    uint64_t in_string;
-    uint64_t quote;
+    /// The run's backslashes, where it needs the exact reading (else not set).
     uint64_t backslash;
-    /// Bit 0: a backslash escapes this block's first byte. Bit 1: the block starts inside a
-    /// string. Bit 2: the block's last live byte escapes the next one.
-    uint64_t carry;
-} ut_block;
-
-/// The blocks one call of stage 1 fills.
-enum { UT_BATCH = 16 };
-typedef struct {
-    ut_block blocks[UT_BATCH];
-} ut_block_batch;
-
-/// What one block of the raw stream carries into the next.
-typedef struct {
-    uint64_t in_string;  // all ones inside a string
-    uint64_t escape;     // 1 when the next byte is escaped
-} ut_stage1_carry;
+} ut_strings;
 
 /// The classifier in use: 0 scalar, 1 SSE2, 2 AVX2, 3 AVX-512BW, 4 NEON.
 typedef enum { UT_SCALAR = 0, UT_SSE2 = 1, UT_AVX2 = 2, UT_AVX512 = 3, UT_NEON = 4 } ut_classifier_kind;
 
+/// The strings tier's own bytes of a block.
+typedef struct {
+    uint64_t backslash, opener, closer;
+} ut_structure;
+
+// The sieve's letters e m r u x (65 6D 72 75 78) by nibbles, for the vector classifiers that
+// have a byte shuffle: a byte is one of them when the entry of its low nibble and that of its
+// high nibble share a bit (bit 0 for high nibble 6, bit 1 for 7). Bytes from 0x80 have high
+// nibbles with no entry.
+#define UT_LEAD_LOW 0, 0, 2, 0, 0, 3, 0, 0, 2, 0, 0, 0, 0, 1, 0, 0
+#define UT_LEAD_HIGH 0, 0, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 0, 0, 0, 0
+
 // Openers and closers are found with one compare each: OR-ing 0x20 takes `[` (5B) to `{` (7B)
 // and `]` (5D) to `}` (7D), and no other byte to either.
 
-static inline ut_block_masks ut_classify_scalar(const uint8_t *block, size_t count) {
-    ut_block_masks masks = {0, 0, 0, 0, 0};
+static inline ut_frame ut_frame_scalar(const uint8_t *block, size_t count) {
+    ut_frame masks = {0, 0, 0};
     for (size_t i = 0; i < count; i++) {
         uint8_t byte = block[i];
-        uint8_t folded = byte | 0x20;
         uint64_t bit = (uint64_t)1 << i;
-        if (byte == '"') masks.quote |= bit;
-        if (byte == '\\') masks.backslash |= bit;
         if (byte == '\n' || byte == '\r') masks.line_end |= bit;
+        if (byte == '"') masks.quote |= bit;
+        if (byte == 'e' || byte == 'm' || byte == 'r' || byte == 'u' || byte == 'x') masks.lead |= bit;
+    }
+    return masks;
+}
+
+static inline ut_structure ut_structure_scalar(const uint8_t *block, size_t count) {
+    ut_structure masks = {0, 0, 0};
+    for (size_t i = 0; i < count; i++) {
+        uint8_t byte = block[i], folded = byte | 0x20;
+        uint64_t bit = (uint64_t)1 << i;
+        if (byte == '\\') masks.backslash |= bit;
         if (folded == '{') masks.opener |= bit;
         if (folded == '}') masks.closer |= bit;
     }
     return masks;
+}
+
+/// For each bit, the XOR of it and every bit below it.
+static inline uint64_t ut_prefix_xor_portable(uint64_t bits) {
+    bits ^= bits << 1;
+    bits ^= bits << 2;
+    bits ^= bits << 4;
+    bits ^= bits << 8;
+    bits ^= bits << 16;
+    bits ^= bits << 32;
+    return bits;
 }
 
 #if defined(__x86_64__)
@@ -88,66 +119,117 @@ static inline uint64_t ut_opaque(int mask) {
     return value;
 }
 
-static inline ut_block_masks ut_classify_sse2(const uint8_t *block) {
-    ut_block_masks masks = {0, 0, 0, 0, 0};
-    const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
-    const __m128i lf = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r');
-    const __m128i fold = _mm_set1_epi8(0x20), open = _mm_set1_epi8('{'), close = _mm_set1_epi8('}');
+__attribute__((target("pclmul,sse2")))
+static inline uint64_t ut_prefix_xor_clmul(uint64_t bits) {
+    // A carry-less multiply by all ones XORs every bit into all the bits above it.
+    __m128i product = _mm_clmulepi64_si128(_mm_set_epi64x(0, (long long)bits), _mm_set1_epi8((char)0xFF), 0);
+    return (uint64_t)_mm_cvtsi128_si64(product);
+}
+
+static inline ut_frame ut_frame_sse2(const uint8_t *block) {
+    ut_frame masks = {0, 0, 0};
     for (int part = 0; part < 4; part++) {
         // Safe: the caller passes 64 readable bytes.
         __m128i bytes = _mm_loadu_si128((const __m128i *)(block + 16 * part));
-        __m128i folded = _mm_or_si128(bytes, fold);
         int shift = 16 * part;
-        masks.quote |= ut_opaque(_mm_movemask_epi8(_mm_cmpeq_epi8(bytes, quote))) << shift;
-        masks.backslash |= ut_opaque(_mm_movemask_epi8(_mm_cmpeq_epi8(bytes, backslash))) << shift;
         masks.line_end |= ut_opaque(_mm_movemask_epi8(
-            _mm_or_si128(_mm_cmpeq_epi8(bytes, lf), _mm_cmpeq_epi8(bytes, cr)))) << shift;
-        masks.opener |= ut_opaque(_mm_movemask_epi8(_mm_cmpeq_epi8(folded, open))) << shift;
-        masks.closer |= ut_opaque(_mm_movemask_epi8(_mm_cmpeq_epi8(folded, close))) << shift;
+            _mm_or_si128(_mm_cmpeq_epi8(bytes, _mm_set1_epi8('\n')), _mm_cmpeq_epi8(bytes, _mm_set1_epi8('\r'))))) << shift;
+        masks.quote |= ut_opaque(_mm_movemask_epi8(_mm_cmpeq_epi8(bytes, _mm_set1_epi8('"')))) << shift;
+        // SSE2 has no byte shuffle: one compare per letter.
+        __m128i lead = _mm_or_si128(
+            _mm_or_si128(_mm_cmpeq_epi8(bytes, _mm_set1_epi8('e')), _mm_cmpeq_epi8(bytes, _mm_set1_epi8('m'))),
+            _mm_or_si128(_mm_cmpeq_epi8(bytes, _mm_set1_epi8('r')),
+                         _mm_or_si128(_mm_cmpeq_epi8(bytes, _mm_set1_epi8('u')), _mm_cmpeq_epi8(bytes, _mm_set1_epi8('x')))));
+        masks.lead |= ut_opaque(_mm_movemask_epi8(lead)) << shift;
     }
     return masks;
 }
 
-/// One 32-byte half's five masks.
-typedef struct { uint64_t quote, backslash, line_end, opener, closer; } ut_half_masks;
+static inline ut_structure ut_structure_sse2(const uint8_t *block) {
+    ut_structure masks = {0, 0, 0};
+    for (int part = 0; part < 4; part++) {
+        // Safe: the caller passes 64 readable bytes.
+        __m128i bytes = _mm_loadu_si128((const __m128i *)(block + 16 * part));
+        __m128i folded = _mm_or_si128(bytes, _mm_set1_epi8(0x20));
+        int shift = 16 * part;
+        masks.backslash |= ut_opaque(_mm_movemask_epi8(_mm_cmpeq_epi8(bytes, _mm_set1_epi8('\\')))) << shift;
+        masks.opener |= ut_opaque(_mm_movemask_epi8(_mm_cmpeq_epi8(folded, _mm_set1_epi8('{')))) << shift;
+        masks.closer |= ut_opaque(_mm_movemask_epi8(_mm_cmpeq_epi8(folded, _mm_set1_epi8('}')))) << shift;
+    }
+    return masks;
+}
+
+/// One 32-byte half's framing masks, zero-extended.
+typedef struct { uint64_t line_end, quote, lead; } ut_frame_half;
 
 __attribute__((target("avx2")))
-static inline ut_half_masks ut_classify_half_avx2(const uint8_t *half) {
+static inline ut_frame_half ut_frame_half_avx2(const uint8_t *half) {
+    // Safe: the caller passes 32 readable bytes.
+    __m256i bytes = _mm256_loadu_si256((const __m256i *)half);
+    ut_frame_half masks;
+    masks.line_end = ut_opaque(_mm256_movemask_epi8(_mm256_or_si256(
+        _mm256_cmpeq_epi8(bytes, _mm256_set1_epi8('\n')), _mm256_cmpeq_epi8(bytes, _mm256_set1_epi8('\r')))));
+    masks.quote = ut_opaque(_mm256_movemask_epi8(_mm256_cmpeq_epi8(bytes, _mm256_set1_epi8('"'))));
+    const __m256i nibble = _mm256_set1_epi8(0x0F);
+    __m256i low = _mm256_shuffle_epi8(_mm256_setr_epi8(UT_LEAD_LOW, UT_LEAD_LOW), _mm256_and_si256(bytes, nibble));
+    __m256i high = _mm256_shuffle_epi8(_mm256_setr_epi8(UT_LEAD_HIGH, UT_LEAD_HIGH),
+                                       _mm256_and_si256(_mm256_srli_epi16(bytes, 4), nibble));
+    __m256i none = _mm256_cmpeq_epi8(_mm256_and_si256(low, high), _mm256_setzero_si256());
+    masks.lead = ~ut_opaque(_mm256_movemask_epi8(none)) & 0xFFFFFFFFu;
+    return masks;
+}
+
+__attribute__((target("avx2")))
+static inline ut_frame ut_frame_avx2(const uint8_t *block) {
+    ut_frame_half low = ut_frame_half_avx2(block), high = ut_frame_half_avx2(block + 32);
+    ut_frame masks = {ut_join(low.line_end, high.line_end), ut_join(low.quote, high.quote), ut_join(low.lead, high.lead)};
+    return masks;
+}
+
+/// One 32-byte half's structure masks, zero-extended.
+typedef struct { uint64_t backslash, opener, closer; } ut_structure_half;
+
+__attribute__((target("avx2")))
+static inline ut_structure_half ut_structure_half_avx2(const uint8_t *half) {
     // Safe: the caller passes 32 readable bytes.
     __m256i bytes = _mm256_loadu_si256((const __m256i *)half);
     __m256i folded = _mm256_or_si256(bytes, _mm256_set1_epi8(0x20));
-    ut_half_masks masks;
-    masks.quote = ut_opaque(_mm256_movemask_epi8(_mm256_cmpeq_epi8(bytes, _mm256_set1_epi8('"'))));
+    ut_structure_half masks;
     masks.backslash = ut_opaque(_mm256_movemask_epi8(_mm256_cmpeq_epi8(bytes, _mm256_set1_epi8('\\'))));
-    masks.line_end = ut_opaque(_mm256_movemask_epi8(_mm256_or_si256(
-        _mm256_cmpeq_epi8(bytes, _mm256_set1_epi8('\n')), _mm256_cmpeq_epi8(bytes, _mm256_set1_epi8('\r')))));
     masks.opener = ut_opaque(_mm256_movemask_epi8(_mm256_cmpeq_epi8(folded, _mm256_set1_epi8('{'))));
     masks.closer = ut_opaque(_mm256_movemask_epi8(_mm256_cmpeq_epi8(folded, _mm256_set1_epi8('}'))));
     return masks;
 }
 
 __attribute__((target("avx2")))
-static inline ut_block_masks ut_classify_avx2(const uint8_t *block) {
-    ut_half_masks low = ut_classify_half_avx2(block), high = ut_classify_half_avx2(block + 32);
-    ut_block_masks masks;
-    masks.quote = ut_join(low.quote, high.quote);
-    masks.backslash = ut_join(low.backslash, high.backslash);
-    masks.line_end = ut_join(low.line_end, high.line_end);
-    masks.opener = ut_join(low.opener, high.opener);
-    masks.closer = ut_join(low.closer, high.closer);
+static inline ut_structure ut_structure_avx2(const uint8_t *block) {
+    ut_structure_half low = ut_structure_half_avx2(block), high = ut_structure_half_avx2(block + 32);
+    ut_structure masks = {ut_join(low.backslash, high.backslash), ut_join(low.opener, high.opener), ut_join(low.closer, high.closer)};
     return masks;
 }
 
 __attribute__((target("avx512f,avx512bw")))
-static inline ut_block_masks ut_classify_avx512(const uint8_t *block) {
+static inline ut_frame ut_frame_avx512(const uint8_t *block) {
+    // Safe: the caller passes 64 readable bytes.
+    __m512i bytes = _mm512_loadu_si512((const void *)block);
+    const __m512i nibble = _mm512_set1_epi8(0x0F);
+    __m512i low = _mm512_shuffle_epi8(_mm512_broadcast_i32x4(_mm_setr_epi8(UT_LEAD_LOW)), _mm512_and_si512(bytes, nibble));
+    __m512i high = _mm512_shuffle_epi8(_mm512_broadcast_i32x4(_mm_setr_epi8(UT_LEAD_HIGH)),
+                                       _mm512_and_si512(_mm512_srli_epi16(bytes, 4), nibble));
+    ut_frame masks;
+    masks.line_end = _mm512_cmpeq_epi8_mask(bytes, _mm512_set1_epi8('\n')) | _mm512_cmpeq_epi8_mask(bytes, _mm512_set1_epi8('\r'));
+    masks.quote = _mm512_cmpeq_epi8_mask(bytes, _mm512_set1_epi8('"'));
+    masks.lead = _mm512_test_epi8_mask(low, high);
+    return masks;
+}
+
+__attribute__((target("avx512f,avx512bw")))
+static inline ut_structure ut_structure_avx512(const uint8_t *block) {
     // Safe: the caller passes 64 readable bytes.
     __m512i bytes = _mm512_loadu_si512((const void *)block);
     __m512i folded = _mm512_or_si512(bytes, _mm512_set1_epi8(0x20));
-    ut_block_masks masks;
-    masks.quote = _mm512_cmpeq_epi8_mask(bytes, _mm512_set1_epi8('"'));
+    ut_structure masks;
     masks.backslash = _mm512_cmpeq_epi8_mask(bytes, _mm512_set1_epi8('\\'));
-    masks.line_end = _mm512_cmpeq_epi8_mask(bytes, _mm512_set1_epi8('\n'))
-        | _mm512_cmpeq_epi8_mask(bytes, _mm512_set1_epi8('\r'));
     masks.opener = _mm512_cmpeq_epi8_mask(folded, _mm512_set1_epi8('{'));
     masks.closer = _mm512_cmpeq_epi8_mask(folded, _mm512_set1_epi8('}'));
     return masks;
@@ -179,16 +261,30 @@ static inline uint64_t ut_neon_bits(uint8x16_t lanes) {
     return low | high << 8;
 }
 
-static inline ut_block_masks ut_classify_neon(const uint8_t *block) {
-    ut_block_masks masks = {0, 0, 0, 0, 0};
+static inline ut_frame ut_frame_neon(const uint8_t *block) {
+    static const uint8_t low_table[16] = {UT_LEAD_LOW}, high_table[16] = {UT_LEAD_HIGH};
+    ut_frame masks = {0, 0, 0};
+    for (int part = 0; part < 4; part++) {
+        // Safe: the caller passes 64 readable bytes.
+        uint8x16_t bytes = vld1q_u8(block + 16 * part);
+        int shift = 16 * part;
+        masks.line_end |= ut_neon_bits(vorrq_u8(vceqq_u8(bytes, vdupq_n_u8('\n')), vceqq_u8(bytes, vdupq_n_u8('\r')))) << shift;
+        masks.quote |= ut_neon_bits(vceqq_u8(bytes, vdupq_n_u8('"'))) << shift;
+        uint8x16_t low = vqtbl1q_u8(vld1q_u8(low_table), vandq_u8(bytes, vdupq_n_u8(0x0F)));
+        uint8x16_t high = vqtbl1q_u8(vld1q_u8(high_table), vshrq_n_u8(bytes, 4));
+        masks.lead |= ut_neon_bits(vtstq_u8(low, high)) << shift;
+    }
+    return masks;
+}
+
+static inline ut_structure ut_structure_neon(const uint8_t *block) {
+    ut_structure masks = {0, 0, 0};
     for (int part = 0; part < 4; part++) {
         // Safe: the caller passes 64 readable bytes.
         uint8x16_t bytes = vld1q_u8(block + 16 * part);
         uint8x16_t folded = vorrq_u8(bytes, vdupq_n_u8(0x20));
         int shift = 16 * part;
-        masks.quote |= ut_neon_bits(vceqq_u8(bytes, vdupq_n_u8('"'))) << shift;
         masks.backslash |= ut_neon_bits(vceqq_u8(bytes, vdupq_n_u8('\\'))) << shift;
-        masks.line_end |= ut_neon_bits(vorrq_u8(vceqq_u8(bytes, vdupq_n_u8('\n')), vceqq_u8(bytes, vdupq_n_u8('\r')))) << shift;
         masks.opener |= ut_neon_bits(vceqq_u8(folded, vdupq_n_u8('{'))) << shift;
         masks.closer |= ut_neon_bits(vceqq_u8(folded, vdupq_n_u8('}'))) << shift;
     }
@@ -216,136 +312,152 @@ static inline ut_classifier_kind ut_classifier(void) {
     return (ut_classifier_kind)kind;
 }
 
-/// Classifies the 64 bytes at `block` with the classifier `kind`, which must be
-/// `ut_classifier()`'s answer (the caller keeps it, so that the check is not repeated per block).
-static inline ut_block_masks ut_classify_block(ut_classifier_kind kind, const uint8_t *block) {
-    switch (kind) {
+// MARK: The framing tier
+
 #if defined(__x86_64__)
-    case UT_AVX512: return ut_classify_avx512(block);
-    case UT_AVX2: return ut_classify_avx2(block);
-    case UT_SSE2: return ut_classify_sse2(block);
-#elif defined(__aarch64__)
-    case UT_NEON: return ut_classify_neon(block);
-#endif
-    default: return ut_classify_scalar(block, 64);
+__attribute__((target("avx2")))
+static inline void ut_frames_avx2(const uint8_t *src, size_t blocks, ut_frame *out) {
+    for (size_t index = 0; index < blocks; index++) {
+        // Safe: the caller passes `blocks` whole blocks.
+        out[index] = ut_frame_avx2(src + 64 * index);
     }
 }
 
-/// Classifies `count` (at most 64) bytes that may end anywhere, such as a slice's last block:
-/// they are copied to a zeroed block first, so nothing past `count` is read. Bits at and above
-/// `count` are 0. Short runs go through the scalar loop, which is cheaper for a few bytes.
-static inline ut_block_masks ut_classify_partial(ut_classifier_kind kind, const uint8_t *bytes, size_t count) {
-    if (count < 16 || kind == UT_SCALAR) return ut_classify_scalar(bytes, count);
-    uint8_t block[64] = {0};
-    memcpy(block, bytes, count);
-    return ut_classify_block(kind, block);
-}
-
-/// For each bit, the XOR of it and every bit below it.
-static inline uint64_t ut_prefix_xor_portable(uint64_t bits) {
-    bits ^= bits << 1;
-    bits ^= bits << 2;
-    bits ^= bits << 4;
-    bits ^= bits << 8;
-    bits ^= bits << 16;
-    bits ^= bits << 32;
-    return bits;
-}
-
-#if defined(__x86_64__)
-__attribute__((target("pclmul,sse2")))
-static inline uint64_t ut_prefix_xor_clmul(uint64_t bits) {
-    // A carry-less multiply by all ones XORs every bit into all the bits above it.
-    __m128i product = _mm_clmulepi64_si128(_mm_set_epi64x(0, (long long)bits), _mm_set1_epi8((char)0xFF), 0);
-    return (uint64_t)_mm_cvtsi128_si64(product);
+__attribute__((target("avx512f,avx512bw")))
+static inline void ut_frames_avx512(const uint8_t *src, size_t blocks, ut_frame *out) {
+    for (size_t index = 0; index < blocks; index++) {
+        // Safe: the caller passes `blocks` whole blocks.
+        out[index] = ut_frame_avx512(src + 64 * index);
+    }
 }
 #endif
 
-/// Completes a block from its masks: escapes from runs of backslashes (in a run starting on an
-/// even bit the backslashes on even bits escape the byte after them, and likewise for odd), then
-/// strings from a prefix XOR of the quotes left. `live` is the number of real bytes.
-static inline ut_block ut_finish_block(ut_block_masks masks, int live, ut_stage1_carry *carry, int use_clmul) {
+/// The framing masks of `blocks` whole 64-byte blocks at `src`, with the classifier `kind`
+/// (`ut_classifier()`'s answer, or one the tests name that this CPU has).
+static inline void ut_frames(ut_classifier_kind kind, const uint8_t *src, size_t blocks, ut_frame *out) {
+    switch (kind) {
+#if defined(__x86_64__)
+    case UT_AVX512: ut_frames_avx512(src, blocks, out); return;
+    case UT_AVX2: ut_frames_avx2(src, blocks, out); return;
+    case UT_SSE2:
+        for (size_t index = 0; index < blocks; index++) out[index] = ut_frame_sse2(src + 64 * index);
+        return;
+#elif defined(__aarch64__)
+    case UT_NEON:
+        for (size_t index = 0; index < blocks; index++) out[index] = ut_frame_neon(src + 64 * index);
+        return;
+#endif
+    default:
+        for (size_t index = 0; index < blocks; index++) out[index] = ut_frame_scalar(src + 64 * index, 64);
+    }
+}
+
+/// The framing masks of the last `count` (1 to 63) bytes of a slice; bits from `count` on are 0.
+/// Only `count` bytes are read: the scalar loop takes them in place.
+static inline ut_frame ut_frame_partial(const uint8_t *bytes, size_t count) {
+    return ut_frame_scalar(bytes, count);
+}
+
+// MARK: The strings tier
+
+/// Completes a run from its masks, given the document's state before it: escapes from runs of
+/// backslashes (in a run starting on an even bit the backslashes on even bits escape the byte
+/// after them, and likewise for odd), then strings from a prefix XOR of the quotes left. The
+/// run is bits `low` to `high - 1`. Returns 0, with `state` moved past the run; or 1 where the
+/// run needs the exact reading (a backslash outside the strings found), with `state` as it was
+/// and `out` holding all of the run's brackets and its backslashes for that reading.
+static inline int ut_finish_strings(ut_structure structure, uint64_t quote, int low, int high, ut_string_state *state,
+                                    ut_strings *out, int use_clmul) {
     const uint64_t even = 0x5555555555555555ULL;
-    ut_block block;
-    block.line_end = masks.line_end;
-    block.opener = masks.opener;
-    block.closer = masks.closer;
-    block.quote = masks.quote;
-    block.backslash = masks.backslash;
-    uint64_t quotes = masks.quote & ~carry->escape;
+    // Bits low..<high; low < high <= 64.
+    uint64_t run = (~(uint64_t)0 << low) & (~(uint64_t)0 >> (64 - high));
+    uint64_t escaped = state->escape << low;
+    uint64_t quotes = quote & run & ~escaped;
+    uint64_t backslash = structure.backslash & run & ~escaped;
     uint64_t escapers = 0;
-    if ((masks.backslash | carry->escape) != 0) {
-        uint64_t backslash = masks.backslash & ~carry->escape;
+    if (backslash != 0) {
         uint64_t starts = backslash & ~(backslash << 1);
         // Adding a run's first bit clears the whole run: what is cleared started on an even bit.
         uint64_t even_runs = backslash & ~(backslash + (starts & even));
         escapers = (even_runs & even) | (backslash & ~even_runs & ~even);
         quotes &= ~(escapers << 1);
     }
-    uint64_t flags = (carry->escape & 1) | (carry->in_string & 2);
 #if defined(__x86_64__)
     uint64_t prefix = use_clmul ? ut_prefix_xor_clmul(quotes) : ut_prefix_xor_portable(quotes);
 #else
     (void)use_clmul;
     uint64_t prefix = ut_prefix_xor_portable(quotes);
 #endif
-    uint64_t in_string = prefix ^ carry->in_string;
-    int last = live - 1;
-    uint64_t escape_out = (escapers >> last) & 1;
-    block.edges = quotes;
-    block.in_string = in_string;
-    block.carry = flags | escape_out << 2;
-    carry->in_string = (uint64_t)0 - ((in_string >> last) & 1);
-    carry->escape = escape_out;
-    return block;
+    uint64_t in_string = prefix ^ ((uint64_t)0 - state->in_string);
+    out->edges = quotes;
+    if (backslash & ~in_string) {
+        out->opener = structure.opener & run;
+        out->closer = structure.closer & run;
+        out->backslash = structure.backslash & run;
+        return 1;
+    }
+    out->opener = structure.opener & run & ~in_string;
+    out->closer = structure.closer & run & ~in_string;
+    int last = high - 1;
+    state->in_string = (in_string >> last) & 1;
+    state->escape = (escapers >> last) & 1;
+    return 0;
+}
+
+/// The strings tier for one classifier: the strings and brackets of bits `low..<high`
+/// (0 <= low < high <= 64) of the block at `block`, of which `readable` bytes may be read (64 or
+/// more for a whole block, fewer for a slice's last one), given the block's quote mask from the
+/// framing tier and the document's state before `low`. See `ut_finish_strings` for the result.
+typedef int (*ut_strings_reader)(const uint8_t *block, size_t readable, uint64_t quote, int low, int high,
+                                 ut_string_state *state, ut_strings *out);
+
+static inline int ut_read_strings_scalar(const uint8_t *block, size_t readable, uint64_t quote, int low, int high,
+                                         ut_string_state *state, ut_strings *out) {
+    // Only the readable bytes are read, in place.
+    ut_structure structure = ut_structure_scalar(block, readable < 64 ? readable : 64);
+    return ut_finish_strings(structure, quote, low, high, state, out, 0);
 }
 
 #if defined(__x86_64__)
-// The carry lives in a local across the batch, so that it stays in registers.
+static inline int ut_read_strings_sse2(const uint8_t *block, size_t readable, uint64_t quote, int low, int high,
+                                       ut_string_state *state, ut_strings *out) {
+    if (readable < 64) return ut_read_strings_scalar(block, readable, quote, low, high, state, out);
+    return ut_finish_strings(ut_structure_sse2(block), quote, low, high, state, out, 0);
+}
 
 __attribute__((target("avx2,pclmul")))
-static inline void ut_stage1_avx2(const uint8_t *src, size_t blocks, ut_stage1_carry *carry, ut_block *out) {
-    ut_stage1_carry state = *carry;
-    for (size_t index = 0; index < blocks; index++) {
-        // Safe: the caller passes `blocks` whole blocks.
-        out[index] = ut_finish_block(ut_classify_avx2(src + 64 * index), 64, &state, 1);
-    }
-    *carry = state;
+static inline int ut_read_strings_avx2(const uint8_t *block, size_t readable, uint64_t quote, int low, int high,
+                                       ut_string_state *state, ut_strings *out) {
+    if (readable < 64) return ut_read_strings_scalar(block, readable, quote, low, high, state, out);
+    return ut_finish_strings(ut_structure_avx2(block), quote, low, high, state, out, 1);
 }
 
 __attribute__((target("avx512f,avx512bw,pclmul")))
-static inline void ut_stage1_avx512(const uint8_t *src, size_t blocks, ut_stage1_carry *carry, ut_block *out) {
-    ut_stage1_carry state = *carry;
-    for (size_t index = 0; index < blocks; index++) {
-        // Safe: the caller passes `blocks` whole blocks.
-        out[index] = ut_finish_block(ut_classify_avx512(src + 64 * index), 64, &state, 1);
-    }
-    *carry = state;
+static inline int ut_read_strings_avx512(const uint8_t *block, size_t readable, uint64_t quote, int low, int high,
+                                         ut_string_state *state, ut_strings *out) {
+    if (readable < 64) return ut_read_strings_scalar(block, readable, quote, low, high, state, out);
+    return ut_finish_strings(ut_structure_avx512(block), quote, low, high, state, out, 1);
 }
-
+#elif defined(__aarch64__)
+static inline int ut_read_strings_neon(const uint8_t *block, size_t readable, uint64_t quote, int low, int high,
+                                       ut_string_state *state, ut_strings *out) {
+    if (readable < 64) return ut_read_strings_scalar(block, readable, quote, low, high, state, out);
+    return ut_finish_strings(ut_structure_neon(block), quote, low, high, state, out, 0);
+}
 #endif
 
-/// Stage 1 for `blocks` whole 64-byte blocks at `src`, with the classifier `kind`.
-static inline void ut_stage1(ut_classifier_kind kind, const uint8_t *src, size_t blocks, ut_stage1_carry *carry, ut_block *out) {
+/// The strings tier of the classifier `kind`, to be kept by the caller and called directly.
+static inline ut_strings_reader ut_strings_reader_for(ut_classifier_kind kind) {
     switch (kind) {
 #if defined(__x86_64__)
-    case UT_AVX512: ut_stage1_avx512(src, blocks, carry, out); return;
-    case UT_AVX2: ut_stage1_avx2(src, blocks, carry, out); return;
+    case UT_AVX512: return ut_read_strings_avx512;
+    case UT_AVX2: return ut_read_strings_avx2;
+    case UT_SSE2: return ut_read_strings_sse2;
+#elif defined(__aarch64__)
+    case UT_NEON: return ut_read_strings_neon;
 #endif
-    default: {
-        ut_stage1_carry state = *carry;
-        for (size_t index = 0; index < blocks; index++) {
-            // Safe: the caller passes `blocks` whole blocks.
-            out[index] = ut_finish_block(ut_classify_block(kind, src + 64 * index), 64, &state, 0);
-        }
-        *carry = state;
+    default: return ut_read_strings_scalar;
     }
-    }
-}
-
-/// Stage 1 for the last `count` (1 to 64) bytes of a slice; bits from `count` on are 0.
-static inline ut_block ut_stage1_partial(ut_classifier_kind kind, const uint8_t *bytes, size_t count, ut_stage1_carry *carry) {
-    return ut_finish_block(ut_classify_partial(kind, bytes, count), (int)count, carry, 0);
 }
 
 #endif

@@ -179,35 +179,36 @@
         }
     }
 
+    /// A usage object's member: told apart by length first, so that a key is compared with
+    /// the one to three names of its length, not with all eighteen.
     private static func usageMember<Key: KeyText>(_ key: Key, of group: CountGroup) -> UsagePath {
-        let field: CountField? =
-            switch key {
-            case Names.prompt_tokens: .promptTokens
-            case Names.completion_tokens: .completionTokens
-            case Names.total_tokens: .totalTokens
-            case Names.input_tokens: .inputTokens
-            case Names.output_tokens: .outputTokens
-            case Names.cache_creation_input_tokens: .cacheCreationInputTokens
-            case Names.cache_read_input_tokens: .cacheReadInputTokens
-            case Names.promptTokenCount: .promptTokenCount
-            case Names.toolUsePromptTokenCount: .toolUsePromptTokenCount
-            case Names.candidatesTokenCount: .candidatesTokenCount
-            case Names.thoughtsTokenCount: .thoughtsTokenCount
-            case Names.cachedContentTokenCount: .cachedContentTokenCount
-            case Names.totalTokenCount: .totalTokenCount
-            default: nil
-            }
-        if let field { return .count(group, field) }
-        let details: UsageDetails? =
-            switch key {
-            case Names.prompt_tokens_details: .promptTokens
-            case Names.completion_tokens_details: .completionTokens
-            case Names.input_tokens_details: .inputTokens
-            case Names.output_tokens_details: .outputTokens
-            case Names.server_tool_use: .serverToolUse
-            default: nil
-            }
-        return details.map { .usageDetails(group, $0) } ?? .ignored
+        let field: CountField?
+        switch key.count {
+        case 12:
+            field = key == Names.total_tokens ? .totalTokens : key == Names.input_tokens ? .inputTokens : nil
+        case 13:
+            field = key == Names.prompt_tokens ? .promptTokens : key == Names.output_tokens ? .outputTokens : nil
+        case 15:
+            if key == Names.server_tool_use { return .usageDetails(group, .serverToolUse) }
+            field = key == Names.totalTokenCount ? .totalTokenCount : nil
+        case 16: field = key == Names.promptTokenCount ? .promptTokenCount : nil
+        case 17: field = key == Names.completion_tokens ? .completionTokens : nil
+        case 18: field = key == Names.thoughtsTokenCount ? .thoughtsTokenCount : nil
+        case 20:
+            if key == Names.input_tokens_details { return .usageDetails(group, .inputTokens) }
+            field = key == Names.candidatesTokenCount ? .candidatesTokenCount : nil
+        case 21:
+            return key == Names.prompt_tokens_details ? .usageDetails(group, .promptTokens)
+                : key == Names.output_tokens_details ? .usageDetails(group, .outputTokens) : .ignored
+        case 23:
+            field = key == Names.cache_read_input_tokens ? .cacheReadInputTokens
+                : key == Names.toolUsePromptTokenCount ? .toolUsePromptTokenCount
+                : key == Names.cachedContentTokenCount ? .cachedContentTokenCount : nil
+        case 25: return key == Names.completion_tokens_details ? .usageDetails(group, .completionTokens) : .ignored
+        case 27: field = key == Names.cache_creation_input_tokens ? .cacheCreationInputTokens : nil
+        default: field = nil
+        }
+        return field.map { .count(group, $0) } ?? .ignored
     }
 
     private static func detailsMember<Key: KeyText>(_ key: Key, of details: UsageDetails, in group: CountGroup) -> UsagePath {

@@ -41,57 +41,46 @@ public enum BlockClassifier: String, Sendable {
     }
 }
 
-/// The raw stream's string state between two slices (see `ut_block`): only a hint, since each
-/// document's own state is kept by the reader; a wrong hint costs time, never the answer.
-struct RawStringCarry: Sendable {
-    fileprivate var value = ut_stage1_carry(in_string: 0, escape: 0)
-}
-
-/// A walk over one slice, a 64-byte block at a time: stage 1 (C, `UsageTapVector.h`) makes each
-/// block's masks once, eight blocks a call, when the walk first reaches them, and the framing
-/// and the JSON reader both read them.
+/// A walk over one slice, a 64-byte block at a time: stage 1's framing tier (C,
+/// `UsageTapVector.h`) makes each block's framing masks once, a batch of blocks a call, when the
+/// walk first reaches them; its strings tier makes a run's strings and brackets when the JSON
+/// reader asks (``strings(low:high:state:)``).
 ///
 /// Blocks are aligned to the slice's start. Positions are offsets into the slice; the block
-/// holding `position` is the current one once `moveTo(_:)` has been called for it. Blocks are
-/// made in order, so that the raw string state flows from each into the next.
+/// holding `position` is the current one once `moveTo(_:)` has been called for it.
 struct BlockCursor {
     /// The slice; readable for the duration of the walk.
     let base: UnsafeRawPointer
     let count: Int
     private let kind: ut_classifier_kind
-    private(set) var carry: RawStringCarry
+    /// The classifier's strings tier, called directly.
+    private let stringsReader: ut_strings_reader
     /// The offset of the current block's first byte (a multiple of 64).
     private(set) var blockStart: Int
-    /// The current block, in the batch (read in place: a copy of its 64 bytes per use would
-    /// cost more than a one-byte slice's whole work).
-    @inline(__always) var block: UnsafePointer<ut_block> { UnsafePointer(batch + blockIndex) }
+    /// The current block's framing masks, in the batch (read in place).
+    @inline(__always) var block: UnsafePointer<ut_frame> { UnsafePointer(batch + blockIndex) }
     private var blockIndex = 0
     /// Room for a batch of blocks, lent by the tap; stage 1 writes a block before it is read.
-    private let batch: UnsafeMutablePointer<ut_block>
+    private let batch: UnsafeMutablePointer<ut_frame>
     /// The offset of the batch's first block, and how many blocks it holds.
     private var batchStart = 0
     private var batchCount = 0
 
     /// A cursor at the slice's first block, with stage 1's batch written to `room`, which must
     /// stay valid (and be used by nothing else) while the cursor is.
-    init(
-        _ base: UnsafeRawPointer, count: Int, classifier: BlockClassifier, carry: RawStringCarry,
-        room: UnsafeMutablePointer<ut_block_batch>
-    ) {
+    init(_ base: UnsafeRawPointer, count: Int, classifier: BlockClassifier, room: UnsafeMutablePointer<ut_frame_batch>) {
         // Safe: a batch is UT_BATCH blocks laid out as an array of them.
-        self.init(base, count: count, classifier: classifier, carry: carry,
-                  batch: UnsafeMutableRawPointer(room).assumingMemoryBound(to: ut_block.self))
+        self.init(base, count: count, classifier: classifier,
+                  batch: UnsafeMutableRawPointer(room).assumingMemoryBound(to: ut_frame.self))
     }
 
-    private init(
-        _ base: UnsafeRawPointer, count: Int, classifier: BlockClassifier, carry: RawStringCarry,
-        batch: UnsafeMutablePointer<ut_block>
-    ) {
+    private init(_ base: UnsafeRawPointer, count: Int, classifier: BlockClassifier, batch: UnsafeMutablePointer<ut_frame>) {
         assert(count > 0)
         self.base = base
         self.count = count
         kind = classifier.kind
-        self.carry = carry
+        // Safe: every classifier kind has a strings tier.
+        stringsReader = ut_strings_reader_for(kind).unsafelyUnwrapped
         self.batch = batch
         blockStart = 0
         fillBatch(from: 0)
@@ -106,13 +95,15 @@ struct BlockCursor {
         return position &- blockStart
     }
 
-    /// Whether the raw stream is inside a string just before `position`, in the current block:
-    /// the state stage 1 carried into it, or the string mask of the byte before.
-    @inline(__always) func rawInString(before position: Int) -> Bool {
-        let bit = bit(position)
-        // Safe: the cursor's current block, valid while the cursor is.
-        let block = block.pointee
-        return bit == 0 ? block.carry & 2 != 0 : block.in_string &>> UInt64(bit &- 1) & 1 != 0
+    /// The strings tier over bits `low..<high` of the current block, given the document's string
+    /// state before `low`: true, with `out` and `state` set, or false where the run needs the
+    /// exact reading (see `ut_finish_strings`).
+    @inline(__always)
+    func strings(low: Int, high: Int, state: inout ut_string_state, out: inout ut_strings) -> Bool {
+        assert(low < high && high <= 64 && blockStart &+ high <= count)
+        // Safe: the block's bytes from `blockStart`, min(64, count - blockStart) of them readable.
+        return stringsReader((base + blockStart).assumingMemoryBound(to: UInt8.self), count &- blockStart,
+                             block.pointee.quote, Int32(low), Int32(high), &state, &out) == 0
     }
 
     /// Makes the block holding `position` current; `position` must be at or after the current
@@ -130,6 +121,16 @@ struct BlockCursor {
         } else {
             moveOn(to: start)
         }
+    }
+
+    /// The block starting at `start` (a multiple of 64, at or after the current block), if
+    /// stage 1 has made it already: for looking ahead without moving.
+    @inline(__always)
+    func madeBlock(at start: Int) -> UnsafePointer<ut_frame>? {
+        assert(start >= blockStart && start & 63 == 0)
+        let index = (start &- batchStart) &>> 6
+        // Safe: index < batchCount, the blocks of the batch stage 1 has written.
+        return index < batchCount ? UnsafePointer(batch + index) : nil
     }
 
     /// Makes the next block current; it must start inside the slice.
@@ -158,8 +159,8 @@ struct BlockCursor {
         assert(blockIndex >= 0 && blockIndex < batchCount)
     }
 
-    /// Runs stage 1 over the blocks from `start`: up to a batch of whole ones, or the last,
-    /// partial one.
+    /// Runs the framing tier over the blocks from `start`: up to a batch of whole ones, or the
+    /// last, partial one.
     private mutating func fillBatch(from start: Int) {
         assert(start < count && start & 63 == 0)
         batchStart = start
@@ -168,10 +169,10 @@ struct BlockCursor {
         if whole > 0 {
             // Safe: `whole` blocks of 64 bytes from `start` lie inside the slice, and the batch
             // has room for UT_BATCH >= whole blocks.
-            ut_stage1(kind, source, whole, &carry.value, batch)
+            ut_frames(kind, source, whole, batch)
         } else {
             // Safe: the `count - start` (< 64) bytes from `start` lie inside the slice.
-            batch[0] = ut_stage1_partial(kind, source, count &- start, &carry.value)
+            batch[0] = ut_frame_partial(source, count &- start)
         }
         batchCount = max(whole, 1)
     }

@@ -63,6 +63,14 @@ struct EventFramer: Sendable {
                     // names a data line; any other line is passed by its line end.
                     switch Self.dataPrefix(cursor.base + index) {
                     case .dataField:
+                        if !eventHasData, let sieve = tally.sieve, let lineEnd = Self.passesSieve(sieve, cursor, at: index &+ 5) {
+                            // An event that cannot change the record: its data line is passed
+                            // as a line of no interest, and the blank line then ends an event
+                            // without data.
+                            index = lineEnd
+                            line = .skipped
+                            continue
+                        }
                         beginData(facts: &tally.facts)
                         index &+= 5
                         // The one space a value may start with, when it is in this slice too.
@@ -156,6 +164,29 @@ struct EventFramer: Sendable {
         walker.reset()
         done = DoneMatch()
         eventHasData = false
+    }
+
+    /// The line end of an event's only data line, whose value follows `afterColon`, if the
+    /// event may be passed unread: its value is an object, the line and the blank line after it
+    /// are in the slice, and `sieve` finds nothing in it that could change the record. (An
+    /// event with more data lines, or cut by the slice's end, is read: what its later bytes
+    /// hold is not known yet.)
+    @inline(__always)
+    private static func passesSieve(_ sieve: EventSieve, _ cursor: BlockCursor, at afterColon: Int) -> Int? {
+        let count = cursor.count
+        guard afterColon &+ 1 < count else { return nil }
+        var start = afterColon
+        if cursor.byte(at: start) == 0x20 { start &+= 1 }
+        // `[DONE]` and any other value that is not an object are left to the reader.
+        guard cursor.byte(at: start) == UInt8(ascii: "{"), let (lineEnd, mayMatter) = sieve.read(cursor, from: start),
+              !mayMatter
+        else { return nil }
+        // The blank line: LF or CR, after the line's own LF, CR or CRLF.
+        var next = lineEnd &+ 1
+        if cursor.byte(at: lineEnd) == 0x0D, next < count, cursor.byte(at: next) == 0x0A { next &+= 1 }
+        guard next < count else { return nil }
+        let blank = cursor.byte(at: next)
+        return blank == 0x0A || blank == 0x0D ? lineEnd : nil
     }
 
     private enum LineStart {

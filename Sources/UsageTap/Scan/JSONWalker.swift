@@ -55,8 +55,6 @@ struct JSONWalker: Sendable {
     private var key = ShortName()
     private var number = NumberToken()
     private var strings = StringView()
-    /// The next read starts a line of the document (or the body): the string view is set there.
-    private var lineStarts = true
 
     // The run being read: the document's bytes in the cursor's current block, up to `runEnd`.
     private var runEnd = 0
@@ -78,7 +76,6 @@ struct JSONWalker: Sendable {
         skipDepth = 0
         valuePath = .root
         strings.reset()
-        lineStarts = true
     }
 
     /// The document is exactly one JSON value followed by nothing but whitespace: only then does
@@ -95,10 +92,6 @@ struct JSONWalker: Sendable {
         _ cursor: inout BlockCursor, from start: Int, lineBounded: Bool, facts: inout EventFacts
     ) -> Int {
         self.lineBounded = lineBounded
-        if lineStarts {
-            strings.startLine(cursor, at: start)
-            lineStarts = false
-        }
         beginRun(cursor, at: start)
         var index = start
         while true {
@@ -147,10 +140,7 @@ struct JSONWalker: Sendable {
                 index = runEnd
             }
         }
-        if runEndsAtLine {
-            strings.endLine(cursor, at: runEnd)
-            lineStarts = true
-        }
+        if runEndsAtLine { strings.endLine() }
         return runEnd
     }
 
@@ -177,13 +167,10 @@ struct JSONWalker: Sendable {
     /// first line end after `start` when line ends bound the document.
     @inline(__always)
     private mutating func beginRun(_ cursor: BlockCursor, at start: Int) {
-        // Safe: the cursor's current block, valid while the cursor is.
-        let block = cursor.block
         let low = cursor.bit(start)
-        // Bits from `low` on; low < 64.
-        var run: UInt64 = ~0 &<< UInt64(low)
         var high = cursor.blockEnd &- cursor.blockStart
-        let lineEnds = block.pointee.line_end & run
+        // Line ends from `low` on; low < 64.
+        let lineEnds = cursor.block.pointee.line_end & (~0 &<< UInt64(low))
         if lineBounded && lineEnds != 0 {
             high = lineEnds.trailingZeroBitCount
             runEndsAtLine = true
@@ -191,19 +178,13 @@ struct JSONWalker: Sendable {
             runEndsAtLine = false
         }
         runEnd = cursor.blockStart &+ high
-        // Bits below `high`: high is 1...64 here unless the run is empty.
-        run &= ~0 &>> UInt64(64 &- high)
         guard high > low else {
             runEdges = 0
             runOpeners = 0
             runClosers = 0
             return
         }
-        let (edges, inString) = strings.masks(block, at: cursor.blockStart, low: low, high: high, run: run)
-        runEdges = edges
-        let outside = ~inString & run
-        runOpeners = block.pointee.opener & outside
-        runClosers = block.pointee.closer & outside
+        (runEdges, runOpeners, runClosers) = strings.masks(cursor, low: low, high: high)
     }
 
     /// Moves on to the next block, where the run ended at a block's end inside the slice.
@@ -283,7 +264,12 @@ struct JSONWalker: Sendable {
                 guard depth > 0 else { continue }  // a stray closer is junk
                 close(facts: &facts)
             default:
-                if valuePath.readsScalar || depth == 0 {
+                if depth > 0, valuePath.readsScalar, let (value, end) = plainInteger(cursor, from: index) {
+                    // The usual count or code: a plain integer, whole in the run.
+                    facts.scalarEnded(count: value, integer: value, at: valuePath)
+                    valueEnded()
+                    index = end
+                } else if valuePath.readsScalar || depth == 0 {
                     lexeme = .scalar
                     number.reset()
                     index = continueScalar(cursor, from: index, facts: &facts)
@@ -291,13 +277,14 @@ struct JSONWalker: Sendable {
                     guard lexeme == .between else { return index }
                     // The byte that ended the scalar is read next.
                     continue
+                } else {
+                    index = passScalar(cursor, from: index)
+                    guard index < runEnd else {
+                        lexeme = .scalar
+                        return index
+                    }
+                    valueEnded()
                 }
-                index = passScalar(cursor, from: index)
-                guard index < runEnd else {
-                    lexeme = .scalar
-                    return index
-                }
-                valueEnded()
             }
             // After a value: the top-level one may have ended; else a comma nearly always follows.
             guard depth > 0 else { return index }
@@ -411,6 +398,28 @@ struct JSONWalker: Sendable {
             index &+= 1
         }
         return runEnd
+    }
+
+    /// The value of a plain non-negative JSON integer of at most 18 digits (below 2^63 either
+    /// way) starting at `start`, and the offset of the byte after it, when that byte ends a
+    /// scalar inside the run: what `NumberToken` would give as both a count and an integer.
+    /// Nil for anything else (a sign, a fraction, an exponent, a leading zero, junk, a cut), which
+    /// `NumberToken` reads a byte at a time.
+    @inline(__always)
+    private func plainInteger(_ cursor: BlockCursor, from start: Int) -> (value: Int64, end: Int)? {
+        var index = start
+        var value: Int64 = 0
+        while index < runEnd {
+            let digit = cursor.byte(at: index) &- UInt8(ascii: "0")
+            guard digit < 10 else { break }
+            value = value &* 10 &+ Int64(digit)
+            index &+= 1
+        }
+        let digits = index &- start
+        guard digits > 0, digits <= 18, index < runEnd, Self.endsScalar(cursor.byte(at: index)),
+              digits == 1 || cursor.byte(at: start) != UInt8(ascii: "0")
+        else { return nil }
+        return (value, index)
     }
 
     /// Passes a scalar no path reads, inside a container: returns the offset of the byte that

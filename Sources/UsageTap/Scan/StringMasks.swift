@@ -18,72 +18,67 @@ struct StringCarry: Sendable {
     var escapePending = false
 }
 
-/// How one document's strings relate to stage 1's view of the raw stream, along a data line (or
-/// a whole body).
-///
-/// Stage 1 reads the raw stream as one JSON text. Inside one line of a document that view is
-/// right up to a parity flip, fixed where the line's value starts: the raw stream may be inside
-/// a "string" there (after a quote in a comment line, say) where the document is not, or the
-/// other way round when a string runs on from the line before. So a line's masks are stage 1's,
-/// with the string mask XORed with `flip`: no work per run beyond that XOR. Where a backslash
-/// lies outside the strings so found (malformed JSON), the views cannot agree, and the rest of
-/// the line is worked out exactly from its quote and backslash masks (``StringMasks``).
+/// A document's strings, run by run: the strings tier of stage 1 (C) from the document's own
+/// string state where each run starts, carried from run to run across blocks, data lines and
+/// slices. Where a backslash lies outside the strings so found (malformed JSON), the bit-parallel
+/// reading is not the sequential one, and the run is worked out a quote and backslash at a time
+/// (``StringMasks``) instead.
 struct StringView: Sendable {
-    /// XORed onto stage 1's string mask: 0, or all ones.
-    private(set) var flip: UInt64 = 0
-    /// The masks of this line are worked out from its quotes and backslashes.
-    private(set) var isExact = false
-    /// The document's string state: at the end of the last line, and all along an exact line.
-    var carry = StringCarry()
+    /// The document's string state after the bytes read so far.
+    private var state = ut_string_state(in_string: 0, escape: 0)
 
-    /// A line of the document starts at `position`, in the cursor's current block. The byte
-    /// before a line's value is never an escaping backslash (it is `:`, a space, or a line end
-    /// the document does not see), so that only the string state can disagree.
+    /// The document's string edges and the brackets outside its strings, in bits `low..<high` of
+    /// the cursor's current block; the state moves past them.
     @inline(__always)
-    mutating func startLine(_ cursor: BlockCursor, at position: Int) {
-        flip = cursor.rawInString(before: position) == carry.inString ? 0 : ~0
-        let rawEscape = cursor.bit(position) == 0 && cursor.block.pointee.carry & 1 != 0
-        isExact = rawEscape != carry.escapePending
-    }
-
-    /// The document's edges and the bytes inside its strings, in bits `low..<high` (`run`) of
-    /// `block`, which starts at offset `blockStart` of the slice.
-    @inline(__always)
-    mutating func masks(_ block: UnsafePointer<ut_block>, at blockStart: Int, low: Int, high: Int, run: UInt64)
-        -> (edges: UInt64, inString: UInt64)
-    {
-        if !isExact {
-            let inString = block.pointee.in_string ^ flip
-            if block.pointee.backslash & run & ~inString == 0 { return (block.pointee.edges & run, inString) }
+    mutating func masks(_ cursor: BlockCursor, low: Int, high: Int) -> (edges: UInt64, opener: UInt64, closer: UInt64) {
+        var strings = ut_strings()
+        guard cursor.strings(low: low, high: high, state: &state, out: &strings) else {
+            return exactMasks(cursor, strings, low: low, high: high)
         }
-        return exactMasks(block, low: low, high: high)
+        return (strings.edges, strings.opener, strings.closer)
     }
 
-    /// The rare case: a backslash outside the strings stage 1 found. The raw view is right up to
-    /// the run's start, so the exact reading starts from its state there.
+    /// The rare case, worked out from the run's quotes and backslashes and the state before it
+    /// (which the strings tier left as it was).
     @inline(never)
-    private mutating func exactMasks(_ block: UnsafePointer<ut_block>, low: Int, high: Int) -> (edges: UInt64, inString: UInt64) {
-        if !isExact {
-            let raw = low == 0 ? block.pointee.carry & 2 != 0 : block.pointee.in_string &>> UInt64(low &- 1) & 1 != 0
-            carry = StringCarry(inString: raw != (flip != 0), escapePending: low == 0 && block.pointee.carry & 1 != 0)
-            isExact = true
-        }
-        let strings = StringMasks(quote: block.pointee.quote, backslash: block.pointee.backslash, low: low, high: high, carry: &carry)
-        return (strings.quotes, strings.inString)
+    private mutating func exactMasks(_ cursor: BlockCursor, _ strings: ut_strings, low: Int, high: Int)
+        -> (edges: UInt64, opener: UInt64, closer: UInt64)
+    {
+        var carry = StringCarry(inString: state.in_string != 0, escapePending: state.escape != 0)
+        let exact = StringMasks(quote: cursor.block.pointee.quote, backslash: strings.backslash, low: low, high: high, carry: &carry)
+        state = ut_string_state(in_string: carry.inString ? 1 : 0, escape: carry.escapePending ? 1 : 0)
+        return (exact.quotes, strings.opener & ~exact.inString, strings.closer & ~exact.inString)
     }
 
-    /// The line ends at `position` (its line end, in the cursor's current block): the document's
-    /// string state there is kept for the next line of the same document.
+    /// The line ends: the LF that joins it to the next data line is the byte a pending
+    /// backslash escapes, and nothing after it.
     @inline(__always)
-    mutating func endLine(_ cursor: BlockCursor, at position: Int) {
-        if !isExact { carry.inString = cursor.rawInString(before: position) != (flip != 0) }
-        // The line end joins the lines: a pending backslash escapes it, and nothing after.
-        carry.escapePending = false
+    mutating func endLine() {
+        state.escape = 0
     }
 
     /// A new document.
     mutating func reset() {
-        self = StringView()
+        state = ut_string_state(in_string: 0, escape: 0)
+    }
+
+    /// The masks of bits `low..<high` of the first block of `bytes` (1 to 64 of them) read by
+    /// `classifier` after `carry`, which moves past them: for the tests that hold every
+    /// classifier against a byte-at-a-time reader.
+    static func masks(of bytes: UnsafeRawBufferPointer, classifier: BlockClassifier, low: Int, high: Int, carry: inout StringCarry)
+        -> (edges: UInt64, opener: UInt64, closer: UInt64)
+    {
+        precondition(!bytes.isEmpty && bytes.count <= 64 && low < high && high <= bytes.count)
+        return withUnsafeTemporaryAllocation(of: ut_frame_batch.self, capacity: 1) { room in
+            // Safe: a temporary allocation of capacity 1 has a base address; `bytes` is not empty.
+            let cursor = BlockCursor(bytes.baseAddress.unsafelyUnwrapped, count: bytes.count, classifier: classifier,
+                                     room: room.baseAddress.unsafelyUnwrapped)
+            var view = StringView()
+            view.state = ut_string_state(in_string: carry.inString ? 1 : 0, escape: carry.escapePending ? 1 : 0)
+            let masks = view.masks(cursor, low: low, high: high)
+            carry = StringCarry(inString: view.state.in_string != 0, escapePending: view.state.escape != 0)
+            return masks
+        }
     }
 }
 

@@ -1,0 +1,118 @@
+internal import CUsageTapVector
+
+/// Tells, from its raw bytes alone, that an event cannot change the record, so that its JSON
+/// need not be walked at all.
+///
+/// Once a stream's protocol is known, its reader uses an event only for a few names: chat
+/// chunks only for a `usage` object, `x_groq` or `error` (and `model`, until one is known);
+/// Responses events only when their `type` is `response.completed`, `.incomplete`, `.failed` or
+/// `error` (and `response`, for the model); Anthropic's only for `message_start`,
+/// `message_delta`, `message_stop` and `error`. (Gemini's chunks all carry `usageMetadata`: none
+/// could be passed.) A member or `type` with one of those names has that name as a JSON
+/// string, between two quotes, in the raw bytes: keys and values are compared as raw bytes, so
+/// an escaped name is not the name. An event whose data holds none of them, as a string
+/// starting at a quote, leaves the record as it was, whatever else it holds, so the tap passes
+/// it by its line ends. (`"usage":null`, which OpenAI sends in every chunk, is no usage object.)
+///
+/// Stage 1 marks the letters those names start with (`lead`: e m r u x); a quote before one of
+/// them is a candidate, compared in place. The sieve is only an answer of "cannot matter": any
+/// candidate it cannot rule out sends the event to the walker.
+struct EventSieve: Sendable {
+    private let apiProtocol: APIProtocol
+    /// A model is known already: the names that carry one no longer matter.
+    private let hasModel: Bool
+
+    /// The sieve for a stream of `apiProtocol`, none for Gemini: every Gemini chunk carries its
+    /// usage so far (`usageMetadata`), so that a sieve would let none pass and only cost time.
+    init?(for apiProtocol: APIProtocol, hasModel: Bool) {
+        guard apiProtocol != .gemini else { return nil }
+        self.apiProtocol = apiProtocol
+        self.hasModel = hasModel
+    }
+
+    /// Reads the data line whose value starts at `start`, through the blocks stage 1 has
+    /// already made (the cursor does not move): its line end, and whether its value may hold a
+    /// name that matters. Nil when the line does not end within those blocks.
+    func read(_ cursor: BlockCursor, from start: Int) -> (lineEnd: Int, mayMatter: Bool)? {
+        // The value may start in a block after the cursor's.
+        var blockStart = start & ~63
+        var low = start & 63
+        var candidates: UInt64 = 0
+        while let block = cursor.madeBlock(at: blockStart) {
+            let from: UInt64 = ~0 &<< UInt64(low)
+            let lineEnds = block.pointee.line_end & from
+            // Up to the line end, or the whole block.
+            let run = lineEnds == 0 ? from : from & (lineEnds &- 1) & ~lineEnds
+            // A quote whose next byte is a lead letter (the last bit's next byte is in the next
+            // block: taken as a candidate, to be looked at).
+            candidates = block.pointee.quote & run & (block.pointee.lead &>> 1 | 1 &<< 63)
+            while candidates != 0 {
+                let quote = blockStart &+ candidates.trailingZeroBitCount
+                if matters(cursor, at: quote &+ 1) {
+                    // Where the line ends is not needed: the walker reads it.
+                    return (start, true)
+                }
+                candidates &= candidates &- 1
+            }
+            if lineEnds != 0 { return (blockStart &+ lineEnds.trailingZeroBitCount, false) }
+            blockStart &+= 64
+            low = 0
+        }
+        return nil
+    }
+
+    /// Whether the string starting at `start` (after its opening quote) may be one of the
+    /// names that matter. Its first four bytes pick the name it could be (most candidates are
+    /// none); that name is then compared whole, with its closing quote. Near the slice's end it
+    /// may be anything.
+    @inline(__always)
+    private func matters(_ cursor: BlockCursor, at start: Int) -> Bool {
+        guard start &+ 8 <= cursor.count else { return true }
+        // Safe: eight bytes from `start` lie inside the slice.
+        let word = UInt64(littleEndian: (cursor.base + start).loadUnaligned(as: UInt64.self))
+        let prefix = UInt32(truncatingIfNeeded: word)
+        // Four bytes, first lowest: "usag" "x_gr" "erro" "mode" "resp" "mess".
+        switch (apiProtocol, prefix) {
+        case (.chat, 0x6761_7375):
+            return Self.named(Names.usage, word) && !Self.isNull(cursor, after: start &+ Names.usage.count)
+        case (.chat, 0x7267_5F78): return Self.named(Names.x_groq, word)
+        case (.chat, 0x6F72_7265), (.responses, 0x6F72_7265), (.messages, 0x6F72_7265):
+            return Self.named(Names.error, word)
+        case (.chat, 0x6564_6F6D): return !hasModel && Self.named(Names.model, word)
+        case (.responses, 0x7073_6572):
+            return Self.named(Names.responseCompleted, cursor, at: start) || Self.named(Names.responseIncomplete, cursor, at: start)
+                || Self.named(Names.responseFailed, cursor, at: start) || (!hasModel && Self.named(Names.response, cursor, at: start))
+        case (.messages, 0x7373_656D):
+            return Self.named(Names.messageStart, cursor, at: start) || Self.named(Names.messageDelta, cursor, at: start)
+                || Self.named(Names.messageStop, cursor, at: start)
+        default: return false
+        }
+    }
+
+    /// `name` (at most seven bytes) and its closing quote in `word`, the eight bytes at hand.
+    @inline(__always)
+    private static func named(_ name: ShortName, _ word: UInt64) -> Bool {
+        assert(name.count < 8)
+        let quoted = name.word(0) | UInt64(UInt8(ascii: "\"")) &<< UInt64(name.count &* 8)
+        let bytes = UInt64(name.count &+ 1) &* 8
+        return bytes == 64 ? word == quoted : word & ((1 &<< bytes) &- 1) == quoted
+    }
+
+    /// `name` and its closing quote at `start`.
+    private static func named(_ name: ShortName, _ cursor: BlockCursor, at start: Int) -> Bool {
+        let available = cursor.count &- start
+        return name.count < available && ShortName(cursor.base + start, count: name.count, readable: available) == name
+            && cursor.byte(at: start &+ name.count) == UInt8(ascii: "\"")
+    }
+
+    /// `:null` right after the closing quote at `quote`.
+    @inline(__always)
+    private static func isNull(_ cursor: BlockCursor, after quote: Int) -> Bool {
+        guard quote &+ 6 <= cursor.count else { return false }
+        // ":null", first byte lowest; safe: the five bytes after `quote` lie inside the slice.
+        let word = UInt64(cursor.byte(at: quote &+ 1)) | UInt64(cursor.byte(at: quote &+ 2)) &<< 8
+            | UInt64(cursor.byte(at: quote &+ 3)) &<< 16 | UInt64(cursor.byte(at: quote &+ 4)) &<< 24
+            | UInt64(cursor.byte(at: quote &+ 5)) &<< 32
+        return word == 0x6C_6C75_6E3A
+    }
+}
