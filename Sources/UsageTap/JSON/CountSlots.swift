@@ -25,19 +25,25 @@
 /// What one usage object said: which fields it carried, and their values. (Whether the member
 /// was an object at all, not `"usage": null`, is kept by ``EventFacts``.)
 struct CountSlots: Sendable {
+    /// The number of ``CountField``s, each a slot.
+    static let fieldCount = 21
     private var values: InlineArray<21, Int64> = .init(repeating: 0)
     private var carried: UInt32 = 0
 
+    @inline(__always)
     mutating func reset() {
         carried = 0
     }
 
+    @inline(__always)
     subscript(field: CountField) -> Int64? {
         carried & (1 << UInt32(field.rawValue)) == 0 ? nil : values[field.rawValue]
     }
 
-    mutating func set(_ field: CountField, to value: Int64) {
-        values[field.rawValue] = value
-        carried |= 1 << UInt32(field.rawValue)
+    /// Sets the slot of the field whose raw value is `field`.
+    @inline(__always)
+    mutating func set(_ field: Int, to value: Int64) {
+        values[field] = value
+        carried |= 1 &<< UInt32(field)
     }
 }

@@ -144,7 +144,7 @@
                 if group == .usageMetadata { found[Found.usageMetadata] = true }
             } else if let (group, field) = path.countSlot {
                 // Present, whatever its value: anything but a valid count is 0.
-                counts[group.rawValue].set(field, to: 0)
+                counts[group].set(field, to: 0)
             } else if path.isError {
                 let owner = path.errorOwner.rawValue
                 errors[owner].reset()
@@ -232,7 +232,7 @@
     /// error code (nil if it is none).
     @_spi(Reference) public mutating func scalarEnded(count: @autoclosure () -> Int64, integer: @autoclosure () -> Int64?, at path: UsagePath) {
         if let (group, field) = path.countSlot {
-            counts[group.rawValue].set(field, to: count())
+            counts[group].set(field, to: count())
         } else if path == .code {
             if let integer = integer() { code.setInteger(integer) }
         } else if path.isErrorCode {

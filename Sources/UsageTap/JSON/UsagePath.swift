@@ -66,7 +66,7 @@
         UsagePath(37 &+ UInt8(group.rawValue &* 5 &+ details.rawValue))
     }
     static func count(_ group: CountGroup, _ field: CountField) -> UsagePath {
-        UsagePath(128 &+ UInt8(group.rawValue &* CountField.allCases.count &+ field.rawValue))
+        UsagePath(128 &+ UInt8(group.rawValue &* CountSlots.fieldCount &+ field.rawValue))
     }
 
     // MARK: What a path holds
@@ -99,12 +99,13 @@
 
     /// The usage object's group, for `usage(group)`.
     var usageGroup: CountGroup? { raw >= 32 && raw < 37 ? CountGroup(rawValue: Int(raw &- 32)) : nil }
-    /// The group and field, for `count(group, field)`.
-    var countSlot: (group: CountGroup, field: CountField)? {
+    /// The group's and the field's raw values, for `count(group, field)`: plain arithmetic on the
+    /// byte, since every such byte names a valid pair.
+    @inline(__always)
+    var countSlot: (group: Int, field: Int)? {
         guard raw >= 128 else { return nil }
-        let index = Int(raw &- 128), fields = CountField.allCases.count
-        guard let group = CountGroup(rawValue: index / fields), let field = CountField(rawValue: index % fields) else { return nil }
-        return (group, field)
+        let index = Int(raw &- 128)
+        return (index / CountSlots.fieldCount, index % CountSlots.fieldCount)
     }
     /// The owner, for the paths of the two error objects (16-21) and the two outputs (22-27).
     private var owner: Int { Int(raw & 1) }

@@ -63,12 +63,11 @@ struct EventFramer: Sendable {
                     // names a data line; any other line is passed by its line end.
                     switch Self.dataPrefix(cursor.base + index) {
                     case .dataField:
-                        if !eventHasData, let sieve = tally.sieve, let lineEnd = Self.passesSieve(sieve, cursor, at: index &+ 5) {
-                            // An event that cannot change the record: its data line is passed
-                            // as a line of no interest, and the blank line then ends an event
-                            // without data.
-                            index = lineEnd
-                            line = .skipped
+                        if !eventHasData, let sieve = tally.sieve, let blank = Self.passesSieve(sieve, &cursor, at: index &+ 5) {
+                            // An event that cannot change the record: its data line and the blank
+                            // line after it are passed; the event it ends has no data of ours.
+                            endLine(at: cursor.byte(at: blank))
+                            index = blank &+ 1
                             continue
                         }
                         beginData(facts: &tally.facts)
@@ -84,8 +83,13 @@ struct EventFramer: Sendable {
                         name = DataNameMatch()
                         line = .name
                     case .otherLine:
-                        line = .skipped
-                        index &+= 1
+                        // Passed by its line end, when that is in this slice.
+                        guard let lineEnd = Self.nextLineEnd(&cursor, from: index &+ 1) else {
+                            line = .skipped
+                            return
+                        }
+                        endLine(at: cursor.byte(at: lineEnd))
+                        index = lineEnd &+ 1
                     }
                 } else {
                     name = DataNameMatch()
@@ -166,19 +170,19 @@ struct EventFramer: Sendable {
         eventHasData = false
     }
 
-    /// The line end of an event's only data line, whose value follows `afterColon`, if the
-    /// event may be passed unread: its value is an object, the line and the blank line after it
-    /// are in the slice, and `sieve` finds nothing in it that could change the record. (An
-    /// event with more data lines, or cut by the slice's end, is read: what its later bytes
-    /// hold is not known yet.)
+    /// Where the blank line after an event's only data line lies, whose value follows
+    /// `afterColon`, if the event may be passed unread: its value is an object, the line and the
+    /// blank line after it are in the slice, and `sieve` finds nothing in it that could change
+    /// the record. (An event with more data lines, or cut by the slice's end, is read: what its
+    /// later bytes hold is not known yet.)
     @inline(__always)
-    private static func passesSieve(_ sieve: EventSieve, _ cursor: BlockCursor, at afterColon: Int) -> Int? {
+    private static func passesSieve(_ sieve: EventSieve, _ cursor: inout BlockCursor, at afterColon: Int) -> Int? {
         let count = cursor.count
         guard afterColon &+ 1 < count else { return nil }
         var start = afterColon
         if cursor.byte(at: start) == 0x20 { start &+= 1 }
         // `[DONE]` and any other value that is not an object are left to the reader.
-        guard cursor.byte(at: start) == UInt8(ascii: "{"), let (lineEnd, mayMatter) = sieve.read(cursor, from: start),
+        guard cursor.byte(at: start) == UInt8(ascii: "{"), let (lineEnd, mayMatter) = sieve.read(&cursor, from: start),
               !mayMatter
         else { return nil }
         // The blank line: LF or CR, after the line's own LF, CR or CRLF.
@@ -186,7 +190,7 @@ struct EventFramer: Sendable {
         if cursor.byte(at: lineEnd) == 0x0D, next < count, cursor.byte(at: next) == 0x0A { next &+= 1 }
         guard next < count else { return nil }
         let blank = cursor.byte(at: next)
-        return blank == 0x0A || blank == 0x0D ? lineEnd : nil
+        return blank == 0x0A || blank == 0x0D ? next : nil
     }
 
     private enum LineStart {
@@ -208,9 +212,12 @@ struct EventFramer: Sendable {
         return start.load(fromByteOffset: 4, as: UInt8.self) == UInt8(ascii: ":") ? .dataField : .dataName
     }
 
-    /// The next LF or CR at or after `start`, moving through blocks; nil at the slice's end.
+    /// The next LF or CR at or after `start` (which may lie in a later block than the
+    /// cursor's), moving through blocks; nil at the slice's end.
     @inline(__always)
     private static func nextLineEnd(_ cursor: inout BlockCursor, from start: Int) -> Int? {
+        guard start < cursor.count else { return nil }
+        cursor.moveTo(start)
         var from = start
         while true {
             let ends = cursor.block.pointee.line_end & .bits(from: cursor.bit(from))

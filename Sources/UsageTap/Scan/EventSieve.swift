@@ -31,9 +31,9 @@ struct EventSieve: Sendable {
     }
 
     /// Reads the data line whose value starts at `start`, through the blocks stage 1 has
-    /// already made (the cursor does not move): its line end, and whether its value may hold a
+    /// already made (the cursor does not move; it is passed `inout` only so that it is not copied): its line end, and whether its value may hold a
     /// name that matters. Nil when the line does not end within those blocks.
-    func read(_ cursor: BlockCursor, from start: Int) -> (lineEnd: Int, mayMatter: Bool)? {
+    func read(_ cursor: inout BlockCursor, from start: Int) -> (lineEnd: Int, mayMatter: Bool)? {
         // The value may start in a block after the cursor's.
         var blockStart = start & ~63
         var low = start & 63
@@ -80,8 +80,20 @@ struct EventSieve: Sendable {
             return Self.named(Names.error, word)
         case (.chat, 0x6564_6F6D): return !hasModel && Self.named(Names.model, word)
         case (.responses, 0x7073_6572):
-            return Self.named(Names.responseCompleted, cursor, at: start) || Self.named(Names.responseIncomplete, cursor, at: start)
-                || Self.named(Names.responseFailed, cursor, at: start) || (!hasModel && Self.named(Names.response, cursor, at: start))
+            // "response", then a quote (the key) or a dot and the kind of event.
+            guard word == Names.response.word(0), start &+ 13 <= cursor.count else { return false }
+            switch cursor.byte(at: start &+ 8) {
+            case UInt8(ascii: "\""): return !hasModel
+            case UInt8(ascii: "."):
+                // Safe: the four bytes after the dot lie inside the slice.
+                switch UInt32(littleEndian: (cursor.base + start + 9).loadUnaligned(as: UInt32.self)) {
+                case 0x706D_6F63: return Self.named(Names.responseCompleted, cursor, at: start)  // "comp"
+                case 0x6F63_6E69: return Self.named(Names.responseIncomplete, cursor, at: start)  // "inco"
+                case 0x6C69_6166: return Self.named(Names.responseFailed, cursor, at: start)  // "fail"
+                default: return false
+                }
+            default: return false
+            }
         case (.messages, 0x7373_656D):
             return Self.named(Names.messageStart, cursor, at: start) || Self.named(Names.messageDelta, cursor, at: start)
                 || Self.named(Names.messageStop, cursor, at: start)
