@@ -26,8 +26,9 @@ typedef struct {
     uint64_t lead;      // e m r u x: the first letters of the names the event sieve looks for
 } ut_frame;
 
-/// The blocks one call of the framing tier fills.
-enum { UT_BATCH = 128 };
+/// The blocks one call of the framing tier fills: 768 bytes, under the 1 KiB that Swift's
+/// `withUnsafeTemporaryAllocation` keeps on the stack (above it, it may allocate).
+enum { UT_BATCH = 32 };
 typedef struct {
     ut_frame blocks[UT_BATCH];
 } ut_frame_batch;

@@ -123,14 +123,22 @@ struct BlockCursor {
         }
     }
 
-    /// The block starting at `start` (a multiple of 64, at or after the current block), if
-    /// stage 1 has made it already: for looking ahead without moving.
+    /// Makes the block holding `position` current again, after the cursor has looked further
+    /// on: the framing tier keeps no state from block to block, so that blocks no longer in the
+    /// batch are simply made again.
     @inline(__always)
-    func madeBlock(at start: Int) -> UnsafePointer<ut_frame>? {
-        assert(start >= blockStart && start & 63 == 0)
-        let index = (start &- batchStart) &>> 6
-        // Safe: index < batchCount, the blocks of the batch stage 1 has written.
-        return index < batchCount ? UnsafePointer(batch + index) : nil
+    mutating func rewind(to position: Int) {
+        assert(position >= 0 && position < count)
+        let start = position & ~63
+        guard start < blockStart else { return moveTo(position) }
+        if start >= batchStart {
+            blockStart = start
+            blockIndex = (start &- batchStart) &>> 6
+        } else {
+            fillBatch(from: start)
+            blockStart = start
+            blockIndex = 0
+        }
     }
 
     /// Makes the next block current; it must start inside the slice.

@@ -63,12 +63,17 @@ struct EventFramer: Sendable {
                     // names a data line; any other line is passed by its line end.
                     switch Self.dataPrefix(cursor.base + index) {
                     case .dataField:
-                        if !eventHasData, let sieve = tally.sieve, let blank = Self.passesSieve(sieve, &cursor, at: index &+ 5) {
-                            // An event that cannot change the record: its data line and the blank
-                            // line after it are passed; the event it ends has no data of ours.
-                            endLine(at: cursor.byte(at: blank))
-                            index = blank &+ 1
-                            continue
+                        if !eventHasData, let sieve = tally.sieve {
+                            if let blank = Self.passesSieve(sieve, &cursor, at: index &+ 5) {
+                                // An event that cannot change the record: its data line and the
+                                // blank line after it are passed; the event it ends has no data
+                                // of ours.
+                                endLine(at: cursor.byte(at: blank))
+                                index = blank &+ 1
+                                continue
+                            }
+                            // The sieve may have looked ahead: the line is read from its start.
+                            cursor.rewind(to: index)
                         }
                         beginData(facts: &tally.facts)
                         index &+= 5

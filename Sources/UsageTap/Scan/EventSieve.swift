@@ -30,35 +30,34 @@ struct EventSieve: Sendable {
         self.hasModel = hasModel
     }
 
-    /// Reads the data line whose value starts at `start`, through the blocks stage 1 has
-    /// already made (the cursor does not move; it is passed `inout` only so that it is not copied): its line end, and whether its value may hold a
-    /// name that matters. Nil when the line does not end within those blocks.
+    /// Reads the data line whose value starts at `start`, moving the cursor through its blocks:
+    /// its line end, and whether its value may hold a name that matters. Nil when the line does
+    /// not end in the slice. Where it matters, or is not known to end, the caller rewinds the
+    /// cursor to read the line.
     func read(_ cursor: inout BlockCursor, from start: Int) -> (lineEnd: Int, mayMatter: Bool)? {
-        // The value may start in a block after the cursor's.
-        var blockStart = start & ~63
-        var low = start & 63
-        var candidates: UInt64 = 0
-        while let block = cursor.madeBlock(at: blockStart) {
+        cursor.moveTo(start)
+        var low = cursor.bit(start)
+        while true {
+            // Safe: the cursor's current block, valid while the cursor is.
+            let block = cursor.block.pointee
             let from: UInt64 = ~0 &<< UInt64(low)
-            let lineEnds = block.pointee.line_end & from
+            let lineEnds = block.line_end & from
             // Up to the line end, or the whole block.
             let run = lineEnds == 0 ? from : from & (lineEnds &- 1) & ~lineEnds
             // A quote whose next byte is a lead letter (the last bit's next byte is in the next
             // block: taken as a candidate, to be looked at).
-            candidates = block.pointee.quote & run & (block.pointee.lead &>> 1 | 1 &<< 63)
+            var candidates = block.quote & run & (block.lead &>> 1 | 1 &<< 63)
             while candidates != 0 {
-                let quote = blockStart &+ candidates.trailingZeroBitCount
-                if matters(cursor, at: quote &+ 1) {
-                    // Where the line ends is not needed: the walker reads it.
-                    return (start, true)
-                }
+                let quote = cursor.blockStart &+ candidates.trailingZeroBitCount
+                // Where the line ends is not needed then: the walker reads it.
+                if matters(cursor, at: quote &+ 1) { return (start, true) }
                 candidates &= candidates &- 1
             }
-            if lineEnds != 0 { return (blockStart &+ lineEnds.trailingZeroBitCount, false) }
-            blockStart &+= 64
+            if lineEnds != 0 { return (cursor.blockStart &+ lineEnds.trailingZeroBitCount, false) }
+            guard cursor.blockStart &+ 64 < cursor.count else { return nil }
+            cursor.moveToNextBlock()
             low = 0
         }
-        return nil
     }
 
     /// Whether the string starting at `start` (after its opening quote) may be one of the

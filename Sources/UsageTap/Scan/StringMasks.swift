@@ -31,11 +31,46 @@ struct StringView: Sendable {
     /// the cursor's current block; the state moves past them.
     @inline(__always)
     mutating func masks(_ cursor: BlockCursor, low: Int, high: Int) -> (edges: UInt64, opener: UInt64, closer: UInt64) {
+        if high &- low <= Self.shortRun { return shortMasks(cursor, low: low, high: high) }
         var strings = ut_strings()
         guard cursor.strings(low: low, high: high, state: &state, out: &strings) else {
             return exactMasks(cursor, strings, low: low, high: high)
         }
         return (strings.edges, strings.opener, strings.closer)
+    }
+
+    /// Runs up to this long (as one-byte slices make them) are read a byte at a time: cheaper
+    /// than a call of the strings tier, which costs about a hundred instructions whatever the
+    /// run's length.
+    private static let shortRun = 8
+
+    /// A short run, read a byte at a time as the sequential reader reads: a backslash escapes
+    /// the next byte only inside a string.
+    private mutating func shortMasks(_ cursor: BlockCursor, low: Int, high: Int) -> (edges: UInt64, opener: UInt64, closer: UInt64) {
+        var edges: UInt64 = 0, opener: UInt64 = 0, closer: UInt64 = 0
+        var inString = state.in_string != 0, escape = state.escape != 0
+        for bit in low..<high {
+            let byte = cursor.byte(at: cursor.blockStart &+ bit)
+            if escape {
+                escape = false
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "\""):
+                edges |= 1 &<< UInt64(bit)
+                inString.toggle()
+            case UInt8(ascii: "\\"):
+                escape = inString
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                if !inString { opener |= 1 &<< UInt64(bit) }
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                if !inString { closer |= 1 &<< UInt64(bit) }
+            default:
+                break
+            }
+        }
+        state = ut_string_state(in_string: inString ? 1 : 0, escape: escape ? 1 : 0)
+        return (edges, opener, closer)
     }
 
     /// The rare case, worked out from the run's quotes and backslashes and the state before it
