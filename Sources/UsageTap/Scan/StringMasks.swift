@@ -51,16 +51,17 @@ struct StringView: Sendable {
         var inString = state.in_string != 0, escape = state.escape != 0
         for bit in low..<high {
             let byte = cursor.byte(at: cursor.blockStart &+ bit)
-            if escape {
-                escape = false
-                continue
-            }
+            // An escaped byte is neither an edge nor an escape; a bracket is one or not by where
+            // it lies, as in the strings tier.
+            let escaped = escape
+            escape = false
             switch byte {
             case UInt8(ascii: "\""):
+                if escaped { break }
                 edges |= 1 &<< UInt64(bit)
                 inString.toggle()
             case UInt8(ascii: "\\"):
-                escape = inString
+                escape = inString && !escaped
             case UInt8(ascii: "{"), UInt8(ascii: "["):
                 if !inString { opener |= 1 &<< UInt64(bit) }
             case UInt8(ascii: "}"), UInt8(ascii: "]"):
