@@ -32,6 +32,13 @@ struct StringView: Sendable {
     @inline(__always)
     mutating func masks(_ cursor: BlockCursor, low: Int, high: Int) -> (edges: UInt64, opener: UInt64, closer: UInt64) {
         if high &- low <= Self.shortRun { return shortMasks(cursor, low: low, high: high) }
+        // The run's quotes: bits from `low`, then those from `high` shifted out at the top.
+        if state.in_string != 0, ((cursor.block.pointee.quote &>> UInt64(low)) &<< UInt64(low)) &<< UInt64(64 &- high) == 0 {
+            // Inside a string with no quote before the run ends (a long text): no edge, no
+            // bracket outside a string; only a backslash run at the end carries on.
+            state.escape = escapeAfterBackslashes(cursor, low: low, high: high)
+            return (0, 0, 0)
+        }
         var strings = ut_strings()
         guard cursor.strings(low: low, high: high, state: &state, out: &strings) else {
             return exactMasks(cursor, strings, low: low, high: high)
@@ -72,6 +79,21 @@ struct StringView: Sendable {
         }
         state = ut_string_state(in_string: inString ? 1 : 0, escape: escape ? 1 : 0)
         return (edges, opener, closer)
+    }
+
+    /// Inside a string, whether the byte after bit `high - 1` is escaped: the backslashes ending
+    /// the run, counted back (with the one escaped from before the run, if any), are odd.
+    @inline(__always)
+    private func escapeAfterBackslashes(_ cursor: BlockCursor, low: Int, high: Int) -> UInt64 {
+        var bit = high &- 1, count: UInt64 = 0
+        while bit >= low, cursor.byte(at: cursor.blockStart &+ bit) == UInt8(ascii: "\\") {
+            count &+= 1
+            bit &-= 1
+        }
+        // A run of backslashes back to the start, whose first byte the state escapes: that one
+        // is content, not an escape.
+        if bit < low && state.escape != 0 { count &-= 1 }
+        return count & 1
     }
 
     /// The rare case, worked out from the run's quotes and backslashes and the state before it
