@@ -2,13 +2,13 @@
 /// string from one run of them to the next (across blocks, data lines and slices).
 ///
 /// A quote is a string's edge unless a backslash escapes it, and a backslash escapes the byte
-/// after it only inside a string. Stage 1 (C) works both out for the raw stream at once: the
-/// escapes from runs of backslashes (a byte is escaped when the run of backslashes just before it
-/// has odd length), the strings from a prefix XOR of the quotes that are left. ``StringView``
-/// turns that into the document's view per line; where it cannot (a backslash outside the
-/// strings, in malformed JSON such as `{"a":\"b"}`), ``StringMasks`` works a run out exactly,
-/// one quote and backslash at a time where it must, so that the answer is the one a
-/// byte-at-a-time reader gives.
+/// after it only inside a string. Stage 1's strings tier (C) works both out for a run at once,
+/// from the document's state where the run starts: the escapes from runs of backslashes (a byte
+/// is escaped when the run of backslashes just before it has odd length), the strings from a
+/// prefix XOR of the quotes that are left. That treats every backslash as inside a string, which
+/// is true of JSON; where a backslash lies outside the strings so found (malformed JSON such as
+/// `{"a":\"b"}`), ``StringMasks`` works the run out one quote and backslash at a time, so that
+/// the answer is the one a byte-at-a-time reader gives. ``StringView`` carries the state.
 internal import CUsageTapVector
 
 struct StringCarry: Sendable {
@@ -140,51 +140,31 @@ struct StringView: Sendable {
     }
 }
 
+/// The exact reading of a run, for the runs where the strings tier's bit-parallel one is not
+/// the sequential one.
 struct StringMasks {
     /// The quotes that open or close a string.
     var quotes: UInt64
     /// The bytes inside strings: from an opening quote up to, not including, its closing quote.
     var inString: UInt64
 
-    private static let evenBits: UInt64 = 0x5555_5555_5555_5555
-
     /// The masks of the bytes in bits `low..<high` of a block from its quote and backslash
-    /// masks alone, given what the bytes before them carried; updates `carry` to what the byte
-    /// at `high - 1` carries on.
+    /// masks alone, read in order, given what the bytes before them carried; updates `carry` to
+    /// what the byte at `high - 1` carries on.
     init(quote: UInt64, backslash: UInt64, low: Int, high: Int, carry: inout StringCarry) {
         assert(low < high && high <= 64)
         let run = UInt64.bits(from: low) & UInt64.bits(below: high)
         var backslashes = backslash & run
-        var candidates = quote & run
+        var quotes = quote & run
         if carry.escapePending {
             // The run's first byte is escaped: it is content, neither an edge nor an escape.
             let first: UInt64 = 1 &<< UInt64(low)
             backslashes &= ~first
-            candidates &= ~first
+            quotes &= ~first
         }
-        let quotesInRun = candidates
-        var escapers: UInt64 = 0
-        if backslashes != 0 {
-            // Backslashes that escape the byte after them: in a run starting on an even bit
-            // those on even bits, in a run starting on an odd bit those on odd bits. Adding a
-            // run's first bit to the mask clears the whole run, which picks out the runs that
-            // start on even bits.
-            let starts = backslashes & ~(backslashes &<< 1)
-            let evenRuns = backslashes & ~(backslashes &+ (starts & Self.evenBits))
-            let oddRuns = backslashes & ~evenRuns
-            escapers = (evenRuns & Self.evenBits) | (oddRuns & ~Self.evenBits)
-            candidates &= ~(escapers &<< 1)
-        }
-        let openAtStart: UInt64 = carry.inString ? ~0 : 0
-        var inString = Self.prefixXOR(candidates) ^ openAtStart
-        if backslashes & ~inString != 0 {
-            // A backslash outside a string: malformed JSON, read one byte of interest at a time.
-            (candidates, escapers) = Self.sequential(backslashes | quotesInRun, backslashes: backslashes,
-                                                     inString: carry.inString)
-            inString = Self.prefixXOR(candidates) ^ openAtStart
-        }
-        quotes = candidates
-        self.inString = inString
+        let (edges, escapers) = Self.sequential(backslashes | quotes, backslashes: backslashes, inString: carry.inString)
+        self.quotes = edges
+        inString = Self.prefixXOR(edges) ^ (carry.inString ? ~0 : 0)
         carry.inString = inString &>> UInt64(high &- 1) & 1 != 0
         // The last byte escapes the next one when it is an escaping backslash.
         carry.escapePending = escapers &>> UInt64(high &- 1) & 1 != 0
