@@ -29,17 +29,11 @@
     }
 
     /// Takes the document's model at `path` as the model unless one was already taken: the
-    /// first non-empty wins. Inlined so that the candidate is copied only when it is taken.
+    /// first non-empty wins. (Asked only while there is none, so that a model is copied out of
+    /// the facts only until one is taken.)
     @inline(__always)
     mutating func adoptModel(at path: UsagePath) {
-        guard !hasModel, facts.hasModel(at: path) else { return }
-        let candidate = switch path {
-        case .model: facts.model
-        case .responseModel: facts.responseModel
-        case .messageModel: facts.messageModel
-        default: facts.modelVersion
-        }
-        guard !candidate.isEmpty else { return }
+        guard !hasModel, let candidate = facts.model(at: path), !candidate.isEmpty else { return }
         model = candidate
         hasModel = true
     }

@@ -14,10 +14,10 @@
     private var type = ShortName()
     private var object = ShortName()
     private var outputItemType = ShortName()
-    private(set) var model = CapturedString()
-    private(set) var responseModel = CapturedString()
-    private(set) var messageModel = CapturedString()
-    private(set) var modelVersion = CapturedString()
+    private var model = CapturedString()
+    private var responseModel = CapturedString()
+    private var messageModel = CapturedString()
+    private var modelVersion = CapturedString()
     private(set) var code = CodeCapture()
     private var counts: InlineArray<5, CountSlots> = .init(repeating: CountSlots())
     private var errors: InlineArray<2, ErrorCapture> = .init(repeating: ErrorCapture())
@@ -94,13 +94,12 @@
     var objectName: ShortName? { found[Found.objectIsString] ? object : nil }
 
     /// The model at `path` (one of the four model paths), if this document named one.
-    @inline(__always)
-    func hasModel(at path: UsagePath) -> Bool {
+    func model(at path: UsagePath) -> CapturedString? {
         switch path {
-        case .model: found[Found.model]
-        case .responseModel: found[Found.responseModel]
-        case .messageModel: found[Found.messageModel]
-        default: found[Found.modelVersion]
+        case .model: found[Found.model] ? model : nil
+        case .responseModel: found[Found.responseModel] ? responseModel : nil
+        case .messageModel: found[Found.messageModel] ? messageModel : nil
+        default: found[Found.modelVersion] ? modelVersion : nil
         }
     }
 

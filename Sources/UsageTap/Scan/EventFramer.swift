@@ -187,9 +187,9 @@ struct EventFramer: Sendable {
         var start = afterColon
         if cursor.byte(at: start) == 0x20 { start &+= 1 }
         // `[DONE]` and any other value that is not an object are left to the reader.
-        guard cursor.byte(at: start) == UInt8(ascii: "{"), let (lineEnd, mayMatter) = sieve.read(&cursor, from: start),
-              !mayMatter
-        else { return nil }
+        guard cursor.byte(at: start) == UInt8(ascii: "{"), let lineEnd = sieve.passableLineEnd(&cursor, from: start) else {
+            return nil
+        }
         // The blank line: LF or CR, after the line's own LF, CR or CRLF.
         var next = lineEnd &+ 1
         if cursor.byte(at: lineEnd) == 0x0D, next < count, cursor.byte(at: next) == 0x0A { next &+= 1 }

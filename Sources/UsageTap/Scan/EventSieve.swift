@@ -31,10 +31,9 @@ struct EventSieve: Sendable {
     }
 
     /// Reads the data line whose value starts at `start`, moving the cursor through its blocks:
-    /// its line end, and whether its value may hold a name that matters. Nil when the line does
-    /// not end in the slice. Where it matters, or is not known to end, the caller rewinds the
-    /// cursor to read the line.
-    func read(_ cursor: inout BlockCursor, from start: Int) -> (lineEnd: Int, mayMatter: Bool)? {
+    /// its line end, if the line ends in the slice and its value holds no name that matters.
+    /// Nil otherwise, and the caller rewinds the cursor to read the line.
+    func passableLineEnd(_ cursor: inout BlockCursor, from start: Int) -> Int? {
         cursor.moveTo(start)
         var low = cursor.bit(start)
         while true {
@@ -49,11 +48,10 @@ struct EventSieve: Sendable {
             var candidates = block.quote & run & (block.lead &>> 1 | 1 &<< 63)
             while candidates != 0 {
                 let quote = cursor.blockStart &+ candidates.trailingZeroBitCount
-                // Where the line ends is not needed then: the walker reads it.
-                if matters(cursor, at: quote &+ 1) { return (start, true) }
+                if matters(cursor, at: quote &+ 1) { return nil }
                 candidates &= candidates &- 1
             }
-            if lineEnds != 0 { return (cursor.blockStart &+ lineEnds.trailingZeroBitCount, false) }
+            if lineEnds != 0 { return cursor.blockStart &+ lineEnds.trailingZeroBitCount }
             guard cursor.blockStart &+ 64 < cursor.count else { return nil }
             cursor.moveToNextBlock()
             low = 0
