@@ -65,6 +65,8 @@ public struct UsageTap: Sendable {
     /// Reads the next slice of the response. `bytes` is only read, and not kept past the call.
     public mutating func feed(_ bytes: UnsafeRawBufferPointer) {
         guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
+        // A few bytes inside a string (one-byte slices and the like) need no blocks at all.
+        if bytes.count <= JSONWalker.shortTail, readStringTail(bytes) { return }
         // Stage 1's blocks for this slice go on the stack, uncleared (stage 1 writes each block
         // before it is read): nothing to allocate or zero, however short the slice.
         withUnsafeTemporaryAllocation(of: ut_frame_batch.self, capacity: 1) { room in
@@ -90,6 +92,16 @@ public struct UsageTap: Sendable {
             settleBody()
         case .undecided, .bodyRejected, .finished:
             break
+        }
+    }
+
+    /// Takes a short slice that only continues a string of the current document, if it is one.
+    @inline(__always)
+    private mutating func readStringTail(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        switch framing {
+        case .eventStream: framer.readStringTail(bytes, facts: &tally.facts)
+        case .body: framer.walker.readStringTail(bytes, facts: &tally.facts)
+        case .undecided, .bodyRejected, .finished: false
         }
     }
 

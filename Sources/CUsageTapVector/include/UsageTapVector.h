@@ -21,10 +21,19 @@
 
 /// The framing tier's masks of one block.
 typedef struct {
-    uint64_t line_end;  // LF or CR
-    uint64_t quote;     // "
-    uint64_t lead;      // e m r u x: the first letters of the names the event sieve looks for
+    uint64_t line_end;   // LF or CR
+    uint64_t quote;      // "
+    /// A quote whose next byte is e m r u or x: the first letters of the names the event sieve
+    /// looks for. (At bit 63 the next byte is the next block's first; where that block is not
+    /// in the same call, the quote is taken as a candidate all the same.)
+    uint64_t candidate;
 } ut_frame;
+
+/// One block's classes, before candidates are made of them.
+typedef struct {
+    uint64_t line_end, quote;
+    uint64_t lead;  // e m r u x
+} ut_classes;
 
 /// The blocks one call of the framing tier fills: 768 bytes, under the 1 KiB that Swift's
 /// `withUnsafeTemporaryAllocation` keeps on the stack (above it, it may allocate).
@@ -60,18 +69,25 @@ typedef struct {
     uint64_t backslash, opener, closer;
 } ut_structure;
 
-// The sieve's letters e m r u x (65 6D 72 75 78) by nibbles, for the vector classifiers that
-// have a byte shuffle: a byte is one of them when the entry of its low nibble and that of its
-// high nibble share a bit (bit 0 for high nibble 6, bit 1 for 7). Bytes from 0x80 have high
-// nibbles with no entry.
+// The sieve's letters e m r u x (65 6D 72 75 78) by nibbles, for NEON's table lookup (which
+// gives 0 for an index from 16 on): a byte is one of them when the entry of its low nibble and
+// that of its high nibble share a bit (bit 0 for high nibble 6, bit 1 for 7). Bytes from 0x80
+// have high nibbles with no entry.
 #define UT_LEAD_LOW 0, 0, 2, 0, 0, 3, 0, 0, 2, 0, 0, 0, 0, 1, 0, 0
 #define UT_LEAD_HIGH 0, 0, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 0, 0, 0, 0
+
+// For x86's byte shuffle (which gives 0 for a byte from 0x80, and else takes its low nibble as
+// the index): the same letters but u (whose nibble is e's), and LF and CR, each at its own low
+// nibble. A byte is one of them when it equals its entry (UT_NONE: none, and no entry is 0).
+#define UT_NONE ((char)0xFF)
+#define UT_LEAD_TABLE UT_NONE, UT_NONE, 'r', UT_NONE, UT_NONE, 'e', UT_NONE, UT_NONE, 'x', UT_NONE, UT_NONE, UT_NONE, UT_NONE, 'm', UT_NONE, UT_NONE
+#define UT_LINE_END_TABLE UT_NONE, UT_NONE, UT_NONE, UT_NONE, UT_NONE, UT_NONE, UT_NONE, UT_NONE, UT_NONE, UT_NONE, '\n', UT_NONE, UT_NONE, '\r', UT_NONE, UT_NONE
 
 // Openers and closers are found with one compare each: OR-ing 0x20 takes `[` (5B) to `{` (7B)
 // and `]` (5D) to `}` (7D), and no other byte to either.
 
-static inline ut_frame ut_frame_scalar(const uint8_t *block, size_t count) {
-    ut_frame masks = {0, 0, 0};
+static inline ut_classes ut_classes_scalar(const uint8_t *block, size_t count) {
+    ut_classes masks = {0, 0, 0};
     for (size_t i = 0; i < count; i++) {
         uint8_t byte = block[i];
         uint64_t bit = (uint64_t)1 << i;
@@ -127,8 +143,8 @@ static inline uint64_t ut_prefix_xor_clmul(uint64_t bits) {
     return (uint64_t)_mm_cvtsi128_si64(product);
 }
 
-static inline ut_frame ut_frame_sse2(const uint8_t *block) {
-    ut_frame masks = {0, 0, 0};
+static inline ut_classes ut_classes_sse2(const uint8_t *block) {
+    ut_classes masks = {0, 0, 0};
     for (int part = 0; part < 4; part++) {
         // Safe: the caller passes 64 readable bytes.
         __m128i bytes = _mm_loadu_si128((const __m128i *)(block + 16 * part));
@@ -161,29 +177,30 @@ static inline ut_structure ut_structure_sse2(const uint8_t *block) {
 }
 
 /// One 32-byte half's framing masks, zero-extended.
-typedef struct { uint64_t line_end, quote, lead; } ut_frame_half;
+typedef ut_classes ut_frame_half;
 
 __attribute__((target("avx2")))
 static inline ut_frame_half ut_frame_half_avx2(const uint8_t *half) {
     // Safe: the caller passes 32 readable bytes.
     __m256i bytes = _mm256_loadu_si256((const __m256i *)half);
     ut_frame_half masks;
-    masks.line_end = ut_opaque(_mm256_movemask_epi8(_mm256_or_si256(
-        _mm256_cmpeq_epi8(bytes, _mm256_set1_epi8('\n')), _mm256_cmpeq_epi8(bytes, _mm256_set1_epi8('\r')))));
+    // A byte equals its own entry in a table indexed by its low nibble only where the table
+    // holds it: LF and CR in one, e m r x in the other (u shares e's nibble: compared alone).
+    // Bytes from 0x80 index nothing (the shuffle gives 0) and no entry is 0.
+    masks.line_end = ut_opaque(_mm256_movemask_epi8(
+        _mm256_cmpeq_epi8(_mm256_shuffle_epi8(_mm256_setr_epi8(UT_LINE_END_TABLE, UT_LINE_END_TABLE), bytes), bytes)));
     masks.quote = ut_opaque(_mm256_movemask_epi8(_mm256_cmpeq_epi8(bytes, _mm256_set1_epi8('"'))));
-    const __m256i nibble = _mm256_set1_epi8(0x0F);
-    __m256i low = _mm256_shuffle_epi8(_mm256_setr_epi8(UT_LEAD_LOW, UT_LEAD_LOW), _mm256_and_si256(bytes, nibble));
-    __m256i high = _mm256_shuffle_epi8(_mm256_setr_epi8(UT_LEAD_HIGH, UT_LEAD_HIGH),
-                                       _mm256_and_si256(_mm256_srli_epi16(bytes, 4), nibble));
-    __m256i none = _mm256_cmpeq_epi8(_mm256_and_si256(low, high), _mm256_setzero_si256());
-    masks.lead = ~ut_opaque(_mm256_movemask_epi8(none)) & 0xFFFFFFFFu;
+    __m256i lead = _mm256_or_si256(
+        _mm256_cmpeq_epi8(_mm256_shuffle_epi8(_mm256_setr_epi8(UT_LEAD_TABLE, UT_LEAD_TABLE), bytes), bytes),
+        _mm256_cmpeq_epi8(bytes, _mm256_set1_epi8('u')));
+    masks.lead = ut_opaque(_mm256_movemask_epi8(lead));
     return masks;
 }
 
 __attribute__((target("avx2")))
-static inline ut_frame ut_frame_avx2(const uint8_t *block) {
+static inline ut_classes ut_classes_avx2(const uint8_t *block) {
     ut_frame_half low = ut_frame_half_avx2(block), high = ut_frame_half_avx2(block + 32);
-    ut_frame masks = {ut_join(low.line_end, high.line_end), ut_join(low.quote, high.quote), ut_join(low.lead, high.lead)};
+    ut_classes masks = {ut_join(low.line_end, high.line_end), ut_join(low.quote, high.quote), ut_join(low.lead, high.lead)};
     return masks;
 }
 
@@ -210,17 +227,16 @@ static inline ut_structure ut_structure_avx2(const uint8_t *block) {
 }
 
 __attribute__((target("avx512f,avx512bw")))
-static inline ut_frame ut_frame_avx512(const uint8_t *block) {
+static inline ut_classes ut_classes_avx512(const uint8_t *block) {
     // Safe: the caller passes 64 readable bytes.
     __m512i bytes = _mm512_loadu_si512((const void *)block);
-    const __m512i nibble = _mm512_set1_epi8(0x0F);
-    __m512i low = _mm512_shuffle_epi8(_mm512_broadcast_i32x4(_mm_setr_epi8(UT_LEAD_LOW)), _mm512_and_si512(bytes, nibble));
-    __m512i high = _mm512_shuffle_epi8(_mm512_broadcast_i32x4(_mm_setr_epi8(UT_LEAD_HIGH)),
-                                       _mm512_and_si512(_mm512_srli_epi16(bytes, 4), nibble));
-    ut_frame masks;
-    masks.line_end = _mm512_cmpeq_epi8_mask(bytes, _mm512_set1_epi8('\n')) | _mm512_cmpeq_epi8_mask(bytes, _mm512_set1_epi8('\r'));
+    // The low-nibble tables, as in the AVX2 classifier.
+    __m512i line_ends = _mm512_shuffle_epi8(_mm512_broadcast_i32x4(_mm_setr_epi8(UT_LINE_END_TABLE)), bytes);
+    __m512i leads = _mm512_shuffle_epi8(_mm512_broadcast_i32x4(_mm_setr_epi8(UT_LEAD_TABLE)), bytes);
+    ut_classes masks;
+    masks.line_end = _mm512_cmpeq_epi8_mask(line_ends, bytes);
     masks.quote = _mm512_cmpeq_epi8_mask(bytes, _mm512_set1_epi8('"'));
-    masks.lead = _mm512_test_epi8_mask(low, high);
+    masks.lead = _mm512_cmpeq_epi8_mask(leads, bytes) | _mm512_cmpeq_epi8_mask(bytes, _mm512_set1_epi8('u'));
     return masks;
 }
 
@@ -262,9 +278,9 @@ static inline uint64_t ut_neon_bits(uint8x16_t lanes) {
     return low | high << 8;
 }
 
-static inline ut_frame ut_frame_neon(const uint8_t *block) {
+static inline ut_classes ut_classes_neon(const uint8_t *block) {
     static const uint8_t low_table[16] = {UT_LEAD_LOW}, high_table[16] = {UT_LEAD_HIGH};
-    ut_frame masks = {0, 0, 0};
+    ut_classes masks = {0, 0, 0};
     for (int part = 0; part < 4; part++) {
         // Safe: the caller passes 64 readable bytes.
         uint8x16_t bytes = vld1q_u8(block + 16 * part);
@@ -315,25 +331,44 @@ static inline ut_classifier_kind ut_classifier(void) {
 
 // MARK: The framing tier
 
+/// A block's frame from its classes and the lead letters of the block after it (bit 0 set where
+/// that block is not classified in the same call, so that a quote at bit 63 is a candidate).
+static inline ut_frame ut_frame_of(ut_classes classes, uint64_t next_lead) {
+    ut_frame frame = {classes.line_end, classes.quote, classes.quote & (classes.lead >> 1 | next_lead << 63)};
+    return frame;
+}
+
+/// The framing loop of one classifier over `blocks` (at least 1) whole blocks: a block's frame
+/// is stored once the block after it is classified. (A macro, so that each classifier's loop is
+/// compiled with its own target attribute and its classifier inlined.)
+#define UT_FRAMES_LOOP(classify, src, blocks, out)                              \
+    do {                                                                        \
+        ut_classes current = classify(src);                                     \
+        for (size_t index = 1; index < (blocks); index++) {                     \
+            ut_classes next = classify((src) + 64 * index);                     \
+            (out)[index - 1] = ut_frame_of(current, next.lead);                 \
+            current = next;                                                     \
+        }                                                                       \
+        (out)[(blocks) - 1] = ut_frame_of(current, 1);                          \
+    } while (0)
+
+static inline ut_classes ut_classes_scalar_block(const uint8_t *block) { return ut_classes_scalar(block, 64); }
+
 #if defined(__x86_64__)
 __attribute__((target("avx2")))
 static inline void ut_frames_avx2(const uint8_t *src, size_t blocks, ut_frame *out) {
-    for (size_t index = 0; index < blocks; index++) {
-        // Safe: the caller passes `blocks` whole blocks.
-        out[index] = ut_frame_avx2(src + 64 * index);
-    }
+    // Safe: the caller passes `blocks` whole blocks.
+    UT_FRAMES_LOOP(ut_classes_avx2, src, blocks, out);
 }
 
 __attribute__((target("avx512f,avx512bw")))
 static inline void ut_frames_avx512(const uint8_t *src, size_t blocks, ut_frame *out) {
-    for (size_t index = 0; index < blocks; index++) {
-        // Safe: the caller passes `blocks` whole blocks.
-        out[index] = ut_frame_avx512(src + 64 * index);
-    }
+    // Safe: the caller passes `blocks` whole blocks.
+    UT_FRAMES_LOOP(ut_classes_avx512, src, blocks, out);
 }
 #endif
 
-/// The framing masks of `blocks` whole 64-byte blocks at `src`, with the classifier `kind`
+/// The framing masks of `blocks` (1 to UT_BATCH) whole 64-byte blocks at `src`, with the classifier `kind`
 /// (`ut_classifier()`'s answer, or one the tests name that this CPU has).
 static inline void ut_frames(ut_classifier_kind kind, const uint8_t *src, size_t blocks, ut_frame *out) {
     switch (kind) {
@@ -341,22 +376,25 @@ static inline void ut_frames(ut_classifier_kind kind, const uint8_t *src, size_t
     case UT_AVX512: ut_frames_avx512(src, blocks, out); return;
     case UT_AVX2: ut_frames_avx2(src, blocks, out); return;
     case UT_SSE2:
-        for (size_t index = 0; index < blocks; index++) out[index] = ut_frame_sse2(src + 64 * index);
+        UT_FRAMES_LOOP(ut_classes_sse2, src, blocks, out);
         return;
 #elif defined(__aarch64__)
     case UT_NEON:
-        for (size_t index = 0; index < blocks; index++) out[index] = ut_frame_neon(src + 64 * index);
+        UT_FRAMES_LOOP(ut_classes_neon, src, blocks, out);
         return;
 #endif
     default:
-        for (size_t index = 0; index < blocks; index++) out[index] = ut_frame_scalar(src + 64 * index, 64);
+        UT_FRAMES_LOOP(ut_classes_scalar_block, src, blocks, out);
     }
 }
 
 /// The framing masks of the last `count` (1 to 63) bytes of a slice; bits from `count` on are 0.
 /// Only `count` bytes are read: the scalar loop takes them in place.
 static inline ut_frame ut_frame_partial(const uint8_t *bytes, size_t count) {
-    return ut_frame_scalar(bytes, count);
+    ut_classes classes = ut_classes_scalar(bytes, count);
+    // Bit 63 is past the slice's end.
+    ut_frame frame = {classes.line_end, classes.quote, classes.quote & classes.lead >> 1};
+    return frame;
 }
 
 // MARK: The strings tier

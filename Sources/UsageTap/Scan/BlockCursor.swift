@@ -83,7 +83,8 @@ struct BlockCursor {
         stringsReader = ut_strings_reader_for(kind).unsafelyUnwrapped
         self.batch = batch
         blockStart = 0
-        fillBatch(from: 0)
+        // A slice of a few bytes (one-byte slices and the like) is framed here, without a call.
+        if count < 64 { framePartialBlock(from: 0) } else { fillBatch(from: 0) }
     }
 
     /// One past the current block's last byte in the slice.
@@ -150,6 +151,67 @@ struct BlockCursor {
         if blockIndex == batchCount { moveOn(to: blockStart) }
     }
 
+    /// Makes the next block current, and passes on from it the blocks of string content: those
+    /// with no quote (nor line end, when `lineBounded`) that do not end in a backslash, which
+    /// leave a string's state as it was. The slice's last block is never passed.
+    @inline(__always)
+    mutating func moveToNextBlock(passingStringContent lineBounded: Bool) {
+        moveToNextBlock()
+        while blockStart &+ 64 < count {
+            // Safe: the cursor's current block, valid while the cursor is.
+            let frame = block.pointee
+            let stops = frame.quote | (lineBounded ? frame.line_end : 0)
+            guard stops == 0, byte(at: blockStart &+ 63) != UInt8(ascii: "\\") else { return }
+            moveToNextBlock()
+        }
+    }
+
+    /// Makes current the first block after the current one that holds a line end or a sieve
+    /// candidate, passing the blocks between a load and a test each. False when the slice ends
+    /// first, with its last block current.
+    @inline(__always)
+    mutating func moveToNextMarkedBlock() -> Bool {
+        var index = blockIndex &+ 1
+        while true {
+            while index < batchCount {
+                // Safe: index < batchCount, the blocks the batch holds.
+                let frame = batch[index]
+                if frame.line_end | frame.candidate != 0 {
+                    blockIndex = index
+                    blockStart = batchStart &+ index &<< 6
+                    return true
+                }
+                index &+= 1
+            }
+            let next = batchStart &+ batchCount &<< 6
+            guard next < count else {
+                blockIndex = batchCount &- 1
+                blockStart = batchStart &+ blockIndex &<< 6
+                return false
+            }
+            fillBatch(from: next)
+            index = 0
+        }
+    }
+
+    /// Each block's framing masks of `bytes` (not empty) as `classifier` makes them, the
+    /// slice's last partial block included: for the tests that hold every classifier against a
+    /// byte-at-a-time definition.
+    static func frames(of bytes: UnsafeRawBufferPointer, classifier: BlockClassifier) -> [ut_frame] {
+        precondition(!bytes.isEmpty)
+        return withUnsafeTemporaryAllocation(of: ut_frame_batch.self, capacity: 1) { room in
+            // Safe: a temporary allocation of capacity 1 has a base address; `bytes` is not empty.
+            var cursor = BlockCursor(bytes.baseAddress.unsafelyUnwrapped, count: bytes.count, classifier: classifier,
+                                     room: room.baseAddress.unsafelyUnwrapped)
+            var frames = [cursor.block.pointee]
+            while cursor.blockStart &+ 64 < bytes.count {
+                cursor.moveToNextBlock()
+                frames.append(cursor.block.pointee)
+            }
+            return frames
+        }
+    }
+
     @inline(__always)
     func byte(at position: Int) -> UInt8 {
         assert(position >= 0 && position < count)
@@ -168,21 +230,31 @@ struct BlockCursor {
     }
 
     /// Runs the framing tier over the blocks from `start`: up to a batch of whole ones, or the
-    /// last, partial one.
+    /// last, partial one. Out of line: inlined, its classifiers' constants would be loaded on
+    /// every entry to the loops that may call it.
+    @inline(never)
     private mutating func fillBatch(from start: Int) {
         assert(start < count && start & 63 == 0)
         batchStart = start
         let whole = min((count &- start) &>> 6, Int(UT_BATCH))
-        let source = (base + start).assumingMemoryBound(to: UInt8.self)
         if whole > 0 {
             // Safe: `whole` blocks of 64 bytes from `start` lie inside the slice, and the batch
             // has room for UT_BATCH >= whole blocks.
-            ut_frames(kind, source, whole, batch)
+            ut_frames(kind, (base + start).assumingMemoryBound(to: UInt8.self), whole, batch)
         } else {
-            // Safe: the `count - start` (< 64) bytes from `start` lie inside the slice.
-            batch[0] = ut_frame_partial(source, count &- start)
+            framePartialBlock(from: start)
         }
         batchCount = max(whole, 1)
+    }
+
+    /// The batch of the last, partial block: read in place, a byte at a time.
+    @inline(__always)
+    private mutating func framePartialBlock(from start: Int) {
+        assert(count &- start < 64)
+        batchStart = start
+        // Safe: the `count - start` (< 64) bytes from `start` lie inside the slice.
+        batch[0] = ut_frame_partial((base + start).assumingMemoryBound(to: UInt8.self), count &- start)
+        batchCount = 1
     }
 }
 

@@ -42,6 +42,11 @@ struct EventFramer: Sendable {
             cursor.moveTo(index)
             switch line {
             case .start:
+                if !eventHasData, !lineEndedAtCR, let sieve = tally.sieve {
+                    // Between events: those that cannot change the record are passed whole.
+                    index = Self.passEvents(sieve, &cursor, from: index)
+                    guard index < end else { continue }
+                }
                 let byte = cursor.byte(at: index)
                 if lineEndedAtCR {
                     lineEndedAtCR = false
@@ -63,18 +68,6 @@ struct EventFramer: Sendable {
                     // names a data line; any other line is passed by its line end.
                     switch Self.dataPrefix(cursor.base + index) {
                     case .dataField:
-                        if !eventHasData, let sieve = tally.sieve {
-                            if let blank = Self.passesSieve(sieve, &cursor, at: index &+ 5) {
-                                // An event that cannot change the record: its data line and the
-                                // blank line after it are passed; the event it ends has no data
-                                // of ours.
-                                endLine(at: cursor.byte(at: blank))
-                                index = blank &+ 1
-                                continue
-                            }
-                            // The sieve may have looked ahead: the line is read from its start.
-                            cursor.rewind(to: index)
-                        }
                         beginData(facts: &tally.facts)
                         index &+= 5
                         // The one space a value may start with, when it is in this slice too.
@@ -136,6 +129,16 @@ struct EventFramer: Sendable {
         }
     }
 
+    /// Takes a slice of a few bytes that only continue a string in a data line's value (see
+    /// `JSONWalker.readStringTail`): true if it did, false with nothing read.
+    @inline(__always)
+    mutating func readStringTail(_ bytes: UnsafeRawBufferPointer, facts: inout EventFacts) -> Bool {
+        guard line == .dataValue, walker.readStringTail(bytes, facts: &facts) else { return false }
+        // Safe: `bytes` is not empty (a slice).
+        done.read(bytes.baseAddress.unsafelyUnwrapped, count: bytes.count)
+        return true
+    }
+
     /// The input ended: an event still open is never dispatched.
     mutating func finish(facts: inout EventFacts) {
         if eventHasData { startNextEvent(facts: &facts) }
@@ -175,27 +178,57 @@ struct EventFramer: Sendable {
         eventHasData = false
     }
 
-    /// Where the blank line after an event's only data line lies, whose value follows
-    /// `afterColon`, if the event may be passed unread: its value is an object, the line and the
-    /// blank line after it are in the slice, and `sieve` finds nothing in it that could change
-    /// the record. (An event with more data lines, or cut by the slice's end, is read: what its
-    /// later bytes hold is not known yet.)
+    /// Passes the whole events from `start`, a line start between events, that cannot change
+    /// the record, and returns the line start where it stopped: the first line of an event that
+    /// may matter, or that the slice cuts. An event is passed when it ends in the slice, has at
+    /// most one data line, and that line's value is an object in which `sieve` finds nothing
+    /// that could change the record. (An event with more data lines is read: the join of its
+    /// lines is its data.) Its other lines (comments, other fields) are passed by their ends.
     @inline(__always)
-    private static func passesSieve(_ sieve: EventSieve, _ cursor: inout BlockCursor, at afterColon: Int) -> Int? {
+    private static func passEvents(_ sieve: EventSieve, _ cursor: inout BlockCursor, from start: Int) -> Int {
         let count = cursor.count
-        guard afterColon &+ 1 < count else { return nil }
-        var start = afterColon
-        if cursor.byte(at: start) == 0x20 { start &+= 1 }
-        // `[DONE]` and any other value that is not an object are left to the reader.
-        guard cursor.byte(at: start) == UInt8(ascii: "{"), let lineEnd = sieve.passableLineEnd(&cursor, from: start) else {
-            return nil
+        var eventStart = start
+        var lineStart = start
+        var hasData = false
+        lines: while true {
+            // Room for `data: {` and a byte after: nearer the slice's end, the lines are read.
+            guard lineStart &+ 8 <= count else { break }
+            let first = cursor.byte(at: lineStart)
+            let isBlank = first == 0x0A || first == 0x0D
+            let lineEnd: Int
+            if isBlank {
+                // The event ends: passed (with no data, it is dispatched as nothing).
+                lineEnd = lineStart
+            } else {
+                switch dataPrefix(cursor.base + lineStart) {
+                case .dataField:
+                    var value = lineStart &+ 5
+                    if cursor.byte(at: value) == 0x20 { value &+= 1 }
+                    guard !hasData, cursor.byte(at: value) == UInt8(ascii: "{"),
+                          let end = sieve.passableLineEnd(&cursor, from: value) else { break lines }
+                    hasData = true
+                    lineEnd = end
+                case .dataName:
+                    break lines
+                case .otherLine:
+                    guard let end = nextLineEnd(&cursor, from: lineStart &+ 1) else { break lines }
+                    lineEnd = end
+                }
+            }
+            // The next line starts after LF, CR, or CRLF (a CR that ends the slice leaves that open).
+            lineStart = lineEnd &+ 1
+            if cursor.byte(at: lineEnd) == 0x0D {
+                guard lineStart < count else { break }
+                if cursor.byte(at: lineStart) == 0x0A { lineStart &+= 1 }
+            }
+            if isBlank {
+                eventStart = lineStart
+                hasData = false
+            }
         }
-        // The blank line: LF or CR, after the line's own LF, CR or CRLF.
-        var next = lineEnd &+ 1
-        if cursor.byte(at: lineEnd) == 0x0D, next < count, cursor.byte(at: next) == 0x0A { next &+= 1 }
-        guard next < count else { return nil }
-        let blank = cursor.byte(at: next)
-        return blank == 0x0A || blank == 0x0D ? next : nil
+        // The sieve may have looked ahead: the cursor goes back to the line it stopped at.
+        if eventStart < count { cursor.rewind(to: eventStart) }
+        return eventStart
     }
 
     private enum LineStart {

@@ -14,8 +14,8 @@ internal import CUsageTapVector
 /// starting at a quote, leaves the record as it was, whatever else it holds, so the tap passes
 /// it by its line ends. (`"usage":null`, which OpenAI sends in every chunk, is no usage object.)
 ///
-/// Stage 1 marks the letters those names start with (`lead`: e m r u x); a quote before one of
-/// them is a candidate, compared in place. The sieve is only an answer of "cannot matter": any
+/// Stage 1 marks the quotes before the letters those names start with (`candidate`: e m r u x),
+/// compared in place; the blocks between line ends with no candidate are passed a test each. The sieve is only an answer of "cannot matter": any
 /// candidate it cannot rule out sends the event to the walker.
 struct EventSieve: Sendable {
     private let apiProtocol: APIProtocol
@@ -33,67 +33,68 @@ struct EventSieve: Sendable {
     /// Reads the data line whose value starts at `start`, moving the cursor through its blocks:
     /// its line end, if the line ends in the slice and its value holds no name that matters.
     /// Nil otherwise, and the caller rewinds the cursor to read the line.
+    @inline(__always)
     func passableLineEnd(_ cursor: inout BlockCursor, from start: Int) -> Int? {
         cursor.moveTo(start)
-        var low = cursor.bit(start)
+        // The bits from `start` on; its bit is below 64.
+        var from: UInt64 = ~0 &<< UInt64(cursor.bit(start))
         while true {
             // Safe: the cursor's current block, valid while the cursor is.
             let block = cursor.block.pointee
-            let from: UInt64 = ~0 &<< UInt64(low)
             let lineEnds = block.line_end & from
-            // Up to the line end, or the whole block.
-            let run = lineEnds == 0 ? from : from & (lineEnds &- 1) & ~lineEnds
-            // A quote whose next byte is a lead letter (the last bit's next byte is in the next
-            // block: taken as a candidate, to be looked at).
-            var candidates = block.quote & run & (block.lead &>> 1 | 1 &<< 63)
+            // The candidates before the line end, or in the whole block.
+            var candidates = block.candidate & from
+            if lineEnds != 0 { candidates &= (lineEnds &- 1) & ~lineEnds }
             while candidates != 0 {
                 let quote = cursor.blockStart &+ candidates.trailingZeroBitCount
-                if matters(cursor, at: quote &+ 1) { return nil }
+                if matters(cursor.base, count: cursor.count, at: quote &+ 1) { return nil }
                 candidates &= candidates &- 1
             }
             if lineEnds != 0 { return cursor.blockStart &+ lineEnds.trailingZeroBitCount }
-            guard cursor.blockStart &+ 64 < cursor.count else { return nil }
-            cursor.moveToNextBlock()
-            low = 0
+            // Blocks with neither are passed a load and a test each.
+            guard cursor.moveToNextMarkedBlock() else { return nil }
+            from = ~0
         }
     }
 
-    /// Whether the string starting at `start` (after its opening quote) may be one of the
-    /// names that matter. Its first four bytes pick the name it could be (most candidates are
-    /// none); that name is then compared whole, with its closing quote. Near the slice's end it
-    /// may be anything.
+    /// Whether the string starting at `start` (after its opening quote) of the slice at `base`
+    /// may be one of the names that matter. Its first four bytes pick the name it could be
+    /// (most candidates are none); that name is then compared whole, with its closing quote.
+    /// Near the slice's end it may be anything.
     @inline(__always)
-    private func matters(_ cursor: BlockCursor, at start: Int) -> Bool {
-        guard start &+ 8 <= cursor.count else { return true }
+    private func matters(_ base: UnsafeRawPointer, count: Int, at start: Int) -> Bool {
+        guard start &+ 8 <= count else { return true }
         // Safe: eight bytes from `start` lie inside the slice.
-        let word = UInt64(littleEndian: (cursor.base + start).loadUnaligned(as: UInt64.self))
+        let word = UInt64(littleEndian: (base + start).loadUnaligned(as: UInt64.self))
         let prefix = UInt32(truncatingIfNeeded: word)
         // Four bytes, first lowest: "usag" "x_gr" "erro" "mode" "resp" "mess".
         switch (apiProtocol, prefix) {
         case (.chat, 0x6761_7375):
-            return Self.named(Names.usage, word) && !Self.isNull(cursor, after: start &+ Names.usage.count)
+            return Self.named(Names.usage, word) && !Self.isNull(base, count: count, after: start &+ Names.usage.count)
         case (.chat, 0x7267_5F78): return Self.named(Names.x_groq, word)
         case (.chat, 0x6F72_7265), (.responses, 0x6F72_7265), (.messages, 0x6F72_7265):
             return Self.named(Names.error, word)
         case (.chat, 0x6564_6F6D): return !hasModel && Self.named(Names.model, word)
         case (.responses, 0x7073_6572):
             // "response", then a quote (the key) or a dot and the kind of event.
-            guard word == Names.response.word(0), start &+ 13 <= cursor.count else { return false }
-            switch cursor.byte(at: start &+ 8) {
+            guard word == Names.response.word(0), start &+ 13 <= count else { return false }
+            // Safe: start + 13 <= count.
+            switch base.load(fromByteOffset: start &+ 8, as: UInt8.self) {
             case UInt8(ascii: "\""): return !hasModel
             case UInt8(ascii: "."):
                 // Safe: the four bytes after the dot lie inside the slice.
-                switch UInt32(littleEndian: (cursor.base + start + 9).loadUnaligned(as: UInt32.self)) {
-                case 0x706D_6F63: return Self.named(Names.responseCompleted, cursor, at: start)  // "comp"
-                case 0x6F63_6E69: return Self.named(Names.responseIncomplete, cursor, at: start)  // "inco"
-                case 0x6C69_6166: return Self.named(Names.responseFailed, cursor, at: start)  // "fail"
+                switch UInt32(littleEndian: (base + start + 9).loadUnaligned(as: UInt32.self)) {
+                case 0x706D_6F63: return Self.named(Names.responseCompleted, base, count: count, at: start)  // "comp"
+                case 0x6F63_6E69: return Self.named(Names.responseIncomplete, base, count: count, at: start)  // "inco"
+                case 0x6C69_6166: return Self.named(Names.responseFailed, base, count: count, at: start)  // "fail"
                 default: return false
                 }
             default: return false
             }
         case (.messages, 0x7373_656D):
-            return Self.named(Names.messageStart, cursor, at: start) || Self.named(Names.messageDelta, cursor, at: start)
-                || Self.named(Names.messageStop, cursor, at: start)
+            return Self.named(Names.messageStart, base, count: count, at: start)
+                || Self.named(Names.messageDelta, base, count: count, at: start)
+                || Self.named(Names.messageStop, base, count: count, at: start)
         default: return false
         }
     }
@@ -107,21 +108,23 @@ struct EventSieve: Sendable {
         return bytes == 64 ? word == quoted : word & ((1 &<< bytes) &- 1) == quoted
     }
 
-    /// `name` and its closing quote at `start`.
-    private static func named(_ name: ShortName, _ cursor: BlockCursor, at start: Int) -> Bool {
-        let available = cursor.count &- start
-        return name.count < available && ShortName(cursor.base + start, count: name.count, readable: available) == name
-            && cursor.byte(at: start &+ name.count) == UInt8(ascii: "\"")
+    /// `name` and its closing quote at `start`: out of line, since the candidates that get this
+    /// far are few, and its constants would otherwise be loaded on every entry to the sieve.
+    @inline(never)
+    private static func named(_ name: ShortName, _ base: UnsafeRawPointer, count: Int, at start: Int) -> Bool {
+        let available = count &- start
+        // Safe: `available` bytes from `start` lie inside the slice; the quote's, when name.count < available.
+        return name.count < available && ShortName(base + start, count: name.count, readable: available) == name
+            && base.load(fromByteOffset: start &+ name.count, as: UInt8.self) == UInt8(ascii: "\"")
     }
 
     /// `:null` right after the closing quote at `quote`.
     @inline(__always)
-    private static func isNull(_ cursor: BlockCursor, after quote: Int) -> Bool {
-        guard quote &+ 6 <= cursor.count else { return false }
+    private static func isNull(_ base: UnsafeRawPointer, count: Int, after quote: Int) -> Bool {
+        guard quote &+ 6 <= count else { return false }
         // ":null", first byte lowest; safe: the five bytes after `quote` lie inside the slice.
-        let word = UInt64(cursor.byte(at: quote &+ 1)) | UInt64(cursor.byte(at: quote &+ 2)) &<< 8
-            | UInt64(cursor.byte(at: quote &+ 3)) &<< 16 | UInt64(cursor.byte(at: quote &+ 4)) &<< 24
-            | UInt64(cursor.byte(at: quote &+ 5)) &<< 32
+        let word = UInt64(UInt32(littleEndian: (base + quote + 1).loadUnaligned(as: UInt32.self)))
+            | UInt64(base.load(fromByteOffset: quote &+ 5, as: UInt8.self)) &<< 32
         return word == 0x6C_6C75_6E3A
     }
 }

@@ -144,6 +144,35 @@ struct JSONWalker: Sendable {
         return runEnd
     }
 
+    /// A slice this short may be taken whole by ``readStringTail(_:facts:)``.
+    static let shortTail = 8
+
+    /// A few bytes (a slice of one-byte slices and the like) inside a string, none of them a
+    /// quote, a backslash or a line end: they add to the string or key being read and change
+    /// nothing else, with no block to frame and no run to set up. False, with nothing read,
+    /// for anything else.
+    @inline(__always)
+    mutating func readStringTail(_ bytes: UnsafeRawBufferPointer, facts: inout EventFacts) -> Bool {
+        switch lexeme {
+        case .key, .keptString, .unreadString, .skipping:
+            guard strings.isPlainlyInString else { return false }
+        case .between, .scalar, .finished, .trailingContent:
+            return false
+        }
+        for byte in bytes {
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), 0x0A, 0x0D: return false
+            default: continue
+            }
+        }
+        switch lexeme {
+        case .key: key.append(bytes)
+        case .keptString: facts.stringPiece(bytes, at: valuePath)
+        default: break
+        }
+        return true
+    }
+
     /// The LF that joins two data lines of one event: whitespace between tokens, content in a
     /// string (where it is also the byte a pending backslash escapes), the end of a scalar.
     mutating func joinLines(facts: inout EventFacts) {
@@ -191,8 +220,13 @@ struct JSONWalker: Sendable {
     @inline(__always)
     private mutating func advanceRun(_ cursor: inout BlockCursor) {
         assert(!runEndsAtLine && runEnd < cursor.count && runEnd == cursor.blockStart &+ 64)
-        cursor.moveToNextBlock()
-        beginRun(cursor, at: runEnd)
+        if strings.isPlainlyInString {
+            // A long text: its blocks with no quote (nor line end) hold nothing to read.
+            cursor.moveToNextBlock(passingStringContent: lineBounded)
+        } else {
+            cursor.moveToNextBlock()
+        }
+        beginRun(cursor, at: cursor.blockStart)
     }
 
     /// The next string edge at or after `start`, moving through blocks as needed; nil when the

@@ -108,6 +108,10 @@ struct StringView: Sendable {
         return (exact.quotes, strings.opener & ~exact.inString, strings.closer & ~exact.inString)
     }
 
+    /// Inside a string, with no escape pending: a block with no quote that does not end in a
+    /// backslash leaves the state as it is.
+    var isPlainlyInString: Bool { state.in_string != 0 && state.escape == 0 }
+
     /// The line ends: the LF that joins it to the next data line is the byte a pending
     /// backslash escapes, and nothing after it.
     @inline(__always)
