@@ -157,12 +157,25 @@ struct BlockCursor {
     @inline(__always)
     mutating func moveToNextBlock(passingStringContent lineBounded: Bool) {
         moveToNextBlock()
-        while blockStart &+ 64 < count {
-            // Safe: the cursor's current block, valid while the cursor is.
-            let frame = block.pointee
-            let stops = frame.quote | (lineBounded ? frame.line_end : 0)
-            guard stops == 0, byte(at: blockStart &+ 63) != UInt8(ascii: "\\") else { return }
-            moveToNextBlock()
+        let lineEnds: UInt64 = lineBounded ? ~0 : 0
+        // Through the batch in registers, a load and a test or two a block.
+        var index = blockIndex, start = blockStart
+        while start &+ 64 < count {
+            if index == batchCount {
+                moveOn(to: start)
+                index = blockIndex
+            }
+            // Safe: index < batchCount, the blocks the batch holds.
+            let frame = batch[index]
+            guard frame.quote | frame.line_end & lineEnds == 0, byte(at: start &+ 63) != UInt8(ascii: "\\") else { break }
+            index &+= 1
+            start &+= 64
+        }
+        if index == batchCount {
+            moveOn(to: start)
+        } else {
+            blockIndex = index
+            blockStart = start
         }
     }
 
