@@ -152,8 +152,9 @@ struct BlockCursor {
     }
 
     /// Makes the next block current, and passes on from it the blocks of string content: those
-    /// with no quote (nor line end, when `lineBounded`) that do not end in a backslash, which
-    /// leave a string's state as it was. The slice's last block is never passed.
+    /// with no line end (when `lineBounded`) that do not end in a backslash, and whose quotes, if
+    /// any, each follow a lone backslash. Entered inside a string with no escape pending, such a
+    /// block leaves the string's state as it was. The slice's last block is never passed.
     @inline(__always)
     mutating func moveToNextBlock(passingStringContent lineBounded: Bool) {
         moveToNextBlock()
@@ -167,7 +168,8 @@ struct BlockCursor {
             }
             // Safe: index < batchCount, the blocks the batch holds.
             let frame = batch[index]
-            guard frame.quote | frame.line_end & lineEnds == 0, byte(at: start &+ 63) != UInt8(ascii: "\\") else { break }
+            guard frame.line_end & lineEnds == 0, byte(at: start &+ 63) != UInt8(ascii: "\\"),
+                  frame.quote == 0 || quotesAreEscaped(frame.quote, inBlockAt: start) else { break }
             index &+= 1
             start &+= 64
         }
@@ -177,6 +179,22 @@ struct BlockCursor {
             blockIndex = index
             blockStart = start
         }
+    }
+
+    /// Each quote of the block at `start` follows exactly one backslash: inside a string entered
+    /// with no escape pending, a run of one backslash is odd, so each quote is escaped. (A quote
+    /// at bit 1 after a backslash at bit 0: nothing escapes that backslash, as no escape was
+    /// pending. A quote at bit 0, or after a longer run, is left to the strings tier.)
+    @inline(__always)
+    private func quotesAreEscaped(_ quotes: UInt64, inBlockAt start: Int) -> Bool {
+        var quotes = quotes
+        while quotes != 0 {
+            let bit = quotes.trailingZeroBitCount
+            guard bit > 0, byte(at: start &+ bit &- 1) == UInt8(ascii: "\\"),
+                  bit == 1 || byte(at: start &+ bit &- 2) != UInt8(ascii: "\\") else { return false }
+            quotes &= quotes &- 1
+        }
+        return true
     }
 
     /// Makes current the first block after the current one that holds a line end or a sieve
