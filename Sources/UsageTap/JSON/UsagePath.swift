@@ -98,7 +98,18 @@
     var readsScalar: Bool { raw >= 128 || Self.scalars & bit != 0 }
 
     /// The usage object's group, for `usage(group)`.
-    var usageGroup: CountGroup? { raw >= 32 && raw < 37 ? CountGroup(rawValue: Int(raw &- 32)) : nil }
+    @inline(__always)
+    var usageGroup: CountGroup? {
+        // A switch the compiler makes a table of: `CountGroup(rawValue:)` is a call.
+        switch raw {
+        case 32: .usage
+        case 33: .groqUsage
+        case 34: .responseUsage
+        case 35: .messageUsage
+        case 36: .usageMetadata
+        default: nil
+        }
+    }
     /// The group's and the field's raw values, for `count(group, field)`: plain arithmetic on the
     /// byte, since every such byte names a valid pair.
     @inline(__always)
@@ -136,7 +147,7 @@
     @_spi(Reference) public func member<Key: KeyText>(_ key: Key) -> UsagePath {
         switch raw {
         case 1: Self.rootMember(key)
-        case 32...36: Self.usageMember(key, of: CountGroup(rawValue: Int(raw &- 32)).unsafelyUnwrapped)
+        case 32...36: Self.usageMember(key, of: usageGroup.unsafelyUnwrapped)
         default: nestedMember(key)
         }
     }

@@ -151,13 +151,13 @@ struct BlockCursor {
         if blockIndex == batchCount { moveOn(to: blockStart) }
     }
 
-    /// Makes the next block current, and passes on from it the blocks of string content: those
-    /// with no line end (when `lineBounded`) that do not end in a backslash, and whose quotes, if
-    /// any, each follow a lone backslash. Entered inside a string with no escape pending, such a
-    /// block leaves the string's state as it was. The slice's last block is never passed.
-    @inline(__always)
-    mutating func moveToNextBlock(passingStringContent lineBounded: Bool) {
-        moveToNextBlock()
+    /// Passes the blocks of string content from the current one on: those with no line end (when
+    /// `lineBounded`) that do not end in a backslash, and whose quotes, if any, each follow a
+    /// lone backslash. Entered inside a string with no escape pending, such a block leaves the
+    /// string's state as it was. The slice's last block is never passed. (Out of line, so that
+    /// the reader's run loop that calls it stays small.)
+    @inline(never)
+    mutating func passStringContent(lineBounded: Bool) {
         let lineEnds: UInt64 = lineBounded ? ~0 : 0
         // Through the batch in registers, a load and a test or two a block.
         var index = blockIndex, start = blockStart

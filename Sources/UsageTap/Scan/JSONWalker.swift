@@ -220,11 +220,10 @@ struct JSONWalker: Sendable {
     @inline(__always)
     private mutating func advanceRun(_ cursor: inout BlockCursor) {
         assert(!runEndsAtLine && runEnd < cursor.count && runEnd == cursor.blockStart &+ 64)
-        if strings.isPlainlyInString {
-            // A long text: its blocks with no quote (nor line end) hold nothing to read.
-            cursor.moveToNextBlock(passingStringContent: lineBounded)
-        } else {
-            cursor.moveToNextBlock()
+        cursor.moveToNextBlock()
+        if strings.isPlainlyInString, cursor.block.pointee.quote == 0 {
+            // A long text: its blocks of nothing but string content hold nothing to read.
+            cursor.passStringContent(lineBounded: lineBounded)
         }
         beginRun(cursor, at: cursor.blockStart)
     }
@@ -351,7 +350,7 @@ struct JSONWalker: Sendable {
     @inline(__always)
     private mutating func comma() {
         guard depth > 0 else { return }
-        if objects & (1 &<< UInt8(depth &- 1)) != 0 {
+        if objects & (1 &<< UInt8(truncatingIfNeeded: depth &- 1)) != 0 {
             expectsKey = true
             valuePath = .ignored
         } else {
@@ -370,7 +369,7 @@ struct JSONWalker: Sendable {
             return false
         }
         paths[depth] = valuePath
-        let bit: UInt8 = 1 &<< UInt8(depth)
+        let bit: UInt8 = 1 &<< UInt8(truncatingIfNeeded: depth)
         objects = isObject ? objects | bit : objects & ~bit
         if depth > 0 {
             let parent = bit &>> 1
@@ -388,7 +387,7 @@ struct JSONWalker: Sendable {
     private mutating func close(facts: inout EventFacts) {
         depth &-= 1
         facts.closed(paths[depth])
-        expectsKey = depth > 0 && keysExpected & (1 &<< UInt8(depth &- 1)) != 0
+        expectsKey = depth > 0 && keysExpected & (1 &<< UInt8(truncatingIfNeeded: depth &- 1)) != 0
         valueEnded()
     }
 

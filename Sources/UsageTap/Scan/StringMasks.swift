@@ -31,7 +31,9 @@ struct StringView: Sendable {
     /// the cursor's current block; the state moves past them.
     @inline(__always)
     mutating func masks(_ cursor: BlockCursor, low: Int, high: Int) -> (edges: UInt64, opener: UInt64, closer: UInt64) {
-        if high &- low <= Self.shortRun { return shortMasks(cursor, low: low, high: high) }
+        // The block's bytes, passed to the out-of-line readers instead of the cursor (a copy).
+        let block = cursor.base + cursor.blockStart
+        if high &- low <= Self.shortRun { return shortMasks(block, low: low, high: high) }
         // The run's quotes: bits from `low`, then those from `high` shifted out at the top.
         if state.in_string != 0, ((cursor.block.pointee.quote &>> UInt64(low)) &<< UInt64(low)) &<< UInt64(64 &- high) == 0 {
             // Inside a string with no quote before the run ends (a long text): no edge, no
@@ -41,7 +43,7 @@ struct StringView: Sendable {
         }
         var strings = ut_strings()
         guard cursor.strings(low: low, high: high, state: &state, out: &strings) else {
-            return exactMasks(cursor, strings, low: low, high: high)
+            return exactMasks(quote: cursor.block.pointee.quote, strings, low: low, high: high)
         }
         return (strings.edges, strings.opener, strings.closer)
     }
@@ -53,11 +55,12 @@ struct StringView: Sendable {
 
     /// A short run, read a byte at a time as the sequential reader reads: a backslash escapes
     /// the next byte only inside a string.
-    private mutating func shortMasks(_ cursor: BlockCursor, low: Int, high: Int) -> (edges: UInt64, opener: UInt64, closer: UInt64) {
+    private mutating func shortMasks(_ block: UnsafeRawPointer, low: Int, high: Int) -> (edges: UInt64, opener: UInt64, closer: UInt64) {
         var edges: UInt64 = 0, opener: UInt64 = 0, closer: UInt64 = 0
         var inString = state.in_string != 0, escape = state.escape != 0
         for bit in low..<high {
-            let byte = cursor.byte(at: cursor.blockStart &+ bit)
+            // Safe: bits low..<high of the block lie inside the slice.
+            let byte = block.load(fromByteOffset: bit, as: UInt8.self)
             // An escaped byte is neither an edge nor an escape; a bracket is one or not by where
             // it lies, as in the strings tier.
             let escaped = escape
@@ -99,11 +102,11 @@ struct StringView: Sendable {
     /// The rare case, worked out from the run's quotes and backslashes and the state before it
     /// (which the strings tier left as it was).
     @inline(never)
-    private mutating func exactMasks(_ cursor: BlockCursor, _ strings: ut_strings, low: Int, high: Int)
+    private mutating func exactMasks(quote: UInt64, _ strings: ut_strings, low: Int, high: Int)
         -> (edges: UInt64, opener: UInt64, closer: UInt64)
     {
         var carry = StringCarry(inString: state.in_string != 0, escapePending: state.escape != 0)
-        let exact = StringMasks(quote: cursor.block.pointee.quote, backslash: strings.backslash, low: low, high: high, carry: &carry)
+        let exact = StringMasks(quote: quote, backslash: strings.backslash, low: low, high: high, carry: &carry)
         state = ut_string_state(in_string: carry.inString ? 1 : 0, escape: carry.escapePending ? 1 : 0)
         return (exact.quotes, strings.opener & ~exact.inString, strings.closer & ~exact.inString)
     }
