@@ -167,6 +167,7 @@ struct BlockCursor {
                 index = blockIndex
             }
             // Safe: index < batchCount, the blocks the batch holds.
+            assert(index < batchCount)
             let frame = batch[index]
             guard frame.line_end & lineEnds == 0, byte(at: start &+ 63) != UInt8(ascii: "\\"),
                   frame.quote == 0 || quotesAreEscaped(frame.quote, inBlockAt: start) else { break }
@@ -206,6 +207,7 @@ struct BlockCursor {
         while true {
             while index < batchCount {
                 // Safe: index < batchCount, the blocks the batch holds.
+                assert(index < batchCount)
                 let frame = batch[index]
                 if frame.line_end | frame.candidate != 0 {
                     blockIndex = index
