@@ -65,10 +65,14 @@ import Glibc
         func ledger(waitingFor rows: Int, tenant: String) throws -> (tenant: Tenant, entries: [LedgerEntry]) {
             let store = try SQLLedger(sqlitePath: ledgerPath)
             let deadline = ContinuousClock.now + .seconds(10)
+            let id = try #require(try store.tenant(named: tenant)).id
             while true {
-                let owner = try #require(try store.tenant(named: tenant))
-                let entries = try store.entries(tenantID: owner.id, fromMicros: 0, toMicros: .max)
-                if entries.count >= rows || ContinuousClock.now > deadline { return (owner, entries) }
+                let entries = try store.entries(tenantID: id, fromMicros: 0, toMicros: .max)
+                if entries.count >= rows || ContinuousClock.now > deadline {
+                    // Read after the rows: a batch writes its rows and the balance in one
+                    // transaction, so a balance read before the rows may predate them.
+                    return (try #require(try store.tenant(named: tenant)), entries)
+                }
                 usleep(20_000)
             }
         }
