@@ -368,8 +368,8 @@ static inline void ut_frames_avx512(const uint8_t *src, size_t blocks, ut_frame 
 }
 #endif
 
-/// The framing masks of `blocks` (1 to UT_BATCH) whole 64-byte blocks at `src`, with the classifier `kind`
-/// (`ut_classifier()`'s answer, or one the tests name that this CPU has).
+/// The framing masks of `blocks` (1 to UT_BATCH) whole 64-byte blocks at `src`, with the
+/// classifier `kind` (`ut_classifier()`'s answer, or one the tests name that this CPU has).
 static inline void ut_frames(ut_classifier_kind kind, const uint8_t *src, size_t blocks, ut_frame *out) {
     switch (kind) {
 #if defined(__x86_64__)
@@ -391,10 +391,8 @@ static inline void ut_frames(ut_classifier_kind kind, const uint8_t *src, size_t
 /// The framing masks of the last `count` (1 to 63) bytes of a slice; bits from `count` on are 0.
 /// Only `count` bytes are read: the scalar loop takes them in place.
 static inline ut_frame ut_frame_partial(const uint8_t *bytes, size_t count) {
-    ut_classes classes = ut_classes_scalar(bytes, count);
-    // Bit 63 is past the slice's end.
-    ut_frame frame = {classes.line_end, classes.quote, classes.quote & classes.lead >> 1};
-    return frame;
+    // Bit 63 is past the slice's end: no next byte makes a candidate of it.
+    return ut_frame_of(ut_classes_scalar(bytes, count), 0);
 }
 
 // MARK: The strings tier

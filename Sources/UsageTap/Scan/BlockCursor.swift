@@ -268,16 +268,13 @@ struct BlockCursor {
     @inline(never)
     private mutating func fillBatch(from start: Int) {
         assert(start < count && start & 63 == 0)
-        batchStart = start
         let whole = min((count &- start) &>> 6, Int(UT_BATCH))
-        if whole > 0 {
-            // Safe: `whole` blocks of 64 bytes from `start` lie inside the slice, and the batch
-            // has room for UT_BATCH >= whole blocks.
-            ut_frames(kind, (base + start).assumingMemoryBound(to: UInt8.self), whole, batch)
-        } else {
-            framePartialBlock(from: start)
-        }
-        batchCount = max(whole, 1)
+        guard whole > 0 else { return framePartialBlock(from: start) }
+        batchStart = start
+        // Safe: `whole` blocks of 64 bytes from `start` lie inside the slice, and the batch has
+        // room for UT_BATCH >= whole blocks.
+        ut_frames(kind, (base + start).assumingMemoryBound(to: UInt8.self), whole, batch)
+        batchCount = whole
     }
 
     /// The batch of the last, partial block: read in place, a byte at a time.

@@ -15,8 +15,9 @@ internal import CUsageTapVector
 /// it by its line ends. (`"usage":null`, which OpenAI sends in every chunk, is no usage object.)
 ///
 /// Stage 1 marks the quotes before the letters those names start with (`candidate`: e m r u x),
-/// compared in place; the blocks between line ends with no candidate are passed a test each. The sieve is only an answer of "cannot matter": any
-/// candidate it cannot rule out sends the event to the walker.
+/// each compared in place; a block with no candidate and no line end is passed a test each. The
+/// sieve is only an answer of "cannot matter": any candidate it cannot rule out sends the event
+/// to the walker.
 struct EventSieve: Sendable {
     private let apiProtocol: APIProtocol
     /// A model is known already: the names that carry one no longer matter.
@@ -108,9 +109,7 @@ struct EventSieve: Sendable {
         return bytes == 64 ? word == quoted : word & ((1 &<< bytes) &- 1) == quoted
     }
 
-    /// `name` and its closing quote at `start`: out of line, since the candidates that get this
-    /// far are few, and its constants would otherwise be loaded on every entry to the sieve.
-    @inline(never)
+    /// `name` and its closing quote at `start`.
     private static func named(_ name: ShortName, _ base: UnsafeRawPointer, count: Int, at start: Int) -> Bool {
         let available = count &- start
         // Safe: `available` bytes from `start` lie inside the slice; the quote's, when name.count < available.

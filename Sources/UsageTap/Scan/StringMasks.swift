@@ -31,14 +31,14 @@ struct StringView: Sendable {
     /// the cursor's current block; the state moves past them.
     @inline(__always)
     mutating func masks(_ cursor: BlockCursor, low: Int, high: Int) -> (edges: UInt64, opener: UInt64, closer: UInt64) {
-        // The block's bytes, passed to the out-of-line readers instead of the cursor (a copy).
+        // The block's bytes, which the byte-at-a-time readers take instead of a copy of the cursor.
         let block = cursor.base + cursor.blockStart
         if high &- low <= Self.shortRun { return shortMasks(block, low: low, high: high) }
         // The run's quotes: bits from `low`, then those from `high` shifted out at the top.
         if state.in_string != 0, ((cursor.block.pointee.quote &>> UInt64(low)) &<< UInt64(low)) &<< UInt64(64 &- high) == 0 {
             // Inside a string with no quote before the run ends (a long text): no edge, no
             // bracket outside a string; only a backslash run at the end carries on.
-            state.escape = escapeAfterBackslashes(cursor, low: low, high: high)
+            state.escape = escapeAfterBackslashes(block, low: low, high: high)
             return (0, 0, 0)
         }
         var strings = ut_strings()
@@ -87,9 +87,10 @@ struct StringView: Sendable {
     /// Inside a string, whether the byte after bit `high - 1` is escaped: the backslashes ending
     /// the run, counted back (with the one escaped from before the run, if any), are odd.
     @inline(__always)
-    private func escapeAfterBackslashes(_ cursor: BlockCursor, low: Int, high: Int) -> UInt64 {
+    private func escapeAfterBackslashes(_ block: UnsafeRawPointer, low: Int, high: Int) -> UInt64 {
         var bit = high &- 1, count: UInt64 = 0
-        while bit >= low, cursor.byte(at: cursor.blockStart &+ bit) == UInt8(ascii: "\\") {
+        // Safe: bits low..<high of the block lie inside the slice.
+        while bit >= low, block.load(fromByteOffset: bit, as: UInt8.self) == UInt8(ascii: "\\") {
             count &+= 1
             bit &-= 1
         }
