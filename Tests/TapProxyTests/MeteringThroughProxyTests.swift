@@ -26,6 +26,7 @@ import Glibc
             folder = try ScratchFolder(name)
             ledgerPath = folder.path("ledger.db")
             upstream = try ScriptedUpstream { exchange in
+                guard exchange.readRequest() else { return }
                 exchange.send(MessagesStream.chunkedHead)
                 for event in stream.events {
                     if paced { usleep(50_000) }

@@ -47,6 +47,45 @@ final class ScriptedUpstream: @unchecked Sendable {
             return sentBytes
         }
 
+        /// Reads the rest of the request (its body, by content-length or chunked) before the
+        /// script answers, as a real upstream does; false if the connection ends first.
+        ///
+        /// A script that answers at once races the client's body: an HTTP/2 client may get the
+        /// whole response before it has sent its DATA frame, and curl 7.88 then never ends.
+        @discardableResult
+        func readRequest() -> Bool {
+            let blankLine = Array("\r\n\r\n".utf8)
+            var bytes = Array(requestHead.utf8)
+            guard let headEnd = Self.firstIndex(of: blankLine, in: bytes) else { return false }
+            let fields = String(decoding: bytes[..<headEnd], as: UTF8.self).lowercased().split(separator: "\r\n")
+            let bodyStart = headEnd + blankLine.count
+            let isWhole: ([UInt8]) -> Bool
+            if fields.contains(where: { $0.hasPrefix("transfer-encoding:") && $0.contains("chunked") }) {
+                // The test bodies have no trailers: the last chunk ends the request.
+                let lastChunk = Array("0\r\n\r\n".utf8)
+                isWhole = { $0.count - bodyStart >= lastChunk.count && $0.suffix(lastChunk.count).elementsEqual(lastChunk) }
+            } else {
+                let length = fields.lazy.compactMap { field -> Int? in
+                    guard field.hasPrefix("content-length:") else { return nil }
+                    return Int(field.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces))
+                }.first ?? 0
+                isWhole = { $0.count - bodyStart >= length }
+            }
+            var chunk = [UInt8](repeating: 0, count: 4096)
+            while !isWhole(bytes) {
+                let got = Glibc.read(fd, &chunk, chunk.count)
+                if got < 0, errno == EINTR { continue }
+                if got <= 0 { return false }
+                bytes += chunk[0..<got]
+            }
+            return true
+        }
+
+        private static func firstIndex(of needle: [UInt8], in haystack: [UInt8]) -> Int? {
+            guard haystack.count >= needle.count else { return nil }
+            return (0...(haystack.count - needle.count)).first { haystack[$0..<$0 + needle.count].elementsEqual(needle) }
+        }
+
         /// True when the proxy has closed its side (a read sees the end of the stream).
         var peerClosed: Bool {
             var pollfd = Glibc.pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
