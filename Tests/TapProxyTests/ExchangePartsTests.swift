@@ -93,7 +93,7 @@ import UsageTap
     }
 
     @Test func aBodyInAnEncodingThatCannotBeInflatedIsForwardedWithUsageUnknown() {
-        var tap = ResponseTap(protocol: .chat, responseHeaders: HTTPHeaders([("content-encoding", "br")]))
+        let tap = ResponseTap(protocol: .chat, responseHeaders: HTTPHeaders([("content-encoding", "br")]))
         tap.feed(.init(string: #"data: {"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}}"# + "\n\n"))
         #expect(tap.finish().inputTokens == nil)
     }
@@ -102,7 +102,7 @@ import UsageTap
         let text = #"data: {"choices":[],"usage":{"prompt_tokens":7,"completion_tokens":2,"total_tokens":9}}"# + "\n\ndata: [DONE]\n\n"
         for wrapped in [true, false] {
             let compressed = try deflate(Array(text.utf8), zlibWrapped: wrapped)
-            var tap = ResponseTap(protocol: .chat, responseHeaders: HTTPHeaders([("Content-Encoding", "deflate")]))
+            let tap = ResponseTap(protocol: .chat, responseHeaders: HTTPHeaders([("Content-Encoding", "deflate")]))
             for byte in compressed { tap.feed(.init(bytes: [byte])) }
             let record = tap.finish()
             #expect(record.inputTokens == 7, "zlib-wrapped: \(wrapped)")
@@ -111,7 +111,7 @@ import UsageTap
     }
 
     @Test func corruptCompressedBytesStopTheTapWithoutCrashing() {
-        var tap = ResponseTap(protocol: .chat, responseHeaders: HTTPHeaders([("content-encoding", "gzip")]))
+        let tap = ResponseTap(protocol: .chat, responseHeaders: HTTPHeaders([("content-encoding", "gzip")]))
         tap.feed(.init(bytes: [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3] + [UInt8](repeating: 0xFF, count: 5000)))
         #expect(tap.finish().inputTokens == nil)
     }

@@ -62,7 +62,7 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, ClientStream {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is IdleStateHandler.IdleStateEvent, exchange == nil {
+        if event is ConnectionIdle, exchange == nil {
             context.close(promise: nil)
         }
         context.fireUserInboundEventTriggered(event)

@@ -10,7 +10,7 @@ final class HTTP2ClientConnection: ChannelInboundHandler, NGHTTP2SessionDelegate
     private let loop: LoopContext
     private var session: NGHTTP2Session!
     private var context: ChannelHandlerContext?
-    private var streams: [Int32: HTTP2ClientStream] = [:]
+    private var streams = StreamMap<HTTP2ClientStream>()
     private var isDraining = false
 
     init(loop: LoopContext) {
@@ -65,7 +65,7 @@ final class HTTP2ClientConnection: ChannelInboundHandler, NGHTTP2SessionDelegate
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is IdleStateHandler.IdleStateEvent, streams.isEmpty {
+        if event is ConnectionIdle, streams.isEmpty {
             context.close(promise: nil)
         }
         context.fireUserInboundEventTriggered(event)
@@ -73,8 +73,8 @@ final class HTTP2ClientConnection: ChannelInboundHandler, NGHTTP2SessionDelegate
 
     private func cancelAll() {
         let open = streams
-        streams = [:]
-        for stream in open.values { stream.exchange?.clientCancelled() }
+        streams = StreamMap()
+        for stream in open.allValues { stream.exchange?.clientCancelled() }
     }
 
     // MARK: NGHTTP2SessionDelegate
@@ -164,7 +164,7 @@ final class HTTP2ClientStream: ClientStream {
 
     func sendResponseHead(_ head: HTTPResponseHead) {
         var fields = [(":status", String(head.status.code))]
-        for (name, value) in HopByHopHeaders.forwardable(head.headers) { fields.append((name, value)) }
+        HopByHopHeaders.appendForwardable(head.headers, to: &fields)
         if head.status.code < 200 {
             session.submitInterimHead(fields, streamID: streamID)
         } else {

@@ -13,6 +13,17 @@ struct HTTP2HeaderBlock {
     /// Bytes of names and values so far, to enforce the header size limit.
     var size = 0
 
+    init() {}
+
+    /// An empty block with room for a typical head's fields, so that it is not regrown field
+    /// by field.
+    static func reserved() -> HTTP2HeaderBlock {
+        var block = HTTP2HeaderBlock()
+        block.pseudo.reserveCapacity(4)
+        block.regular.reserveCapacity(16)
+        return block
+    }
+
     func pseudo(_ name: String) -> String? {
         pseudo.first(where: { $0.name == name })?.value
     }
@@ -56,13 +67,40 @@ final class NGHTTP2Session {
         var pending = CircularBuffer<ByteBuffer>(initialCapacity: 4)
         var ended = false
         var trailers: HTTPHeaders?
+        /// nghttp2 was told there was nothing to send yet: it waits for `resume_data`.
         var deferred = false
+
+        /// Queues `bytes`; true when nghttp2 must be told to resume.
+        mutating func append(_ bytes: ByteBuffer) -> Bool {
+            pending.append(bytes)
+            return resumes()
+        }
+
+        /// Ends the body; true when nghttp2 must be told to resume.
+        mutating func end(trailers: HTTPHeaders?) -> Bool {
+            ended = true
+            if let trailers, !trailers.isEmpty { self.trailers = trailers }
+            return resumes()
+        }
+
+        private mutating func resumes() -> Bool {
+            defer { deferred = false }
+            return deferred
+        }
+
+        /// The next `length` bytes, from the first queued slice (nghttp2 asked for no more).
+        mutating func take(_ length: Int) -> ByteBuffer {
+            // Safe: readBody offered at most the first slice's readable bytes.
+            let slice = pending[pending.startIndex].readSlice(length: length).unsafelyUnwrapped
+            if pending[pending.startIndex].readableBytes == 0 { pending.removeFirst() }
+            return slice
+        }
     }
 
     weak var delegate: (any NGHTTP2SessionDelegate)?
     let role: Role
     private var session: OpaquePointer!
-    private var outbound: [Int32: OutboundBody] = [:]
+    private var outbound = StreamMap<OutboundBody>()
     private var pendingHeaders = HTTP2HeaderBlock()
     private let maxHeaderBytes: Int
 
@@ -188,17 +226,14 @@ final class NGHTTP2Session {
 
     /// Queues a piece of the stream's body, to go out as it is.
     func enqueue(_ bytes: ByteBuffer, streamID: Int32) {
-        guard bytes.readableBytes > 0, outbound[streamID] != nil else { return }
-        outbound[streamID]!.pending.append(bytes)
-        resumeIfDeferred(streamID)
+        guard bytes.readableBytes > 0, outbound[streamID]?.append(bytes) == true else { return }
+        nghttp2_session_resume_data(session, streamID)
     }
 
     /// Ends the stream's body, with trailers when there are some.
     func endBody(streamID: Int32, trailers: HTTPHeaders?) {
-        guard outbound[streamID] != nil else { return }
-        outbound[streamID]!.ended = true
-        if let trailers, !trailers.isEmpty { outbound[streamID]!.trailers = trailers }
-        resumeIfDeferred(streamID)
+        guard outbound[streamID]?.end(trailers: trailers) == true else { return }
+        nghttp2_session_resume_data(session, streamID)
     }
 
     func reset(streamID: Int32, errorCode: UInt32) {
@@ -252,35 +287,45 @@ final class NGHTTP2Session {
 
     // MARK: Private
 
-    private func resumeIfDeferred(_ streamID: Int32) {
-        guard outbound[streamID]?.deferred == true else { return }
-        outbound[streamID]!.deferred = false
-        nghttp2_session_resume_data(session, streamID)
+    /// Lends nghttp2 a header list for the duration of one submit call: names lowercased, as
+    /// HTTP/2 requires, names and values packed into one temporary buffer (on the stack when
+    /// small), copied a field at a time rather than a byte at a time.
+    private func withHeaderList<R>(_ fields: [(String, String)], _ body: (UnsafePointer<nghttp2_nv>, Int) -> R) -> R {
+        var total = 0
+        for (name, value) in fields { total += name.utf8.count + value.utf8.count }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(total, 1)) { packed in
+            withUnsafeTemporaryAllocation(of: nghttp2_nv.self, capacity: max(fields.count, 1)) { list in
+                // Safe: temporary allocations of capacity 1 or more have base addresses.
+                let base = packed.baseAddress.unsafelyUnwrapped
+                var offset = 0
+                for (index, (name, value)) in fields.enumerated() {
+                    let nameStart = offset
+                    offset = Self.pack(name, into: packed, at: offset)
+                    for position in nameStart..<offset where packed[position] &- 0x41 < 26 { packed[position] |= 0x20 }
+                    let valueStart = offset
+                    offset = Self.pack(value, into: packed, at: offset)
+                    // nghttp2 copies names and values during the submit call (no NO_COPY flags).
+                    list.initializeElement(at: index, to: nghttp2_nv(
+                        name: base + nameStart, value: base + valueStart,
+                        namelen: valueStart - nameStart, valuelen: offset - valueStart,
+                        flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue)))
+                }
+                assert(offset == total)
+                defer { list.baseAddress.unsafelyUnwrapped.deinitialize(count: fields.count) }
+                return body(list.baseAddress.unsafelyUnwrapped, fields.count)
+            }
+        }
     }
 
-    /// Lends nghttp2 a header list for the duration of one submit call: names lowercased, as
-    /// HTTP/2 requires, names and values packed into one buffer.
-    private func withHeaderList<R>(_ fields: [(String, String)], _ body: (UnsafePointer<nghttp2_nv>, Int) -> R) -> R {
-        var packed: [UInt8] = []
-        packed.reserveCapacity(fields.reduce(0) { $0 + $1.0.utf8.count + $1.1.utf8.count })
-        var spans: [(name: Range<Int>, value: Range<Int>)] = []
-        spans.reserveCapacity(fields.count)
-        for (name, value) in fields {
-            let nameStart = packed.count
-            for byte in name.utf8 { packed.append(byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte) }
-            let valueStart = packed.count
-            packed.append(contentsOf: value.utf8)
-            spans.append((nameStart..<valueStart, valueStart..<packed.count))
-        }
-        return packed.withUnsafeMutableBufferPointer { bytes in
-            // nghttp2 copies names and values during the submit call (no NO_COPY flags).
-            let base = bytes.baseAddress ?? UnsafeMutablePointer(bitPattern: 1)!
-            let list = spans.map { span in
-                nghttp2_nv(name: base + span.name.lowerBound, value: base + span.value.lowerBound,
-                           namelen: span.name.count, valuelen: span.value.count,
-                           flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue))
-            }
-            return list.withUnsafeBufferPointer { body($0.baseAddress!, $0.count) }
+    /// Copies `text`'s UTF-8 bytes into `buffer` from `offset`; returns the offset after them.
+    private static func pack(_ text: String, into buffer: UnsafeMutableBufferPointer<UInt8>, at offset: Int) -> Int {
+        var text = text
+        return text.withUTF8 { bytes in
+            // Safe: `buffer` was sized from the same strings' UTF-8 counts.
+            assert(offset + bytes.count <= buffer.count)
+            guard let source = bytes.baseAddress else { return offset }
+            (buffer.baseAddress.unsafelyUnwrapped + offset).update(from: source, count: bytes.count)
+            return offset + bytes.count
         }
     }
 
@@ -298,42 +343,54 @@ final class NGHTTP2Session {
 
     /// Decides the next DATA frame of a stream: as much of the first queued slice as fits.
     private func readBody(streamID: Int32, length: Int, flags: UnsafeMutablePointer<UInt32>) -> Int {
-        guard var body = outbound[streamID] else { return Int(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue) }
-        if let first = body.pending.first {
-            let count = min(length, first.readableBytes)
-            flags.pointee |= NGHTTP2_DATA_FLAG_NO_COPY.rawValue
-            if body.ended, body.pending.count == 1, count == first.readableBytes {
-                markEnd(&body, streamID: streamID, flags: flags)
+        var trailers: HTTPHeaders?
+        let result = outbound.update(streamID) { body -> Int in
+            if let first = body.pending.first {
+                let count = min(length, first.readableBytes)
+                flags.pointee |= NGHTTP2_DATA_FLAG_NO_COPY.rawValue
+                if body.ended, body.pending.count == 1, count == first.readableBytes {
+                    trailers = Self.markEnd(&body, flags: flags)
+                }
+                return count
             }
-            return count
+            if body.ended {
+                trailers = Self.markEnd(&body, flags: flags)
+                return 0
+            }
+            body.deferred = true
+            return Int(NGHTTP2_ERR_DEFERRED.rawValue)
         }
-        if body.ended {
-            markEnd(&body, streamID: streamID, flags: flags)
-            return 0
+        if let trailers {
+            let fields = trailers.map { ($0.name, $0.value) }
+            _ = withHeaderList(fields) { list, count in nghttp2_submit_trailer(session, streamID, list, count) }
         }
-        outbound[streamID]!.deferred = true
-        return Int(NGHTTP2_ERR_DEFERRED.rawValue)
+        return result ?? Int(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue)
     }
 
-    private func markEnd(_ body: inout OutboundBody, streamID: Int32, flags: UnsafeMutablePointer<UInt32>) {
+    /// Flags the frame as the body's last; returns the trailers to send after it, if any.
+    private static func markEnd(_ body: inout OutboundBody, flags: UnsafeMutablePointer<UInt32>) -> HTTPHeaders? {
         flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue
-        guard let trailers = body.trailers else { return }
+        guard let trailers = body.trailers else { return nil }
         flags.pointee |= NGHTTP2_DATA_FLAG_NO_END_STREAM.rawValue
-        outbound[streamID]!.trailers = nil
-        let fields = trailers.map { ($0.name, $0.value) }
-        _ = withHeaderList(fields) { list, count in nghttp2_submit_trailer(session, streamID, list, count) }
+        body.trailers = nil
+        return trailers
     }
 
     /// Writes one DATA frame: the header nghttp2 made, then the slice itself.
     private func writeBody(streamID: Int32, frameHeader: UnsafePointer<UInt8>, length: Int, padding: Int) -> Int32 {
-        guard let context = output, outbound[streamID] != nil else { return NGHTTP2_ERR_CALLBACK_FAILURE.rawValue }
+        guard let context = output else { return NGHTTP2_ERR_CALLBACK_FAILURE.rawValue }
+        var slice: ByteBuffer?
+        if length > 0 {
+            guard let taken = outbound[streamID]?.take(length) else { return NGHTTP2_ERR_CALLBACK_FAILURE.rawValue }
+            slice = taken
+        } else {
+            guard outbound.contains(streamID) else { return NGHTTP2_ERR_CALLBACK_FAILURE.rawValue }
+        }
         staging.writeBytes(UnsafeRawBufferPointer(start: frameHeader, count: 9))
         if padding > 0 { staging.writeInteger(UInt8(padding - 1)) }
-        if length > 0 {
+        if let slice {
             context.write(NIOAny(staging), promise: nil)
             staging = context.channel.allocator.buffer(capacity: 4096)
-            let slice = outbound[streamID]!.pending[outbound[streamID]!.pending.startIndex].readSlice(length: length)!
-            if outbound[streamID]!.pending.first!.readableBytes == 0 { outbound[streamID]!.pending.removeFirst() }
             context.write(NIOAny(slice), promise: nil)
         }
         if padding > 1 { staging.writeRepeatingByte(0, count: padding - 1) }
@@ -358,7 +415,7 @@ final class NGHTTP2Session {
                 padding: Int(frame!.pointee.data.padlen))
         }
         nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks) { _, _, userData in
-            NGHTTP2Session.session(userData).pendingHeaders = HTTP2HeaderBlock()
+            NGHTTP2Session.session(userData).pendingHeaders = HTTP2HeaderBlock.reserved()
             return 0
         }
         nghttp2_session_callbacks_set_on_header_callback(callbacks) { _, _, name, nameLength, value, valueLength, _, userData in

@@ -6,7 +6,7 @@ import NIOHTTP1
 enum ClientPipeline {
     static func configure(_ channel: any Channel, loop: LoopContext, tls: TLSServerContext?) throws {
         let pipeline = channel.pipeline.syncOperations
-        try pipeline.addHandler(IdleStateHandler(allTimeout: loop.limits.idleTimeout))
+        try pipeline.addHandler(IdleTimer(timeout: loop.limits.idleTimeout))
         guard let tls else {
             try pipeline.addHandler(sniffer(loop: loop))
             return
@@ -44,6 +44,8 @@ final class ALPNSwitch: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        // Silent before its handshake ended: nothing is in flight.
+        if event is ConnectionIdle { return context.close(promise: nil) }
         guard let completed = event as? TLSHandshakeCompleted else {
             return context.fireUserInboundEventTriggered(event)
         }

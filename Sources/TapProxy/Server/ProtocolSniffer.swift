@@ -41,4 +41,10 @@ final class ProtocolSniffer: ChannelInboundHandler, RemovableChannelHandler {
         context.fireChannelRead(wrapInboundOut(bytes))
         context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
     }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        // Silent before its first request could be told apart: nothing is in flight.
+        if event is ConnectionIdle { return context.close(promise: nil) }
+        context.fireUserInboundEventTriggered(event)
+    }
 }

@@ -11,7 +11,7 @@ final class HTTP2UpstreamConnection: ChannelInboundHandler, NGHTTP2SessionDelega
     private let address: UpstreamAddress
     private var session: NGHTTP2Session!
     private var context: ChannelHandlerContext?
-    private var streams: [Int32: HTTP2UpstreamStream] = [:]
+    private var streams = StreamMap<HTTP2UpstreamStream>()
     /// False once the upstream said GOAWAY or the connection broke: no new streams here.
     private(set) var isUsable = true
     var onClose: (() -> Void)?
@@ -51,7 +51,7 @@ final class HTTP2UpstreamConnection: ChannelInboundHandler, NGHTTP2SessionDelega
             (":authority", address.authority),
             (":path", address.pathPrefix + head.uri),
         ]
-        for (name, value) in HopByHopHeaders.forwardable(head.headers) { fields.append((name, value)) }
+        HopByHopHeaders.appendForwardable(head.headers, to: &fields)
         guard let streamID = session.submitRequest(fields, hasBody: !exchange.requestIsCompleteAndEmpty) else {
             isUsable = false
             exchange.upstreamFailed("the upstream connection takes no new streams")
@@ -90,8 +90,8 @@ final class HTTP2UpstreamConnection: ChannelInboundHandler, NGHTTP2SessionDelega
     private func failAll(_ reason: String) {
         isUsable = false
         let open = streams
-        streams = [:]
-        for stream in open.values { stream.exchange?.upstreamFailed(reason) }
+        streams = StreamMap()
+        for stream in open.allValues { stream.exchange?.upstreamFailed(reason) }
         if let onClose {
             self.onClose = nil
             onClose()
