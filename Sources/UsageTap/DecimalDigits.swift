@@ -36,6 +36,8 @@ enum DecimalDigits {
 
     /// `value` with at least `minimumCount` digits (zero-padded on the left; at most 20).
     static func append(_ value: UInt64, minimumCount: Int = 1, to bytes: inout [UInt8]) {
+        // One digit (the many zero counts of a usage line): a single append.
+        if value < 10, minimumCount <= 1 { return bytes.append(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value)) }
         // Digits are made from the right into a buffer on the stack (20 holds any UInt64), then
         // appended at once: one capacity check per number, not per digit.
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { buffer in

@@ -104,13 +104,26 @@ public struct JSONObjectWriter {
     }
 
     private mutating func addKey(_ key: StaticString) {
-        if !isFirst { bytes.append(UInt8(ascii: ",")) }
+        let separator = !isFirst
         isFirst = false
-        bytes.append(UInt8(ascii: "\""))
-        append(key)
-        // Byte by byte: an array literal here was an allocation per key.
-        bytes.append(UInt8(ascii: "\""))
-        bytes.append(UInt8(ascii: ":"))
+        // `,"key":` put together on the stack and appended once: five appends were five
+        // uniqueness and capacity checks per key.
+        key.withUTF8Buffer { name in
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: name.count + 4) { room in
+                var count = 0
+                if separator {
+                    room[0] = UInt8(ascii: ",")
+                    count = 1
+                }
+                room[count] = UInt8(ascii: "\"")
+                // Safe: `room` has room for the name and four more bytes.
+                _ = UnsafeMutableBufferPointer(rebasing: room[(count + 1)...]).initialize(fromContentsOf: name)
+                count += 1 + name.count
+                room[count] = UInt8(ascii: "\"")
+                room[count + 1] = UInt8(ascii: ":")
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: room[..<(count + 2)]))
+            }
+        }
     }
 
     private mutating func append(_ text: StaticString) {

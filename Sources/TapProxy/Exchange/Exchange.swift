@@ -226,8 +226,7 @@ final class Exchange {
         isOver = true
         let ended = NIODeadline.now()
         let record = tap?.finish() ?? UsageRecord()
-        let prices = loop.prices
-        let cost = prices.flatMap { $0.cost(of: record) }
+        let cost = loop.cost(of: record)
         loop.appendToLog { json in
             json.add("request_id", string: id)
             json.add("method", string: requestHead.method.rawValue)
@@ -243,7 +242,7 @@ final class Exchange {
             json.add("ttfb_ms", thousandths: firstByte.map { Self.microseconds($0 - started) })
             json.add("duration_ms", thousandths: Self.microseconds(ended - started))
             record.addFields(to: &json)
-            if prices != nil {
+            if loop.prices != nil {
                 json.add("cost", cost: cost)
             }
         }

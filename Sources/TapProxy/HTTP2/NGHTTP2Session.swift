@@ -100,8 +100,12 @@ final class NGHTTP2Session {
     weak var delegate: (any NGHTTP2SessionDelegate)?
     let role: Role
     private var session: OpaquePointer!
-    private var outbound = StreamMap<OutboundBody>()
-    private var pendingHeaders = HTTP2HeaderBlock()
+    // Unchecked: these are changed from nghttp2's callbacks, which the compiler cannot see
+    // into, so every change was checked at run time for an overlapping access (a few hundred
+    // instructions each, 22 header fields a request). None can overlap: the session is used
+    // on its event loop only, and no callback runs while one of these is being changed.
+    @exclusivity(unchecked) private var outbound = StreamMap<OutboundBody>()
+    @exclusivity(unchecked) private var pendingHeaders = HTTP2HeaderBlock()
     private let maxHeaderBytes: Int
 
     /// The channel handler the session reads for and writes to, from `init` until ``unbind()``.
@@ -115,7 +119,7 @@ final class NGHTTP2Session {
     private var input: ByteBuffer?
     private var inputBase: UnsafeRawPointer?
     private var output: ChannelHandlerContext?
-    private var staging: ByteBuffer
+    @exclusivity(unchecked) private var staging: ByteBuffer
     private var isSending = false
 
     /// A session writing to `context`'s channel; the owning handler makes it in `handlerAdded`

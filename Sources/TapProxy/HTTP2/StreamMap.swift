@@ -11,6 +11,9 @@ struct StreamMap<Value> {
     private var values: [Value?]
     /// Streams in the table.
     private(set) var count = 0
+    /// Streams not in their home slot (pushed on by a collision). While there are none, a
+    /// removal needs no look at the slots after it: no probe runs through it.
+    private var displaced = 0
 
     init() {
         ids = Array(repeating: 0, count: 16)
@@ -84,6 +87,7 @@ struct StreamMap<Value> {
         if (count + 1) * 4 > ids.count * 3 { grow() }
         var slot = home(of: id)
         while ids[slot] != 0 { slot = (slot + 1) & mask }
+        if slot != home(of: id) { displaced += 1 }
         ids[slot] = id
         values[slot] = value
         count += 1
@@ -92,12 +96,13 @@ struct StreamMap<Value> {
     /// Empties `slot`, then moves back each entry of the run after it that may no longer be
     /// found past the gap (its home slot is not between the gap and where it lies).
     private mutating func remove(at slot: Int) {
+        if slot != home(of: ids[slot]) { displaced -= 1 }
         ids[slot] = 0
         values[slot] = nil
         count -= 1
         var gap = slot
         var next = (slot + 1) & mask
-        while ids[next] != 0 {
+        while displaced > 0, ids[next] != 0 {
             let home = home(of: ids[next])
             // Distances forward, around the table: the entry stays if its home lies after the gap.
             if (next - home) & mask >= (next - gap) & mask {
@@ -105,6 +110,7 @@ struct StreamMap<Value> {
                 values[gap] = values[next]
                 ids[next] = 0
                 values[next] = nil
+                if gap == home { displaced -= 1 }
                 gap = next
             }
             next = (next + 1) & mask
@@ -116,6 +122,7 @@ struct StreamMap<Value> {
         ids = Array(repeating: 0, count: ids.count * 2)
         values = Array(repeating: nil, count: ids.count)
         count = 0
+        displaced = 0
         for (id, value) in old {
             // Safe: every slot holding a stream id holds its value.
             insert(value.unsafelyUnwrapped, for: id)
