@@ -1,4 +1,3 @@
-internal import CNghttp2
 import NIOCore
 import NIOHTTP1
 
@@ -22,9 +21,9 @@ final class HTTP2ClientConnection: ChannelInboundHandler, NGHTTP2SessionDelegate
         session = NGHTTP2Session(
             role: .server,
             settings: [
-                (NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS.rawValue, UInt32(loop.limits.maxConcurrentStreams)),
-                (NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE.rawValue, UInt32(loop.limits.streamBufferBytes)),
-                (NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE.rawValue, UInt32(loop.limits.maxHeaderBytes)),
+                .maxConcurrentStreams(loop.limits.maxConcurrentStreams),
+                .initialWindowSize(loop.limits.streamBufferBytes),
+                .maxHeaderListSize(loop.limits.maxHeaderBytes),
             ],
             connectionWindow: Int32(clamping: loop.limits.streamBufferBytes * 64),
             maxHeaderBytes: loop.limits.maxHeaderBytes,
@@ -86,7 +85,7 @@ final class HTTP2ClientConnection: ChannelInboundHandler, NGHTTP2SessionDelegate
             return
         }
         guard let method = headers.pseudo(":method"), let path = headers.pseudo(":path") else {
-            session.reset(streamID: streamID, errorCode: NGHTTP2_PROTOCOL_ERROR.rawValue)
+            session.reset(streamID: streamID, errorCode: .protocolError)
             return
         }
         let head = HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: method), uri: path, headers: headers.fields)
@@ -111,7 +110,7 @@ final class HTTP2ClientConnection: ChannelInboundHandler, NGHTTP2SessionDelegate
         streams[streamID]?.exchange?.clientSentRequestEnd(trailers: nil)
     }
 
-    func closed(streamID: Int32, errorCode: UInt32) {
+    func closed(streamID: Int32, errorCode: HTTP2ErrorCode) {
         guard let stream = streams.removeValue(forKey: streamID) else { return }
         session.consume(stream.unconsumedRequestBytes, streamID: streamID)
         stream.unconsumedRequestBytes = 0
@@ -185,7 +184,7 @@ final class HTTP2ClientStream: ClientStream {
     }
 
     func abortResponse() {
-        session.reset(streamID: streamID, errorCode: NGHTTP2_INTERNAL_ERROR.rawValue)
+        session.reset(streamID: streamID, errorCode: .internalError)
         exchange = nil
         session.scheduleSend()
     }

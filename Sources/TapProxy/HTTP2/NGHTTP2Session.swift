@@ -29,6 +29,40 @@ struct HTTP2HeaderBlock {
     }
 }
 
+/// A setting this proxy sends in its SETTINGS frame (RFC 9113 §6.5.2).
+enum HTTP2Setting {
+    case enablePush(Bool)
+    case maxConcurrentStreams(Int)
+    case initialWindowSize(Int)
+    case maxHeaderListSize(Int)
+
+    fileprivate var entry: nghttp2_settings_entry {
+        switch self {
+        case .enablePush(let on): entry(NGHTTP2_SETTINGS_ENABLE_PUSH, on ? 1 : 0)
+        case .maxConcurrentStreams(let count): entry(NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, count)
+        case .initialWindowSize(let bytes): entry(NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, bytes)
+        case .maxHeaderListSize(let bytes): entry(NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, bytes)
+        }
+    }
+
+    private func entry(_ id: nghttp2_settings_id, _ value: Int) -> nghttp2_settings_entry {
+        nghttp2_settings_entry(settings_id: Int32(id.rawValue), value: UInt32(clamping: value))
+    }
+}
+
+/// A stream's error code (RFC 9113 §7): the ones the proxy sends, and any it receives.
+struct HTTP2ErrorCode: Equatable, CustomStringConvertible {
+    let rawValue: UInt32
+
+    static let noError = HTTP2ErrorCode(rawValue: NGHTTP2_NO_ERROR.rawValue)
+    static let protocolError = HTTP2ErrorCode(rawValue: NGHTTP2_PROTOCOL_ERROR.rawValue)
+    static let internalError = HTTP2ErrorCode(rawValue: NGHTTP2_INTERNAL_ERROR.rawValue)
+    static let cancel = HTTP2ErrorCode(rawValue: NGHTTP2_CANCEL.rawValue)
+
+    /// The code's name (`PROTOCOL_ERROR`), or "unknown error code".
+    var description: String { String(cString: nghttp2_http2_strerror(rawValue)) }
+}
+
 /// What a session reports to the connection that owns it. Called from inside
 /// ``NGHTTP2Session/receive(_:)`` and ``NGHTTP2Session/send(to:)``.
 protocol NGHTTP2SessionDelegate: AnyObject {
@@ -39,8 +73,8 @@ protocol NGHTTP2SessionDelegate: AnyObject {
     func received(data: ByteBuffer, streamID: Int32)
     /// END_STREAM arrived on a DATA frame.
     func receivedEnd(streamID: Int32)
-    /// The stream is closed; `errorCode` is 0 when it ended normally both ways.
-    func closed(streamID: Int32, errorCode: UInt32)
+    /// The stream is closed; `errorCode` is `.noError` when it ended normally both ways.
+    func closed(streamID: Int32, errorCode: HTTP2ErrorCode)
     /// `count` bytes of the stream's queued body went into DATA frames.
     func sent(bodyBytes count: Int, streamID: Int32)
     /// The peer sent GOAWAY: no new streams on this connection.
@@ -124,7 +158,7 @@ final class NGHTTP2Session {
 
     /// A session writing to `context`'s channel; the owning handler makes it in `handlerAdded`
     /// and calls ``unbind()`` in `handlerRemoved`.
-    init(role: Role, settings: [(id: UInt32, value: UInt32)], connectionWindow: Int32,
+    init(role: Role, settings: [HTTP2Setting], connectionWindow: Int32,
          maxHeaderBytes: Int, context: ChannelHandlerContext) {
         self.role = role
         self.maxHeaderBytes = maxHeaderBytes
@@ -145,7 +179,7 @@ final class NGHTTP2Session {
             : nghttp2_session_client_new2(&session, callbacks, me, options)
         precondition(status == 0 && session != nil, "nghttp2 session: out of memory")
 
-        var entries = settings.map { nghttp2_settings_entry(settings_id: Int32($0.id), value: $0.value) }
+        var entries = settings.map(\.entry)
         nghttp2_submit_settings(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), &entries, entries.count)
         nghttp2_session_set_local_window_size(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), 0, connectionWindow)
     }
@@ -240,8 +274,8 @@ final class NGHTTP2Session {
         nghttp2_session_resume_data(session, streamID)
     }
 
-    func reset(streamID: Int32, errorCode: UInt32) {
-        nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), streamID, errorCode)
+    func reset(streamID: Int32, errorCode: HTTP2ErrorCode) {
+        nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), streamID, errorCode.rawValue)
     }
 
     /// GOAWAY with the last stream this side processed: no new streams, in-flight ones finish.
@@ -436,7 +470,7 @@ final class NGHTTP2Session {
         nghttp2_session_callbacks_set_on_stream_close_callback(callbacks) { _, streamID, errorCode, userData in
             let me = NGHTTP2Session.session(userData)
             me.outbound[streamID] = nil
-            me.delegate?.closed(streamID: streamID, errorCode: errorCode)
+            me.delegate?.closed(streamID: streamID, errorCode: HTTP2ErrorCode(rawValue: errorCode))
             return 0
         }
     }

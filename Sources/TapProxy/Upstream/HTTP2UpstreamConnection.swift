@@ -1,4 +1,3 @@
-internal import CNghttp2
 import NIOCore
 import NIOHTTP1
 
@@ -26,8 +25,8 @@ final class HTTP2UpstreamConnection: ChannelInboundHandler, NGHTTP2SessionDelega
         session = NGHTTP2Session(
             role: .client,
             settings: [
-                (NGHTTP2_SETTINGS_ENABLE_PUSH.rawValue, 0),
-                (NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE.rawValue, UInt32(loop.limits.streamBufferBytes)),
+                .enablePush(false),
+                .initialWindowSize(loop.limits.streamBufferBytes),
             ],
             connectionWindow: Int32(clamping: loop.limits.streamBufferBytes * 64),
             maxHeaderBytes: 1 << 20,
@@ -111,7 +110,7 @@ final class HTTP2UpstreamConnection: ChannelInboundHandler, NGHTTP2SessionDelega
             return
         }
         guard let statusText = headers.pseudo(":status"), let status = Int(statusText) else {
-            session.reset(streamID: streamID, errorCode: NGHTTP2_PROTOCOL_ERROR.rawValue)
+            session.reset(streamID: streamID, errorCode: .protocolError)
             exchange.upstreamFailed("the upstream sent a response without :status")
             return
         }
@@ -134,13 +133,12 @@ final class HTTP2UpstreamConnection: ChannelInboundHandler, NGHTTP2SessionDelega
         streams[streamID]?.exchange?.upstreamSentResponseEnd(trailers: nil)
     }
 
-    func closed(streamID: Int32, errorCode: UInt32) {
+    func closed(streamID: Int32, errorCode: HTTP2ErrorCode) {
         guard let stream = streams.removeValue(forKey: streamID) else { return }
         session.consume(stream.unconsumedResponseBytes, streamID: streamID)
         stream.unconsumedResponseBytes = 0
         if let exchange = stream.exchange, !exchange.isOver {
-            let reason = String(cString: nghttp2_http2_strerror(errorCode))
-            exchange.upstreamFailed("the upstream reset the stream (\(reason))")
+            exchange.upstreamFailed("the upstream reset the stream (\(errorCode))")
         }
         stream.exchange = nil
     }
@@ -180,7 +178,7 @@ final class HTTP2UpstreamStream: UpstreamStream {
 
     func cancel() {
         exchange = nil
-        session.reset(streamID: streamID, errorCode: NGHTTP2_CANCEL.rawValue)
+        session.reset(streamID: streamID, errorCode: .cancel)
         session.scheduleSend()
     }
 
