@@ -3,36 +3,54 @@ import NIOCore
 import NIOHTTP1
 import UsageTap
 
+/// The end of a request as it arrived: whether it had trailers.
+struct RequestEnd {
+    var trailers: HTTPHeaders?
+}
+
 /// One request and its response, from the moment the client's request head arrives until the
 /// response ends or breaks: joins the client's stream to the upstream's, taps the response as
 /// it passes, and writes the usage line when it is over.
 ///
 /// It lives on one event loop, with both streams; nothing here is touched from another thread.
 final class Exchange {
+    /// What the request held back while no upstream stream could take it.
+    private struct HeldRequest {
+        var body: [ByteBuffer] = []
+        var end: RequestEnd?
+    }
+
+    /// Where the exchange is. Each case holds only what is valid in it.
+    private enum State {
+        /// Not sent upstream yet: the request is arriving and, with metering, the ledger is
+        /// being asked whose key it carries.
+        case receiving(HeldRequest)
+        /// Sent to the upstream pool, waiting for a stream; `retried` when this is the second
+        /// try, after a kept-alive connection closed under the first.
+        case dispatched(HeldRequest, retried: Bool)
+        /// An upstream stream carries the request; no final response head yet.
+        case awaitingResponse(any UpstreamStream, retried: Bool)
+        /// The final response head went to the client: from here a failure breaks the response
+        /// instead of answering 502, and the body passes through the tap.
+        case responding(any UpstreamStream, ResponseTap)
+        /// The usage line is written; whatever arrives now is dropped.
+        case over
+    }
+
     let id: String
     /// As the client sent it; with metering, its key is swapped for the upstream's credential
     /// before it goes upstream.
     private(set) var requestHead: HTTPRequestHead
     private let loop: LoopContext
     private let started: NIODeadline
+    private let protocolSelection: ProtocolSelection
 
     private weak var client: (any ClientStream)?
-    private var upstream: (any UpstreamStream)?
-    /// Request body that arrived before an upstream stream was ready for it.
-    private var waitingRequestBody: [ByteBuffer] = []
-    private var waitingRequestEnd: HTTPHeaders??
-    private var retriedOnFreshConnection = false
-
-    /// Made when the final response head arrives; nil for an exchange that never got one.
-    private var tap: ResponseTap?
-    private let protocolSelection: ProtocolSelection
+    private var state: State
+    // What the usage line reports.
     private var status: Int?
     private var responseBytes = 0
     private var firstByte: NIODeadline?
-    private(set) var isOver = false
-    /// True once the response head went to the client: from then on a failure breaks the stream
-    /// instead of answering 502.
-    private var responseStarted = false
     /// With metering: whose key the request carried, once the ledger has said so.
     private var customer: KeyOwner?
 
@@ -43,18 +61,41 @@ final class Exchange {
         self.loop = loop
         self.started = .now()
         self.protocolSelection = APIRoute.protocolSelection(forPath: requestHead.uri)
+        self.state = .receiving(HeldRequest())
         loop.exchangeStarted()
+    }
+
+    var isOver: Bool {
+        if case .over = state { return true }
+        return false
     }
 
     /// True when the whole request has arrived and has no body: it can go upstream as a head
     /// that ends the stream.
     var requestIsCompleteAndEmpty: Bool {
-        waitingRequestEnd != nil && waitingRequestBody.isEmpty
+        switch state {
+        case .receiving(let held), .dispatched(let held, _): held.end != nil && held.body.isEmpty
+        case .awaitingResponse, .responding, .over: false
+        }
+    }
+
+    /// The upstream stream, in the states that have one.
+    private var upstream: (any UpstreamStream)? {
+        switch state {
+        case .awaitingResponse(let stream, _), .responding(let stream, _): stream
+        case .receiving, .dispatched, .over: nil
+        }
+    }
+
+    /// An event that cannot come in the current state: a bug in a connection, stopped in debug
+    /// builds and ignored in release ones.
+    private func impossible(_ event: StaticString) {
+        assertionFailure("Exchange: \(event) in state \(state)")
     }
 
     /// Sends the request on its way upstream; with metering, once its key and balance pass.
     func start() {
-        guard let metering = loop.metering else { return loop.upstreams.dispatch(self) }
+        guard let metering = loop.metering else { return dispatch() }
         let credential = CustomerCredential(requestHead.headers)
         guard let key = credential.key else { return refuse(.missingKey, style: credential.style) }
         if let owner = metering.meter.freshOwner(of: key) {
@@ -66,7 +107,8 @@ final class Exchange {
     }
 
     private func authorized(_ decision: Meter.Decision, style: AuthStyle, upstreamCredential: UpstreamCredential?) {
-        guard !isOver else { return }
+        // The client may have gone while the ledger was asked.
+        guard case .receiving = state else { return }
         switch decision {
         case .unknownKey:
             refuse(.invalidKey, style: style)
@@ -79,8 +121,15 @@ final class Exchange {
             customer = owner
             CustomerCredential.remove(from: &requestHead.headers)
             upstreamCredential?.add(to: &requestHead.headers)
-            loop.upstreams.dispatch(self)
+            dispatch()
         }
+    }
+
+    /// Hands the request to the upstream pool, which may attach a stream before it returns.
+    private func dispatch() {
+        guard case .receiving(let held) = state else { return impossible("dispatch") }
+        state = .dispatched(held, retried: false)
+        loop.upstreams.dispatch(self)
     }
 
     /// `GET /v1/usage` is the proxy's own: the caller's usage from the ledger, never forwarded.
@@ -90,7 +139,7 @@ final class Exchange {
 
     private func answerUsageQuery(for tenant: Tenant, style: AuthStyle) {
         loop.metering?.meter.report(for: tenant, on: loop.eventLoop).assumeIsolated().whenComplete { result in
-            guard !self.isOver else { return }
+            guard case .receiving = self.state else { return }
             switch result {
             case .success(let report):
                 self.respondLocally(status: .ok, body: ByteBuffer(string: report.json))
@@ -104,7 +153,7 @@ final class Exchange {
 
     /// Answers the request here, sending nothing upstream.
     private func refuse(_ reply: MeteringReply, style: AuthStyle) {
-        guard !isOver else { return }
+        guard case .receiving = state else { return }
         respondLocally(status: reply.status, body: reply.body(for: style))
         finish(.refused)
     }
@@ -124,21 +173,32 @@ final class Exchange {
     // MARK: From the client
 
     func clientSent(requestBody bytes: ByteBuffer) {
-        guard !isOver else { return }
-        if let upstream {
-            upstream.sendRequestBody(bytes)
-        } else {
-            waitingRequestBody.append(bytes)
-        }
+        if changeHeldRequest({ $0.body.append(bytes) }) { return }
+        upstream?.sendRequestBody(bytes)
     }
 
     func clientSentRequestEnd(trailers: HTTPHeaders?) {
-        guard !isOver else { return }
-        if let upstream {
-            upstream.sendRequestEnd(trailers: trailers)
-        } else {
-            waitingRequestEnd = .some(trailers)
+        if changeHeldRequest({ $0.end = RequestEnd(trailers: trailers) }) { return }
+        upstream?.sendRequestEnd(trailers: trailers)
+    }
+
+    /// Changes the request held back, in the states that hold one (false in the others).
+    private func changeHeldRequest(_ change: (inout HeldRequest) -> Void) -> Bool {
+        switch state {
+        case .receiving(var held):
+            // Taken out of the state while it changes, so that its array is not shared (and
+            // copied) on the way.
+            state = .over
+            change(&held)
+            state = .receiving(held)
+        case .dispatched(var held, let retried):
+            state = .over
+            change(&held)
+            state = .dispatched(held, retried: retried)
+        case .awaitingResponse, .responding, .over:
+            return false
         }
+        return true
     }
 
     func clientTook(responseBytes count: Int) {
@@ -156,15 +216,13 @@ final class Exchange {
 
     /// An upstream stream has sent the request head and is ready for the body.
     func upstreamAttached(_ stream: any UpstreamStream) {
-        guard !isOver else { return stream.cancel() }
-        upstream = stream
-        let body = waitingRequestBody
-        waitingRequestBody = []
-        for bytes in body { stream.sendRequestBody(bytes) }
-        if let trailers = waitingRequestEnd {
-            waitingRequestEnd = nil
-            stream.sendRequestEnd(trailers: trailers)
+        guard case .dispatched(let held, let retried) = state else {
+            if !isOver { impossible("upstreamAttached") }
+            return stream.cancel()
         }
+        state = .awaitingResponse(stream, retried: retried)
+        for bytes in held.body { stream.sendRequestBody(bytes) }
+        if let end = held.end { stream.sendRequestEnd(trailers: end.trailers) }
     }
 
     func upstreamTook(requestBytes count: Int) {
@@ -172,7 +230,10 @@ final class Exchange {
     }
 
     func upstreamSent(responseHead head: HTTPResponseHead) {
-        guard !isOver else { return }
+        guard case .awaitingResponse(let stream, _) = state else {
+            if !isOver { impossible("upstreamSent(responseHead:)") }
+            return
+        }
         if firstByte == nil { firstByte = .now() }
         // 1xx heads are interim: the final head follows.
         guard head.status.code >= 200 || head.status == .switchingProtocols else {
@@ -180,41 +241,49 @@ final class Exchange {
             return
         }
         status = Int(head.status.code)
-        tap = ResponseTap(protocol: protocolSelection, responseHeaders: head.headers)
-        responseStarted = true
+        state = .responding(stream, ResponseTap(protocol: protocolSelection, responseHeaders: head.headers))
         client?.sendResponseHead(head)
     }
 
     func upstreamSent(responseBody bytes: ByteBuffer) {
-        guard !isOver else { return }
+        guard case .responding(_, let tap) = state else {
+            if !isOver { impossible("upstreamSent(responseBody:)") }
+            return
+        }
         responseBytes += bytes.readableBytes
-        tap?.feed(bytes)
+        tap.feed(bytes)
         client?.sendResponseBody(bytes)
     }
 
     func upstreamSentResponseEnd(trailers: HTTPHeaders?) {
-        guard !isOver else { return }
+        guard case .responding = state else {
+            if !isOver { impossible("upstreamSentResponseEnd") }
+            return
+        }
         client?.sendResponseEnd(trailers: trailers)
         finish(.completed)
     }
 
     /// The upstream connection closed before answering and before taking any request body:
     /// the request goes once more, on another connection. A second such close is a failure.
-    func upstreamClosedBeforeAnswering(sentRequestEnd: HTTPHeaders??) {
-        guard !isOver else { return }
-        guard !retriedOnFreshConnection else { return upstreamFailed("the upstream closed the connection") }
-        retriedOnFreshConnection = true
-        upstream = nil
-        if let sentRequestEnd { waitingRequestEnd = sentRequestEnd }
+    func upstreamClosedBeforeAnswering(sentRequestEnd: RequestEnd?) {
+        guard case .awaitingResponse(_, let retried) = state else {
+            if !isOver { impossible("upstreamClosedBeforeAnswering") }
+            return
+        }
+        guard !retried else { return upstreamFailed("the upstream closed the connection") }
+        state = .dispatched(HeldRequest(body: [], end: sentRequestEnd), retried: true)
         loop.upstreams.dispatch(self)
     }
 
     /// The upstream could not be reached, or its connection or stream broke before the end.
     func upstreamFailed(_ reason: String) {
-        guard !isOver else { return }
-        if responseStarted {
+        switch state {
+        case .over:
+            return
+        case .responding:
             client?.abortResponse()
-        } else {
+        case .receiving, .dispatched, .awaitingResponse:
             respondLocally(status: .badGateway, body: BadGateway.body(reason: reason))
         }
         finish(.upstreamFailed)
@@ -223,9 +292,10 @@ final class Exchange {
     // MARK: The end
 
     private func finish(_ outcome: Outcome) {
-        isOver = true
+        let record: UsageRecord
+        if case .responding(_, let tap) = state { record = tap.finish() } else { record = UsageRecord() }
+        state = .over
         let ended = NIODeadline.now()
-        let record = tap?.finish() ?? UsageRecord()
         let cost = loop.cost(of: record)
         loop.appendToLog { json in
             json.add("request_id", string: id)
@@ -252,9 +322,7 @@ final class Exchange {
                 provider: metering.meter.provider, status: status, outcome: outcome.rawValue, usage: record,
                 cost: cost.map(CostNanos.init)))
         }
-        upstream = nil
         client = nil
-        waitingRequestBody = []
         loop.exchangeEnded()
     }
 

@@ -17,7 +17,7 @@ final class HTTP1UpstreamConnection: ChannelDuplexHandler, UpstreamStream {
     private var exchangesCarried = 0
     private var requestBodyBytesSent = 0
     /// The request's end as sent (with its trailers, if any); nil until it is.
-    private var sentRequestEnd: HTTPHeaders??
+    private var sentRequestEnd: RequestEnd?
     private var responseStarted = false
     /// Response bytes passed to the client but not yet taken; reading pauses above the limit.
     private var heldResponseBytes = 0
@@ -139,7 +139,7 @@ final class HTTP1UpstreamConnection: ChannelDuplexHandler, UpstreamStream {
 
     func sendRequestEnd(trailers: HTTPHeaders?) {
         guard let context else { return }
-        sentRequestEnd = .some(trailers)
+        sentRequestEnd = RequestEnd(trailers: trailers)
         context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
     }
 
