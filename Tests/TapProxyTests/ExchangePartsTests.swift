@@ -90,6 +90,14 @@ import UsageTap
         #expect(ResponseTap.mayCarryUsage(contentType: "application/problem+json"))
         #expect(!ResponseTap.mayCarryUsage(contentType: "audio/mpeg"))
         #expect(!ResponseTap.mayCarryUsage(contentType: "text/html"))
+        // Spaces and tabs around the media type, parameters after it, and an empty field.
+        #expect(ResponseTap.mayCarryUsage(contentType: " \tTEXT/Event-Stream\t ;charset=utf-8"))
+        #expect(ResponseTap.mayCarryUsage(contentType: " ; charset=utf-8"))
+        #expect(ResponseTap.mayCarryUsage(contentType: ""))
+        #expect(ResponseTap.mayCarryUsage(contentType: "application/vnd.api+JSON"))
+        #expect(!ResponseTap.mayCarryUsage(contentType: "text/event-streams"))
+        #expect(!ResponseTap.mayCarryUsage(contentType: "application/json-seq"))
+        #expect(!ResponseTap.mayCarryUsage(contentType: "json"))
     }
 
     @Test func aBodyInAnEncodingThatCannotBeInflatedIsForwardedWithUsageUnknown() {
