@@ -143,6 +143,11 @@ import Glibc
         // The usage log prices the same responses the same way.
         let logged = site.proxy.logLines(count: 6).compactMap { ($0["cost"] as? [String: Any])?["total"] as? Int }
         #expect(logged == Array(repeating: Int(Self.costOfOneStream), count: 6))
+        // Each response has its own request id, the same in the log line and the ledger row:
+        // the process's tag, the event loop, the exchange's number.
+        let loggedIDs = site.proxy.logLines(count: 6).compactMap { $0["request_id"] as? String }
+        #expect(Set(loggedIDs).count == 6 && Set(loggedIDs) == Set(entries.map(\.requestID)), shown())
+        #expect(loggedIDs.allSatisfy { $0.wholeMatch(of: /[0-9a-f]+-0-[1-9][0-9]*/) != nil }, "\(loggedIDs)")
     }
 
     @Test(.enabled(if: Peers.curl != nil, "curl missing: run ./test"))

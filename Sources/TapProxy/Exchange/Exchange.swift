@@ -37,7 +37,9 @@ final class Exchange {
         case over
     }
 
-    let id: String
+    /// This loop's count of exchanges so far: the request id is made of it only where it is
+    /// written (``id``), not for every request.
+    private let number: UInt64
     /// As the client sent it; with metering, its key is swapped for the upstream's credential
     /// before it goes upstream.
     private(set) var requestHead: HTTPRequestHead
@@ -55,7 +57,7 @@ final class Exchange {
     private var customer: KeyOwner?
 
     init(requestHead: HTTPRequestHead, client: any ClientStream, loop: LoopContext) {
-        self.id = loop.nextRequestID()
+        self.number = loop.nextRequestNumber()
         self.requestHead = requestHead
         self.client = client
         self.loop = loop
@@ -298,7 +300,7 @@ final class Exchange {
         let ended = NIODeadline.now()
         let cost = loop.cost(of: record)
         loop.appendToLog { json in
-            json.add("request_id", string: id)
+            loop.withRequestID(number) { json.add("request_id", utf8: $0) }
             json.add("method", string: requestHead.method.rawValue)
             // The query is left out: some APIs (Gemini's `?key=`) carry credentials there.
             var path = requestHead.uri
@@ -318,7 +320,7 @@ final class Exchange {
         }
         if let customer, let metering = loop.metering {
             metering.meter.record(LedgerEntry(
-                atMicros: UTCCalendar.nowMicros(), requestID: id, tenantID: customer.tenant.id, keyID: customer.keyID,
+                atMicros: UTCCalendar.nowMicros(), requestID: loop.requestID(number), tenantID: customer.tenant.id, keyID: customer.keyID,
                 provider: metering.meter.provider, status: status, outcome: outcome.rawValue, usage: record,
                 cost: cost.map(CostNanos.init)))
         }

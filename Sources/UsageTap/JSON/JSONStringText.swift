@@ -3,6 +3,10 @@
 /// valid string. Used for the tap's captured strings and for price files alike.
 enum JSONStringText {
     static func decode(_ raw: UnsafeRawBufferPointer) -> String {
+        // Most strings (model names, error codes) have no escape: their bytes are the value, and
+        // `String(decoding:)` repairs invalid UTF-8 the same way. (Byte by byte through an array,
+        // a model name cost about 1,400 instructions per response in the proxy.)
+        if !raw.contains(UInt8(ascii: "\\")) { return String(decoding: raw, as: UTF8.self) }
         let count = raw.count
         var utf8: [UInt8] = []
         utf8.reserveCapacity(count)
