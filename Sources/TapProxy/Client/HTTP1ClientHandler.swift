@@ -12,16 +12,15 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, ClientStream {
     private var context: ChannelHandlerContext?
     private var exchange: Exchange?
     private var closeAfterResponse = false
-    /// Response bytes written while the connection was not writable: released to the upstream
-    /// once the client has drained them.
-    private var unreleasedResponseBytes = 0
-    /// Request body bytes read but not yet taken by the upstream; reading pauses above the limit.
-    private var heldRequestBytes = 0
-    private var readPending = false
+    /// Response bytes the client has not drained yet.
+    private var undrainedResponse = UndrainedBytes()
+    /// Request body bytes read but not yet taken by the upstream.
+    private var heldRequest: HeldBytes
     private var isDraining = false
 
     init(loop: LoopContext) {
         self.loop = loop
+        heldRequest = HeldBytes(limit: loop.limits.streamBufferBytes)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -42,7 +41,7 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, ClientStream {
             self.exchange = exchange
             exchange.start()
         case .body(let bytes):
-            heldRequestBytes += bytes.readableBytes
+            heldRequest.received(bytes.readableBytes)
             exchange?.clientSent(requestBody: bytes)
         case .end(let trailers):
             exchange?.clientSentRequestEnd(trailers: trailers)
@@ -69,20 +68,15 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, ClientStream {
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable, unreleasedResponseBytes > 0 {
-            let count = unreleasedResponseBytes
-            unreleasedResponseBytes = 0
-            exchange?.clientTook(responseBytes: count)
+        if context.channel.isWritable {
+            let count = undrainedResponse.drained()
+            if count > 0 { exchange?.clientTook(responseBytes: count) }
         }
         context.fireChannelWritabilityChanged()
     }
 
     func read(context: ChannelHandlerContext) {
-        if heldRequestBytes > loop.limits.streamBufferBytes {
-            readPending = true
-        } else {
-            context.read()
-        }
+        if heldRequest.mayRead() { context.read() }
     }
 
     // MARK: ClientStream
@@ -102,18 +96,15 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, ClientStream {
         guard let context, let exchange else { return }
         let count = bytes.readableBytes
         context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(bytes))), promise: nil)
-        if context.channel.isWritable {
-            exchange.clientTook(responseBytes: count)
-        } else {
-            unreleasedResponseBytes += count
-        }
+        let taken = undrainedResponse.wrote(count, isWritable: context.channel.isWritable)
+        if taken > 0 { exchange.clientTook(responseBytes: taken) }
     }
 
     func sendResponseEnd(trailers: HTTPHeaders?) {
         guard let context else { return }
         exchange = nil
-        unreleasedResponseBytes = 0
-        heldRequestBytes = 0
+        _ = undrainedResponse.drained()
+        _ = heldRequest.releaseAll()
         let close = closeAfterResponse
         context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
         if close { context.close(promise: nil) }
@@ -126,13 +117,12 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, ClientStream {
     }
 
     func releaseRequestBody(_ count: Int) {
-        heldRequestBytes -= count
+        _ = heldRequest.taken(count)
         resumeReadingIfHeld()
     }
 
     private func resumeReadingIfHeld() {
-        guard readPending, heldRequestBytes <= loop.limits.streamBufferBytes, let context else { return }
-        readPending = false
+        guard let context, heldRequest.resumesRead() else { return }
         context.read()
     }
 }

@@ -102,7 +102,7 @@ final class HTTP2ClientConnection: ChannelInboundHandler, NGHTTP2SessionDelegate
             session.consume(data.readableBytes, streamID: streamID)
             return
         }
-        stream.unconsumedRequestBytes += data.readableBytes
+        stream.heldRequest.received(data.readableBytes)
         exchange.clientSent(requestBody: data)
     }
 
@@ -112,8 +112,7 @@ final class HTTP2ClientConnection: ChannelInboundHandler, NGHTTP2SessionDelegate
 
     func closed(streamID: Int32, errorCode: HTTP2ErrorCode) {
         guard let stream = streams.removeValue(forKey: streamID) else { return }
-        session.consume(stream.unconsumedRequestBytes, streamID: streamID)
-        stream.unconsumedRequestBytes = 0
+        session.consume(stream.heldRequest.releaseAll(), streamID: streamID)
         // Closed before the response ended: the client reset the stream or went away.
         stream.exchange?.clientCancelled()
         stream.exchange = nil
@@ -154,7 +153,9 @@ final class HTTP2ClientStream: ClientStream {
     private unowned let session: NGHTTP2Session
     let streamID: Int32
     var exchange: Exchange?
-    var unconsumedRequestBytes = 0
+    /// Request body bytes received but not yet taken by the upstream: given back to the
+    /// client's flow-control window as they are taken (the window is the limit).
+    var heldRequest = HeldBytes(limit: .max)
 
     init(session: NGHTTP2Session, streamID: Int32) {
         self.session = session
@@ -190,9 +191,7 @@ final class HTTP2ClientStream: ClientStream {
     }
 
     func releaseRequestBody(_ count: Int) {
-        let count = min(count, unconsumedRequestBytes)
-        unconsumedRequestBytes -= count
-        session.consume(count, streamID: streamID)
+        session.consume(heldRequest.taken(count), streamID: streamID)
         session.scheduleSend()
     }
 }

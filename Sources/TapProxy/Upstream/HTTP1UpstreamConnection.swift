@@ -19,11 +19,10 @@ final class HTTP1UpstreamConnection: ChannelDuplexHandler, UpstreamStream {
     /// The request's end as sent (with its trailers, if any); nil until it is.
     private var sentRequestEnd: RequestEnd?
     private var responseStarted = false
-    /// Response bytes passed to the client but not yet taken; reading pauses above the limit.
-    private var heldResponseBytes = 0
-    private var readPending = false
-    /// Request bytes written while the connection was not writable.
-    private var unreleasedRequestBytes = 0
+    /// Response bytes passed to the client but not yet taken.
+    private var heldResponse: HeldBytes
+    /// Request bytes the upstream has not drained yet.
+    private var undrainedRequest = UndrainedBytes()
     /// Called when the connection can take another exchange.
     var onIdle: ((HTTP1UpstreamConnection) -> Void)?
     var onClose: ((HTTP1UpstreamConnection) -> Void)?
@@ -31,6 +30,7 @@ final class HTTP1UpstreamConnection: ChannelDuplexHandler, UpstreamStream {
     init(loop: LoopContext, address: UpstreamAddress) {
         self.loop = loop
         self.address = address
+        heldResponse = HeldBytes(limit: loop.limits.streamBufferBytes)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -51,8 +51,8 @@ final class HTTP1UpstreamConnection: ChannelDuplexHandler, UpstreamStream {
         requestBodyBytesSent = 0
         sentRequestEnd = nil
         responseStarted = false
-        heldResponseBytes = 0
-        unreleasedRequestBytes = 0
+        _ = heldResponse.releaseAll()
+        _ = undrainedRequest.drained()
         var head = exchange.requestHead
         head.version = .http1_1
         head.uri = address.pathPrefix + head.uri
@@ -72,7 +72,7 @@ final class HTTP1UpstreamConnection: ChannelDuplexHandler, UpstreamStream {
             if head.status.code >= 200 { keepAlive = head.isKeepAlive }
             exchange.upstreamSent(responseHead: head)
         case .body(let bytes):
-            heldResponseBytes += bytes.readableBytes
+            heldResponse.received(bytes.readableBytes)
             exchange.upstreamSent(responseBody: bytes)
         case .end(let trailers):
             exchange.upstreamSentResponseEnd(trailers: trailers)
@@ -107,20 +107,15 @@ final class HTTP1UpstreamConnection: ChannelDuplexHandler, UpstreamStream {
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable, unreleasedRequestBytes > 0 {
-            let count = unreleasedRequestBytes
-            unreleasedRequestBytes = 0
-            exchange?.upstreamTook(requestBytes: count)
+        if context.channel.isWritable {
+            let count = undrainedRequest.drained()
+            if count > 0 { exchange?.upstreamTook(requestBytes: count) }
         }
         context.fireChannelWritabilityChanged()
     }
 
     func read(context: ChannelHandlerContext) {
-        if heldResponseBytes > loop.limits.streamBufferBytes {
-            readPending = true
-        } else {
-            context.read()
-        }
+        if heldResponse.mayRead() { context.read() }
     }
 
     // MARK: UpstreamStream
@@ -130,11 +125,8 @@ final class HTTP1UpstreamConnection: ChannelDuplexHandler, UpstreamStream {
         let count = bytes.readableBytes
         requestBodyBytesSent += count
         context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(bytes))), promise: nil)
-        if context.channel.isWritable {
-            exchange?.upstreamTook(requestBytes: count)
-        } else {
-            unreleasedRequestBytes += count
-        }
+        let taken = undrainedRequest.wrote(count, isWritable: context.channel.isWritable)
+        if taken > 0 { exchange?.upstreamTook(requestBytes: taken) }
     }
 
     func sendRequestEnd(trailers: HTTPHeaders?) {
@@ -151,9 +143,8 @@ final class HTTP1UpstreamConnection: ChannelDuplexHandler, UpstreamStream {
     }
 
     func releaseResponseBody(_ count: Int) {
-        heldResponseBytes = max(0, heldResponseBytes - count)
-        guard readPending, heldResponseBytes <= loop.limits.streamBufferBytes, let context else { return }
-        readPending = false
+        _ = heldResponse.taken(count)
+        guard let context, heldResponse.resumesRead() else { return }
         context.read()
     }
 
@@ -161,11 +152,8 @@ final class HTTP1UpstreamConnection: ChannelDuplexHandler, UpstreamStream {
     /// the connection alive, else closed.
     private func finishExchange() {
         exchange = nil
-        heldResponseBytes = 0
-        if readPending, let context {
-            readPending = false
-            context.read()
-        }
+        _ = heldResponse.releaseAll()
+        if let context, heldResponse.resumesRead() { context.read() }
         // A response that ended before its request was sent whole leaves the connection in an
         // unknown state: it is not reused.
         if sentRequestEnd != nil, keepAlive, isOpen, let onIdle {

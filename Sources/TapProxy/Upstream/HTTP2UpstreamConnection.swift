@@ -125,7 +125,7 @@ final class HTTP2UpstreamConnection: ChannelInboundHandler, NGHTTP2SessionDelega
             session.consume(data.readableBytes, streamID: streamID)
             return
         }
-        stream.unconsumedResponseBytes += data.readableBytes
+        stream.heldResponse.received(data.readableBytes)
         exchange.upstreamSent(responseBody: data)
     }
 
@@ -135,8 +135,7 @@ final class HTTP2UpstreamConnection: ChannelInboundHandler, NGHTTP2SessionDelega
 
     func closed(streamID: Int32, errorCode: HTTP2ErrorCode) {
         guard let stream = streams.removeValue(forKey: streamID) else { return }
-        session.consume(stream.unconsumedResponseBytes, streamID: streamID)
-        stream.unconsumedResponseBytes = 0
+        session.consume(stream.heldResponse.releaseAll(), streamID: streamID)
         if let exchange = stream.exchange, !exchange.isOver {
             exchange.upstreamFailed("the upstream reset the stream (\(errorCode))")
         }
@@ -158,7 +157,9 @@ final class HTTP2UpstreamStream: UpstreamStream {
     let streamID: Int32
     var exchange: Exchange?
     var hasFinalHead = false
-    var unconsumedResponseBytes = 0
+    /// Response bytes received but not yet taken by the client: given back to the upstream's
+    /// flow-control window as they are taken (the window is the limit).
+    var heldResponse = HeldBytes(limit: .max)
 
     init(session: NGHTTP2Session, streamID: Int32, exchange: Exchange) {
         self.session = session
@@ -183,9 +184,7 @@ final class HTTP2UpstreamStream: UpstreamStream {
     }
 
     func releaseResponseBody(_ count: Int) {
-        let count = min(count, unconsumedResponseBytes)
-        unconsumedResponseBytes -= count
-        session.consume(count, streamID: streamID)
+        session.consume(heldResponse.taken(count), streamID: streamID)
         session.scheduleSend()
     }
 }
