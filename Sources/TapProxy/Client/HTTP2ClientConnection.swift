@@ -98,12 +98,7 @@ final class HTTP2ClientConnection: ChannelInboundHandler, NGHTTP2SessionDelegate
     }
 
     func received(data: ByteBuffer, streamID: Int32) {
-        guard let stream = streams[streamID], let exchange = stream.exchange else {
-            session.consume(data.readableBytes, streamID: streamID)
-            return
-        }
-        stream.heldRequest.received(data.readableBytes)
-        exchange.clientSent(requestBody: data)
+        session.hold(data, on: streams[streamID], streamID: streamID)?.clientSent(requestBody: data)
     }
 
     func receivedEnd(streamID: Int32) {
@@ -112,7 +107,7 @@ final class HTTP2ClientConnection: ChannelInboundHandler, NGHTTP2SessionDelegate
 
     func closed(streamID: Int32, errorCode: HTTP2ErrorCode) {
         guard let stream = streams.removeValue(forKey: streamID) else { return }
-        session.consume(stream.heldRequest.releaseAll(), streamID: streamID)
+        session.releaseHeld(by: stream)
         // Closed before the response ended: the client reset the stream or went away.
         stream.exchange?.clientCancelled()
         stream.exchange = nil
@@ -149,13 +144,12 @@ extension HTTP2ClientConnection: DrainableConnection {
 }
 
 /// One request stream of an HTTP/2 client connection, as its exchange sees it.
-final class HTTP2ClientStream: ClientStream {
+final class HTTP2ClientStream: ClientStream, HTTP2ExchangeStream {
     private unowned let session: NGHTTP2Session
     let streamID: Int32
     var exchange: Exchange?
-    /// Request body bytes received but not yet taken by the upstream: given back to the
-    /// client's flow-control window as they are taken (the window is the limit).
-    var heldRequest = HeldBytes(limit: .max)
+    /// Request body bytes not yet taken by the upstream (the client's window is the limit).
+    var held = HeldBytes(limit: .max)
 
     init(session: NGHTTP2Session, streamID: Int32) {
         self.session = session
@@ -191,7 +185,6 @@ final class HTTP2ClientStream: ClientStream {
     }
 
     func releaseRequestBody(_ count: Int) {
-        session.consume(heldRequest.taken(count), streamID: streamID)
-        session.scheduleSend()
+        session.taken(count, on: self)
     }
 }

@@ -121,12 +121,7 @@ final class HTTP2UpstreamConnection: ChannelInboundHandler, NGHTTP2SessionDelega
     }
 
     func received(data: ByteBuffer, streamID: Int32) {
-        guard let stream = streams[streamID], let exchange = stream.exchange else {
-            session.consume(data.readableBytes, streamID: streamID)
-            return
-        }
-        stream.heldResponse.received(data.readableBytes)
-        exchange.upstreamSent(responseBody: data)
+        session.hold(data, on: streams[streamID], streamID: streamID)?.upstreamSent(responseBody: data)
     }
 
     func receivedEnd(streamID: Int32) {
@@ -135,7 +130,7 @@ final class HTTP2UpstreamConnection: ChannelInboundHandler, NGHTTP2SessionDelega
 
     func closed(streamID: Int32, errorCode: HTTP2ErrorCode) {
         guard let stream = streams.removeValue(forKey: streamID) else { return }
-        session.consume(stream.heldResponse.releaseAll(), streamID: streamID)
+        session.releaseHeld(by: stream)
         if let exchange = stream.exchange, !exchange.isOver {
             exchange.upstreamFailed("the upstream reset the stream (\(errorCode))")
         }
@@ -152,14 +147,13 @@ final class HTTP2UpstreamConnection: ChannelInboundHandler, NGHTTP2SessionDelega
 }
 
 /// One exchange's stream on an upstream HTTP/2 connection.
-final class HTTP2UpstreamStream: UpstreamStream {
+final class HTTP2UpstreamStream: UpstreamStream, HTTP2ExchangeStream {
     private unowned let session: NGHTTP2Session
     let streamID: Int32
     var exchange: Exchange?
     var hasFinalHead = false
-    /// Response bytes received but not yet taken by the client: given back to the upstream's
-    /// flow-control window as they are taken (the window is the limit).
-    var heldResponse = HeldBytes(limit: .max)
+    /// Response bytes not yet taken by the client (the upstream's window is the limit).
+    var held = HeldBytes(limit: .max)
 
     init(session: NGHTTP2Session, streamID: Int32, exchange: Exchange) {
         self.session = session
@@ -184,7 +178,6 @@ final class HTTP2UpstreamStream: UpstreamStream {
     }
 
     func releaseResponseBody(_ count: Int) {
-        session.consume(heldResponse.taken(count), streamID: streamID)
-        session.scheduleSend()
+        session.taken(count, on: self)
     }
 }
