@@ -31,6 +31,17 @@ public struct JSONObjectWriter {
         bytes.append(UInt8(ascii: "\""))
     }
 
+    /// A string made of `prefix` and `number` in decimal (an id such as `9f3a-0-17`), written
+    /// with no `String` made of the whole.
+    public mutating func add(_ key: StaticString, string prefix: String, number: UInt64) {
+        addKey(key)
+        bytes.append(UInt8(ascii: "\""))
+        var prefix = prefix
+        prefix.withUTF8 { appendEscaped($0) }
+        DecimalDigits.append(number, to: &bytes)
+        bytes.append(UInt8(ascii: "\""))
+    }
+
     /// A string given as its UTF-8 bytes, which must be valid UTF-8.
     public mutating func add(_ key: StaticString, utf8 value: UnsafeRawBufferPointer) {
         addKey(key)

@@ -73,4 +73,12 @@ struct JSONObjectWriterTests {
         Array("/v1/\"x\"".utf8).withUnsafeBytes { json.add("path", utf8: $0) }
         #expect(json.finish() == #"{"path":"/v1/\"x\""}"#)
     }
+
+    @Test func aPrefixAndANumberAreWrittenAsOneString() {
+        var json = JSONObjectWriter()
+        json.add("id", string: "9f3a-0-", number: 17)
+        json.add("first", string: "a\"", number: 0)
+        json.add("largest", string: "", number: .max)
+        #expect(json.finish() == #"{"id":"9f3a-0-17","first":"a\"0","largest":"18446744073709551615"}"#)
+    }
 }

@@ -89,9 +89,11 @@ final class Exchange {
         }
     }
 
-    /// An event that cannot come in the current state: a bug in a connection, stopped in debug
-    /// builds and ignored in release ones.
-    private func impossible(_ event: StaticString) {
+    /// An event the current state cannot take. After the end it is a late callback and is
+    /// dropped; before, a bug in a connection, stopped in debug builds and ignored in release
+    /// ones.
+    private func unexpected(_ event: StaticString) {
+        guard !isOver else { return }
         assertionFailure("Exchange: \(event) in state \(state)")
     }
 
@@ -129,7 +131,7 @@ final class Exchange {
 
     /// Hands the request to the upstream pool, which may attach a stream before it returns.
     private func dispatch() {
-        guard case .receiving(let held) = state else { return impossible("dispatch") }
+        guard case .receiving(let held) = state else { return unexpected("dispatch") }
         state = .dispatched(held, retried: false)
         loop.upstreams.dispatch(self)
     }
@@ -219,7 +221,7 @@ final class Exchange {
     /// An upstream stream has sent the request head and is ready for the body.
     func upstreamAttached(_ stream: any UpstreamStream) {
         guard case .dispatched(let held, let retried) = state else {
-            if !isOver { impossible("upstreamAttached") }
+            unexpected("upstreamAttached")
             return stream.cancel()
         }
         state = .awaitingResponse(stream, retried: retried)
@@ -233,8 +235,7 @@ final class Exchange {
 
     func upstreamSent(responseHead head: HTTPResponseHead) {
         guard case .awaitingResponse(let stream, _) = state else {
-            if !isOver { impossible("upstreamSent(responseHead:)") }
-            return
+            return unexpected("upstreamSent(responseHead:)")
         }
         if firstByte == nil { firstByte = .now() }
         // 1xx heads are interim: the final head follows.
@@ -249,8 +250,7 @@ final class Exchange {
 
     func upstreamSent(responseBody bytes: ByteBuffer) {
         guard case .responding(_, let tap) = state else {
-            if !isOver { impossible("upstreamSent(responseBody:)") }
-            return
+            return unexpected("upstreamSent(responseBody:)")
         }
         responseBytes += bytes.readableBytes
         tap.feed(bytes)
@@ -259,8 +259,7 @@ final class Exchange {
 
     func upstreamSentResponseEnd(trailers: HTTPHeaders?) {
         guard case .responding = state else {
-            if !isOver { impossible("upstreamSentResponseEnd") }
-            return
+            return unexpected("upstreamSentResponseEnd")
         }
         client?.sendResponseEnd(trailers: trailers)
         finish(.completed)
@@ -270,8 +269,7 @@ final class Exchange {
     /// the request goes once more, on another connection. A second such close is a failure.
     func upstreamClosedBeforeAnswering(sentRequestEnd: RequestEnd?) {
         guard case .awaitingResponse(_, let retried) = state else {
-            if !isOver { impossible("upstreamClosedBeforeAnswering") }
-            return
+            return unexpected("upstreamClosedBeforeAnswering")
         }
         guard !retried else { return upstreamFailed("the upstream closed the connection") }
         state = .dispatched(HeldRequest(body: [], end: sentRequestEnd), retried: true)
@@ -300,7 +298,7 @@ final class Exchange {
         let ended = NIODeadline.now()
         let cost = loop.cost(of: record)
         loop.appendToLog { json in
-            loop.withRequestID(number) { json.add("request_id", utf8: $0) }
+            json.add("request_id", string: loop.requestIDPrefix, number: number)
             json.add("method", string: requestHead.method.rawValue)
             // The query is left out: some APIs (Gemini's `?key=`) carry credentials there.
             var path = requestHead.uri

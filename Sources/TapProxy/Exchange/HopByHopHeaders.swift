@@ -40,7 +40,7 @@ enum HopByHopHeaders {
             case nil:
                 break
             }
-            if !named.isEmpty, named.contains(where: { equalIgnoringCase(name, $0) }) { continue }
+            if !named.isEmpty, named.contains(where: { ASCIICase.equal(name, lowercase: $0) }) { continue }
             body(name, value)
         }
     }
@@ -51,22 +51,13 @@ enum HopByHopHeaders {
     /// them (nearly all) costs one length check.
     private static func fixedName(_ name: String) -> FixedName? {
         switch name.utf8.count {
-        case 2: equalIgnoringCase(name, "te".utf8) ? .te : nil
-        case 4: equalIgnoringCase(name, "host".utf8) ? .host : nil
-        case 7: equalIgnoringCase(name, "upgrade".utf8) ? .hopByHop : nil
-        case 10: equalIgnoringCase(name, "connection".utf8) || equalIgnoringCase(name, "keep-alive".utf8) ? .hopByHop : nil
-        case 16: equalIgnoringCase(name, "proxy-connection".utf8) ? .hopByHop : nil
-        case 17: equalIgnoringCase(name, "transfer-encoding".utf8) ? .hopByHop : nil
+        case 2: ASCIICase.equal(name, lowercase: "te".utf8) ? .te : nil
+        case 4: ASCIICase.equal(name, lowercase: "host".utf8) ? .host : nil
+        case 7: ASCIICase.equal(name, lowercase: "upgrade".utf8) ? .hopByHop : nil
+        case 10: ASCIICase.equal(name, lowercase: "connection".utf8) || ASCIICase.equal(name, lowercase: "keep-alive".utf8) ? .hopByHop : nil
+        case 16: ASCIICase.equal(name, lowercase: "proxy-connection".utf8) ? .hopByHop : nil
+        case 17: ASCIICase.equal(name, lowercase: "transfer-encoding".utf8) ? .hopByHop : nil
         default: nil
-        }
-    }
-
-    /// ASCII case-insensitive equality of a field name with a lowercase name, without making a
-    /// lowercased copy of every field name.
-    private static func equalIgnoringCase<Lower: Collection<UInt8>>(_ name: String, _ lower: Lower) -> Bool {
-        var name = name
-        return name.withUTF8 { bytes in
-            bytes.count == lower.count && zip(bytes, lower).allSatisfy { ($0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0) == $1 }
         }
     }
 }

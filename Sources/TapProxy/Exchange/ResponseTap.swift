@@ -68,20 +68,9 @@ final class ResponseTap {
             while start < end, field[start] == 0x20 || field[start] == 0x09 { start += 1 }
             while end > start, field[end - 1] == 0x20 || field[end - 1] == 0x09 { end -= 1 }
             let mediaType = UnsafeBufferPointer(rebasing: field[start..<end])
-            return mediaType.isEmpty || equalIgnoringCase(mediaType, "text/event-stream")
-                || equalIgnoringCase(mediaType, "application/json")
-                || (mediaType.count >= 5 && equalIgnoringCase(UnsafeBufferPointer(rebasing: mediaType.suffix(5)), "+json"))
-        }
-    }
-
-    /// ASCII case-insensitive equality with a lowercase name.
-    private static func equalIgnoringCase(_ bytes: UnsafeBufferPointer<UInt8>, _ lower: StaticString) -> Bool {
-        lower.withUTF8Buffer { name in
-            guard bytes.count == name.count else { return false }
-            for index in 0..<name.count where bytes[index] | (bytes[index] &- 0x41 < 26 ? 0x20 : 0) != name[index] {
-                return false
-            }
-            return true
+            return mediaType.isEmpty || ASCIICase.equal(mediaType, lowercase: "text/event-stream")
+                || ASCIICase.equal(mediaType, lowercase: "application/json")
+                || (mediaType.count >= 5 && ASCIICase.equal(UnsafeBufferPointer(rebasing: mediaType.suffix(5)), lowercase: "+json"))
         }
     }
 }

@@ -339,7 +339,7 @@ final class NGHTTP2Session {
                 for (index, (name, value)) in fields.enumerated() {
                     let nameStart = offset
                     offset = Self.pack(name, into: packed, at: offset)
-                    for position in nameStart..<offset where packed[position] &- 0x41 < 26 { packed[position] |= 0x20 }
+                    for position in nameStart..<offset { packed[position] = ASCIICase.lowercased(packed[position]) }
                     let valueStart = offset
                     offset = Self.pack(value, into: packed, at: offset)
                     // nghttp2 copies names and values during the submit call (no NO_COPY flags).

@@ -29,15 +29,8 @@ struct StreamMap<Value> {
 
     subscript(id: Int32) -> Value? {
         get { slot(of: id).flatMap { values[$0] } }
-        set {
-            if let newValue {
-                if let slot = slot(of: id) { values[slot] = newValue } else { insert(newValue, for: id) }
-            } else {
-                removeValue(forKey: id)
-            }
-        }
-        // In place, so that a value holding buffers (a stream's pending body) is not copied to
-        // be changed.
+        // Setting goes through here too. In place, so that a value holding buffers (a stream's
+        // pending body) is not copied to be changed; nil removes the stream.
         _modify {
             if let slot = slot(of: id) {
                 defer { if values[slot] == nil { remove(at: slot) } }

@@ -19,7 +19,8 @@ final class LoopContext {
     let limits: ProxyLimits
     let metering: MeteringConfiguration?
     private(set) var upstreams: UpstreamPool!
-    private let requestIDPrefix: String
+    /// The request ids' common start: the process run's tag and the loop.
+    let requestIDPrefix: String
     private var requestCount: UInt64 = 0
     private var activeExchanges = 0
     private var connections: [ObjectIdentifier: any DrainableConnection] = [:]
@@ -50,34 +51,9 @@ final class LoopContext {
     }
 
     /// A request id unique to this process run: a random tag, the loop, and the exchange's number.
+    /// (The usage line writes it from its parts, with no `String`.)
     func requestID(_ number: UInt64) -> String {
-        withRequestID(number) { String(decoding: $0, as: UTF8.self) }
-    }
-
-    /// The request id's bytes, put together on the stack: the usage line writes them without a
-    /// `String` (formatting one per request cost about 450 instructions).
-    func withRequestID<Result>(_ number: UInt64, _ body: (UnsafeRawBufferPointer) -> Result) -> Result {
-        var prefix = requestIDPrefix
-        return prefix.withUTF8 { tag in
-            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: tag.count + 20) { room in
-                // Safe: `room` holds the tag and the 20 digits any UInt64 has at most.
-                _ = room.initialize(fromContentsOf: tag)
-                var digits = 1
-                var rest = number
-                while rest >= 10 {
-                    rest /= 10
-                    digits += 1
-                }
-                var position = tag.count + digits
-                rest = number
-                repeat {
-                    position -= 1
-                    room[position] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10)
-                    rest /= 10
-                } while rest > 0
-                return body(UnsafeRawBufferPointer(UnsafeMutableBufferPointer(rebasing: room[..<(tag.count + digits)])))
-            }
-        }
+        requestIDPrefix + String(number)
     }
 
     /// The cost of `record` by the price table (nil without one), as `PriceTable.cost(of:)`

@@ -207,7 +207,6 @@ struct BlockCursor {
         while true {
             while index < batchCount {
                 // Safe: index < batchCount, the blocks the batch holds.
-                assert(index < batchCount)
                 let frame = batch[index]
                 if frame.line_end | frame.candidate != 0 {
                     blockIndex = index
