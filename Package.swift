@@ -62,7 +62,7 @@ let package = Package(
         .testTarget(name: "EventStreamTests", dependencies: ["EventStream", "FuzzOracles", "TestSupport"]),
         .testTarget(
             name: "UsageTapTests",
-            dependencies: ["UsageTap", "FuzzOracles", "TestSupport"],
+            dependencies: ["UsageTap", "ReferenceTap", "FuzzOracles", "TestSupport"],
             // An excerpt of LiteLLM's price file (MIT licence), entries copied unchanged.
             resources: [.copy("Resources/litellm-excerpt.json")]
         ),

@@ -10,11 +10,13 @@
     var apiProtocol: APIProtocol?
     var finished = false
     var tokens: TokenCounts?
+    /// Gemini's usage from the last chunk passed by its structure, newer than `tokens` while kept.
+    var geminiUsageCopy = GeminiUsageCopy()
     var webSearchRequests: Int64 = 0
     /// Anthropic's counts as reported, before they are folded into `tokens`.
     var messagesUsage: MessagesUsage?
     private var model = CapturedString()
-    private var hasModel = false
+    private(set) var hasModel = false
     private var error = CapturedString()
     private var hasError = false
 
@@ -45,7 +47,8 @@
     }
 
     @_spi(Reference) public var record: UsageRecord {
-        UsageRecord(
+        let tokens = geminiUsageCopy.tokens ?? tokens
+        return UsageRecord(
             apiProtocol: apiProtocol,
             model: hasModel ? model.decoded() : nil,
             finished: finished,

@@ -68,26 +68,36 @@ public struct UsageTap: Sendable {
         // A few bytes inside a string (one-byte slices and the like) need no blocks at all.
         if bytes.count <= JSONWalker.shortTail, readStringTail(bytes) { return }
         // Stage 1's blocks for this slice go on the stack, uncleared (stage 1 writes each block
-        // before it is read): nothing to allocate or zero, however short the slice.
+        // before it is read): nothing to allocate or zero, however short the slice. Two rooms,
+        // each under the size the standard library keeps on the stack.
         withUnsafeTemporaryAllocation(of: ut_frame_batch.self, capacity: 1) { room in
-            // Safe: a temporary allocation of capacity 1 has a base address.
-            read(base, count: bytes.count, room: room.baseAddress.unsafelyUnwrapped)
+            withUnsafeTemporaryAllocation(of: ut_line_window.self, capacity: 1) { lineRoom in
+                // Safe: a temporary allocation of capacity 1 has a base address.
+                read(base, count: bytes.count, room: Rooms(frames: room.baseAddress.unsafelyUnwrapped,
+                                                            line: lineRoom.baseAddress.unsafelyUnwrapped))
+            }
         }
     }
 
-    /// Reads one slice, with `room` for stage 1's blocks while it does.
-    private mutating func read(_ base: UnsafeRawPointer, count: Int, room: UnsafeMutablePointer<ut_frame_batch>) {
+    /// Stage 1's room for one slice: the framing tier's batch and the line tier's window.
+    private struct Rooms {
+        let frames: UnsafeMutablePointer<ut_frame_batch>
+        let line: UnsafeMutablePointer<ut_line_window>
+    }
+
+    /// Reads one slice, with `rooms` for stage 1's blocks while it does.
+    private mutating func read(_ base: UnsafeRawPointer, count: Int, room rooms: Rooms) {
         var start = 0
         if framing == .undecided {
-            guard let decided = decideFraming(base, count: count, room: room) else { return }
+            guard let decided = decideFraming(base, count: count, room: rooms.frames) else { return }
             start = decided
         }
         switch framing {
         case .eventStream:
-            var cursor = cursor(base, count: count, at: start, room: room)
+            var cursor = BlockCursor(base, count: count, classifier: classifier, room: rooms.frames, lineRoom: rooms.line)
             framer.read(&cursor, from: start, tally: &tally)
         case .body:
-            var cursor = cursor(base, count: count, at: start, room: room)
+            var cursor = cursor(base, count: count, at: start, room: rooms.frames)
             _ = framer.walker.read(&cursor, from: start, lineBounded: false, facts: &tally.facts)
             settleBody()
         case .undecided, .bodyRejected, .finished:

@@ -1,11 +1,13 @@
-// Stage 1 of the tap, in two tiers, bit i of each mask for byte i of a 64-byte block.
+// Stage 1 of the tap, in three tiers, bit i of each mask for byte i of a 64-byte block.
 //
-// The framing tier runs over every block of every slice: line ends, quotes, and the letters the
-// event sieve looks for. Most events are framed and sieved and never read as JSON, so that is
-// all most bytes cost. The strings tier runs only over the runs of a document the JSON reader
-// reads: it takes the document's own string state where the run starts (an open string, a
-// pending backslash) and gives the run's string edges, the bytes inside strings, and the
-// brackets outside them.
+// The framing tier runs over the blocks of a slice the event framing walks: line ends, quotes,
+// and the letters the event sieve looks for. Most events are framed and sieved and never read
+// as JSON, so that is all most bytes cost. The strings tier runs only over the runs of a
+// document the JSON reader reads: it takes the document's own string state where the run starts
+// (an open string, a pending backslash) and gives the run's string edges, the bytes inside
+// strings, and the brackets outside them. The line tier does both at once for one data line
+// read as a document of its own (a Gemini chunk passed by its structure): its blocks, counted
+// from the line's value, classified once, up to the line's end.
 //
 // Header-only: every function is static inline, so the one Swift module that imports this
 // (UsageTap, privately) compiles it into itself and nothing is linked from outside. The widest
@@ -494,6 +496,193 @@ static inline ut_strings_reader ut_strings_reader_for(ut_classifier_kind kind) {
     case UT_NEON: return ut_read_strings_neon;
 #endif
     default: return ut_read_strings_scalar;
+    }
+}
+
+// MARK: The line tier
+
+/// One block of a data line's value as the line tier gives it: its string edges and its
+/// brackets outside strings, bits from the line's end on cleared.
+typedef struct {
+    uint64_t edges, opener, closer;
+} ut_line_block;
+
+/// The blocks one call of the line tier fills: 384 bytes, on the stack beside the framing
+/// tier's batch.
+enum { UT_LINE_WINDOW = 16 };
+typedef struct {
+    ut_line_block blocks[UT_LINE_WINDOW];
+} ut_line_window;
+
+/// What a call of the line tier found, when it found no line end.
+enum {
+    /// The window is full and the line goes on: call again for the next window.
+    UT_LINE_GOES_ON = -1,
+    /// The readable bytes ended before the line did.
+    UT_LINE_UNENDED = -2,
+    /// A backslash lies outside the strings found (malformed JSON): the bit-parallel reading is
+    /// not the sequential one, and the line is to be read another way.
+    UT_LINE_EXACT = -3,
+};
+
+/// One block's classes for the line tier.
+typedef struct {
+    uint64_t line_end, quote;
+    ut_structure structure;
+} ut_line_classes;
+
+/// Copies the last `count` (< 64) bytes of a slice into a zeroed block. Out of line: the loops
+/// that call it for their last block keep their vector constants in registers across it.
+__attribute__((noinline)) static void ut_pad_block(uint8_t *block, const uint8_t *bytes, size_t count) {
+    memset(block, 0, 64);
+    memcpy(block, bytes, count);
+}
+
+/// Escapes and strings of one block of a line, from its classes and the carries of the blocks
+/// before it (as `ut_finish_strings` works them out for a run, here for bits below `run`, with
+/// the carries in registers): stores the block, and returns 1 where the line needs the exact
+/// reading (a backslash outside the strings found).
+#define UT_LINE_BLOCK(classes, run, in_string, escape, prefix_xor, stored)                                 \
+    do {                                                                                                   \
+        const uint64_t even = 0x5555555555555555ULL;                                                       \
+        uint64_t quotes = (classes).quote & (run) & ~(escape);                                             \
+        uint64_t backslash = (classes).structure.backslash & (run) & ~(escape);                            \
+        uint64_t escapers = 0;                                                                             \
+        if (backslash != 0) {                                                                              \
+            uint64_t starts = backslash & ~(backslash << 1);                                               \
+            uint64_t even_runs = backslash & ~(backslash + (starts & even));                               \
+            escapers = (even_runs & even) | (backslash & ~even_runs & ~even);                              \
+            quotes &= ~(escapers << 1);                                                                    \
+        }                                                                                                  \
+        uint64_t strings = prefix_xor(quotes) ^ (in_string);                                               \
+        if (backslash & ~strings) return UT_LINE_EXACT;                                                    \
+        (stored)->edges = quotes;                                                                          \
+        (stored)->opener = (classes).structure.opener & (run) & ~strings;                                  \
+        (stored)->closer = (classes).structure.closer & (run) & ~strings;                                  \
+        /* All ones inside a string at bit 63, else 0; the escape carries to the next bit 0. */            \
+        (in_string) = (uint64_t)((int64_t)strings >> 63);                                                  \
+        (escape) = escapers >> 63;                                                                         \
+    } while (0)
+
+/// The line reader of one classifier, `name`: the blocks from `src`, up to UT_LINE_WINDOW of them and
+/// within the `count` readable bytes, each classified, their strings worked out from `state`
+/// (which moves past them) and stored, until the block holding the first LF or CR. A last
+/// partial block is copied into a zeroed block first (a zero byte is in no class). Returns that
+/// line end's offset from `src`, or one of UT_LINE_GOES_ON, UT_LINE_UNENDED, UT_LINE_EXACT. (A
+/// macro, as UT_FRAMES_LOOP, that defines the function.)
+#define UT_LINE_READER(name, classify, prefix_xor)                                                         \
+    static inline long name(const uint8_t *src, size_t count, ut_string_state *state, ut_line_block *out) { \
+        uint64_t in_string = (uint64_t)0 - (state)->in_string, escape = (state)->escape;                   \
+        size_t whole = (count) >> 6;                                                                       \
+        for (size_t index = 0; index < UT_LINE_WINDOW; index++) {                                         \
+            size_t offset = 64 * index;                                                                    \
+            ut_line_classes classes;                                                                       \
+            if (index < whole) {                                                                           \
+                classes = classify(src + offset);                                                          \
+            } else {                                                                                       \
+                if (offset >= count) return UT_LINE_UNENDED;                                               \
+                uint8_t padded[64];                                                                        \
+                ut_pad_block(padded, (src) + offset, (count) - offset);                                    \
+                classes = classify(padded);                                                                \
+            }                                                                                              \
+            uint64_t line_end = classes.line_end;                                                          \
+            /* The bits before the line's end: all of them where it does not end here. */                  \
+            uint64_t run = line_end ? (line_end & ((uint64_t)0 - line_end)) - 1 : ~(uint64_t)0;            \
+            UT_LINE_BLOCK(classes, run, in_string, escape, prefix_xor, &out[index]);                         \
+            if (line_end) return (long)(offset + (size_t)__builtin_ctzll(line_end));                       \
+        }                                                                                                  \
+        (state)->in_string = in_string & 1;                                                                \
+        (state)->escape = escape;                                                                          \
+        return UT_LINE_GOES_ON;                                                                            \
+    }
+
+/// The line classes of a classifier with none of its own: its framing classes (the lead letters
+/// unused) and its structure.
+#define UT_LINE_CLASSES_OF(name, classes_of, structure_of)                                         \
+    static inline ut_line_classes name(const uint8_t *block) {                                     \
+        ut_classes classes = classes_of(block);                                                    \
+        ut_line_classes line = {classes.line_end, classes.quote, structure_of(block)};             \
+        return line;                                                                               \
+    }
+
+static inline ut_structure ut_structure_scalar_block(const uint8_t *block) { return ut_structure_scalar(block, 64); }
+UT_LINE_CLASSES_OF(ut_line_classes_scalar, ut_classes_scalar_block, ut_structure_scalar_block)
+
+UT_LINE_READER(ut_line_scalar, ut_line_classes_scalar, ut_prefix_xor_portable)
+
+#if defined(__x86_64__)
+UT_LINE_CLASSES_OF(ut_line_classes_sse2, ut_classes_sse2, ut_structure_sse2)
+
+UT_LINE_READER(ut_line_sse2, ut_line_classes_sse2, ut_prefix_xor_portable)
+
+/// One 32-byte half's line classes, zero-extended.
+typedef struct { uint64_t line_end, quote, backslash, opener, closer; } ut_line_half;
+
+__attribute__((target("avx2")))
+static inline ut_line_half ut_line_half_avx2(const uint8_t *half) {
+    // Safe: the caller passes 32 readable bytes.
+    __m256i bytes = _mm256_loadu_si256((const __m256i *)half);
+    // The structure's masks from the same bytes (the compiler loads them once).
+    ut_structure_half structure = ut_structure_half_avx2(half);
+    ut_line_half masks = {
+        ut_opaque(_mm256_movemask_epi8(
+            _mm256_cmpeq_epi8(_mm256_shuffle_epi8(_mm256_setr_epi8(UT_LINE_END_TABLE, UT_LINE_END_TABLE), bytes), bytes))),
+        ut_opaque(_mm256_movemask_epi8(_mm256_cmpeq_epi8(bytes, _mm256_set1_epi8('"')))),
+        structure.backslash, structure.opener, structure.closer};
+    return masks;
+}
+
+__attribute__((target("avx2")))
+static inline ut_line_classes ut_line_classes_avx2(const uint8_t *block) {
+    ut_line_half low = ut_line_half_avx2(block), high = ut_line_half_avx2(block + 32);
+    ut_line_classes line = {ut_join(low.line_end, high.line_end), ut_join(low.quote, high.quote),
+                            {ut_join(low.backslash, high.backslash), ut_join(low.opener, high.opener),
+                             ut_join(low.closer, high.closer)}};
+    return line;
+}
+
+__attribute__((target("avx2,pclmul")))
+UT_LINE_READER(ut_line_avx2, ut_line_classes_avx2, ut_prefix_xor_clmul)
+
+__attribute__((target("avx512f,avx512bw")))
+static inline ut_line_classes ut_line_classes_avx512(const uint8_t *block) {
+    // Safe: the caller passes 64 readable bytes.
+    __m512i bytes = _mm512_loadu_si512((const void *)block);
+    __m512i folded = _mm512_or_si512(bytes, _mm512_set1_epi8(0x20));
+    __m512i line_ends = _mm512_shuffle_epi8(_mm512_broadcast_i32x4(_mm_setr_epi8(UT_LINE_END_TABLE)), bytes);
+    ut_line_classes line;
+    line.line_end = _mm512_cmpeq_epi8_mask(line_ends, bytes);
+    line.quote = _mm512_cmpeq_epi8_mask(bytes, _mm512_set1_epi8('"'));
+    line.structure.backslash = _mm512_cmpeq_epi8_mask(bytes, _mm512_set1_epi8('\\'));
+    line.structure.opener = _mm512_cmpeq_epi8_mask(folded, _mm512_set1_epi8('{'));
+    line.structure.closer = _mm512_cmpeq_epi8_mask(folded, _mm512_set1_epi8('}'));
+    return line;
+}
+
+__attribute__((target("avx512f,avx512bw,pclmul")))
+UT_LINE_READER(ut_line_avx512, ut_line_classes_avx512, ut_prefix_xor_clmul)
+#elif defined(__aarch64__)
+UT_LINE_CLASSES_OF(ut_line_classes_neon, ut_classes_neon, ut_structure_neon)
+
+UT_LINE_READER(ut_line_neon, ut_line_classes_neon, ut_prefix_xor_portable)
+#endif
+
+/// The line tier for one classifier: a window of a data line's blocks from `src` (see
+/// UT_LINE_LOOP), of which `count` bytes are readable, given the document's string state before
+/// `src` (zeros at the value's start).
+typedef long (*ut_line_reader)(const uint8_t *src, size_t count, ut_string_state *state, ut_line_block *out);
+
+/// The line tier of the classifier `kind`, to be kept by the caller and called directly.
+static inline ut_line_reader ut_line_reader_for(ut_classifier_kind kind) {
+    switch (kind) {
+#if defined(__x86_64__)
+    case UT_AVX512: return ut_line_avx512;
+    case UT_AVX2: return ut_line_avx2;
+    case UT_SSE2: return ut_line_sse2;
+#elif defined(__aarch64__)
+    case UT_NEON: return ut_line_neon;
+#endif
+    default: return ut_line_scalar;
     }
 }
 

@@ -3,8 +3,17 @@
 extension StreamTally {
     mutating func readGeminiEvent() {
         adoptModel(at: .modelVersion)
-        if facts.hasUsageObject(.usageMetadata) { tokens = TokenCounts(geminiUsage: facts[.usageMetadata]) }
+        if facts.hasUsageObject(.usageMetadata) {
+            tokens = TokenCounts(geminiUsage: facts[.usageMetadata])
+            geminiUsageCopy.clear()
+        }
         if facts.hasFinishReason { finished = true }
+    }
+
+    /// A chunk passed by its structure (``GeminiChunk``): its usage, if it has one, is the only
+    /// thing in it that can change the record, and it is kept as bytes until a record is read.
+    mutating func readGeminiChunk(usage: UnsafeRawBufferPointer?) {
+        if let usage { geminiUsageCopy.keep(usage) }
     }
 }
 

@@ -55,6 +55,9 @@ struct BlockCursor {
     private let kind: ut_classifier_kind
     /// The classifier's strings tier, called directly.
     private let stringsReader: ut_strings_reader
+    /// The classifier's line tier, and the room for its windows, if the walk has one.
+    let lineReader: ut_line_reader
+    let lineWindow: UnsafeMutablePointer<ut_line_block>?
     /// The offset of the current block's first byte (a multiple of 64).
     private(set) var blockStart: Int
     /// The current block's framing masks, in the batch (read in place).
@@ -66,25 +69,24 @@ struct BlockCursor {
     private var batchStart = 0
     private var batchCount = 0
 
-    /// A cursor at the slice's first block, with stage 1's batch written to `room`, which must
-    /// stay valid (and be used by nothing else) while the cursor is.
-    init(_ base: UnsafeRawPointer, count: Int, classifier: BlockClassifier, room: UnsafeMutablePointer<ut_frame_batch>) {
-        // Safe: a batch is UT_BATCH blocks laid out as an array of them.
-        self.init(base, count: count, classifier: classifier,
-                  batch: UnsafeMutableRawPointer(room).assumingMemoryBound(to: ut_frame.self))
-    }
-
-    private init(_ base: UnsafeRawPointer, count: Int, classifier: BlockClassifier, batch: UnsafeMutablePointer<ut_frame>) {
+    /// A cursor over the slice, with stage 1's batch written to `room`, and the line tier's
+    /// windows to `lineRoom` if there is one; both must stay valid (and be used by nothing else)
+    /// while the cursor is. No block is current until the first `moveTo(_:)`: a walk that passes
+    /// its events by the line tier alone frames none.
+    init(_ base: UnsafeRawPointer, count: Int, classifier: BlockClassifier, room: UnsafeMutablePointer<ut_frame_batch>,
+         lineRoom: UnsafeMutablePointer<ut_line_window>? = nil) {
         assert(count > 0)
         self.base = base
         self.count = count
         kind = classifier.kind
-        // Safe: every classifier kind has a strings tier.
+        // Safe: every classifier kind has a strings tier and a line tier.
         stringsReader = ut_strings_reader_for(kind).unsafelyUnwrapped
-        self.batch = batch
-        blockStart = 0
-        // A slice of a few bytes (one-byte slices and the like) is framed here, without a call.
-        if count < 64 { framePartialBlock(from: 0) } else { fillBatch(from: 0) }
+        lineReader = ut_line_reader_for(kind).unsafelyUnwrapped
+        // Safe: a batch is UT_BATCH blocks laid out as an array of them, a window UT_LINE_WINDOW.
+        batch = UnsafeMutableRawPointer(room).assumingMemoryBound(to: ut_frame.self)
+        lineWindow = lineRoom.map { UnsafeMutableRawPointer($0).assumingMemoryBound(to: ut_line_block.self) }
+        // Before the first block: the first `moveTo(_:)` frames the batch it needs.
+        blockStart = -64
     }
 
     /// One past the current block's last byte in the slice.
@@ -235,6 +237,7 @@ struct BlockCursor {
             // Safe: a temporary allocation of capacity 1 has a base address; `bytes` is not empty.
             var cursor = BlockCursor(bytes.baseAddress.unsafelyUnwrapped, count: bytes.count, classifier: classifier,
                                      room: room.baseAddress.unsafelyUnwrapped)
+            cursor.moveTo(0)
             var frames = [cursor.block.pointee]
             while cursor.blockStart &+ 64 < bytes.count {
                 cursor.moveToNextBlock()
@@ -253,9 +256,9 @@ struct BlockCursor {
 
     @inline(never)
     private mutating func moveOn(to start: Int) {
-        while start >= batchStart &+ batchCount &* 64 {
-            fillBatch(from: batchStart &+ batchCount &* 64)
-        }
+        // The framing tier keeps nothing from block to block: blocks the walk passed by other
+        // means (the line tier) are never framed.
+        if start < batchStart || start >= batchStart &+ batchCount &* 64 { fillBatch(from: start) }
         blockStart = start
         blockIndex = (start &- batchStart) &>> 6
         assert(blockIndex >= 0 && blockIndex < batchCount)

@@ -39,6 +39,12 @@ struct EventFramer: Sendable {
         var index = start
         let end = cursor.count
         while index < end {
+            if line == .start, !eventHasData, !lineEndedAtCR, tally.apiProtocol == .gemini {
+                // Between Gemini chunks: those whose structure alone tells what they change are
+                // passed so, without the framing tier or the walker.
+                index = passGeminiChunks(cursor, from: index, tally: &tally)
+                guard index < end else { continue }
+            }
             cursor.moveTo(index)
             switch line {
             case .start:
@@ -66,7 +72,7 @@ struct EventFramer: Sendable {
                     // The name's first five bytes are in this slice: no need to read it a byte at a
                     // time. Only `data:` (or `data` alone on its line, left to the byte reader)
                     // names a data line; any other line is passed by its line end.
-                    switch Self.dataPrefix(cursor.base + index) {
+                    switch Self.lineKind(cursor.base + index) {
                     case .dataField:
                         beginData(facts: &tally.facts)
                         index &+= 5
@@ -178,6 +184,22 @@ struct EventFramer: Sendable {
         eventHasData = false
     }
 
+    /// Passes the Gemini chunks from `start`, a line start between events, that ``GeminiChunk``
+    /// can pass, each folded into the tally as its event ends, and returns the line start where
+    /// it stopped.
+    @inline(__always)
+    private mutating func passGeminiChunks(_ cursor: BlockCursor, from start: Int, tally: inout StreamTally) -> Int {
+        var index = start
+        while let chunk = GeminiChunk.skim(cursor, at: index, hasModel: tally.hasModel) {
+            // Safe: the chunk's usage object lies inside the slice.
+            tally.readGeminiChunk(usage: chunk.usage.map { UnsafeRawBufferPointer(start: cursor.base + $0.lowerBound, count: $0.count) })
+            index = chunk.next
+            if chunk.endedAtCR { lineEndedAtCR = true }
+            guard index < cursor.count else { break }
+        }
+        return index
+    }
+
     /// Passes the whole events from `start`, a line start between events, that cannot change
     /// the record, and returns the line start where it stopped: the first line of an event that
     /// may matter, or that the slice cuts. An event is passed when it ends in the slice, has at
@@ -200,7 +222,7 @@ struct EventFramer: Sendable {
                 // The event ends: passed (with no data, it is dispatched as nothing).
                 lineEnd = lineStart
             } else {
-                switch dataPrefix(cursor.base + lineStart) {
+                switch lineKind(cursor.base + lineStart) {
                 case .dataField:
                     var value = lineStart &+ 5
                     if cursor.byte(at: value) == 0x20 { value &+= 1 }
@@ -231,7 +253,7 @@ struct EventFramer: Sendable {
         return eventStart
     }
 
-    private enum LineStart {
+    enum LineStart {
         /// `data:`: a data line whose value follows.
         case dataField
         /// `data` and then not a colon: perhaps `data` alone on its line.
@@ -242,7 +264,7 @@ struct EventFramer: Sendable {
 
     /// How the line at `start`, whose five bytes are readable, begins.
     @inline(__always)
-    private static func dataPrefix(_ start: UnsafeRawPointer) -> LineStart {
+    static func lineKind(_ start: UnsafeRawPointer) -> LineStart {
         // Safe: the caller checked that five bytes are readable from `start`.
         let name = UInt32(littleEndian: start.loadUnaligned(as: UInt32.self))
         // "data" is 64 61 74 61, first byte lowest.

@@ -137,8 +137,9 @@ struct StringView: Sendable {
         precondition(!bytes.isEmpty && bytes.count <= 64 && low < high && high <= bytes.count)
         return withUnsafeTemporaryAllocation(of: ut_frame_batch.self, capacity: 1) { room in
             // Safe: a temporary allocation of capacity 1 has a base address; `bytes` is not empty.
-            let cursor = BlockCursor(bytes.baseAddress.unsafelyUnwrapped, count: bytes.count, classifier: classifier,
+            var cursor = BlockCursor(bytes.baseAddress.unsafelyUnwrapped, count: bytes.count, classifier: classifier,
                                      room: room.baseAddress.unsafelyUnwrapped)
+            cursor.moveTo(0)
             var view = StringView()
             view.state = ut_string_state(in_string: carry.inString ? 1 : 0, escape: carry.escapePending ? 1 : 0)
             let masks = view.masks(cursor, low: low, high: high)
