@@ -502,12 +502,13 @@ static inline ut_strings_reader ut_strings_reader_for(ut_classifier_kind kind) {
 // MARK: The line tier
 
 /// One block of a data line's value as the line tier gives it: its string edges and its
-/// brackets outside strings, bits from the line's end on cleared.
+/// brackets outside strings (openers and closers alike: a bracket's byte tells which), bits from
+/// the line's end on cleared.
 typedef struct {
-    uint64_t edges, opener, closer;
+    uint64_t edges, brackets;
 } ut_line_block;
 
-/// The blocks one call of the line tier fills: 384 bytes, on the stack beside the framing
+/// The blocks one call of the line tier fills: 256 bytes, on the stack beside the framing
 /// tier's batch.
 enum { UT_LINE_WINDOW = 16 };
 typedef struct {
@@ -527,8 +528,7 @@ enum {
 
 /// One block's classes for the line tier.
 typedef struct {
-    uint64_t line_end, quote;
-    ut_structure structure;
+    uint64_t line_end, quote, backslash, bracket;
 } ut_line_classes;
 
 /// Copies the last `count` (< 64) bytes of a slice into a zeroed block. Out of line: the loops
@@ -546,7 +546,7 @@ __attribute__((noinline)) static void ut_pad_block(uint8_t *block, const uint8_t
     do {                                                                                                   \
         const uint64_t even = 0x5555555555555555ULL;                                                       \
         uint64_t quotes = (classes).quote & (run) & ~(escape);                                             \
-        uint64_t backslash = (classes).structure.backslash & (run) & ~(escape);                            \
+        uint64_t backslash = (classes).backslash & (run) & ~(escape);                                      \
         uint64_t escapers = 0;                                                                             \
         if (backslash != 0) {                                                                              \
             uint64_t starts = backslash & ~(backslash << 1);                                               \
@@ -557,8 +557,7 @@ __attribute__((noinline)) static void ut_pad_block(uint8_t *block, const uint8_t
         uint64_t strings = prefix_xor(quotes) ^ (in_string);                                               \
         if (backslash & ~strings) return UT_LINE_EXACT;                                                    \
         (stored)->edges = quotes;                                                                          \
-        (stored)->opener = (classes).structure.opener & (run) & ~strings;                                  \
-        (stored)->closer = (classes).structure.closer & (run) & ~strings;                                  \
+        (stored)->brackets = (classes).bracket & (run) & ~strings;                                         \
         /* All ones inside a string at bit 63, else 0; the escape carries to the next bit 0. */            \
         (in_string) = (uint64_t)((int64_t)strings >> 63);                                                  \
         (escape) = escapers >> 63;                                                                         \
@@ -601,7 +600,9 @@ __attribute__((noinline)) static void ut_pad_block(uint8_t *block, const uint8_t
 #define UT_LINE_CLASSES_OF(name, classes_of, structure_of)                                         \
     static inline ut_line_classes name(const uint8_t *block) {                                     \
         ut_classes classes = classes_of(block);                                                    \
-        ut_line_classes line = {classes.line_end, classes.quote, structure_of(block)};             \
+        ut_structure structure = structure_of(block);                                              \
+        ut_line_classes line = {classes.line_end, classes.quote, structure.backslash,               \
+                                structure.opener | structure.closer};                               \
         return line;                                                                               \
     }
 
@@ -616,19 +617,20 @@ UT_LINE_CLASSES_OF(ut_line_classes_sse2, ut_classes_sse2, ut_structure_sse2)
 UT_LINE_READER(ut_line_sse2, ut_line_classes_sse2, ut_prefix_xor_portable)
 
 /// One 32-byte half's line classes, zero-extended.
-typedef struct { uint64_t line_end, quote, backslash, opener, closer; } ut_line_half;
+typedef ut_line_classes ut_line_half;
 
 __attribute__((target("avx2")))
 static inline ut_line_half ut_line_half_avx2(const uint8_t *half) {
     // Safe: the caller passes 32 readable bytes.
     __m256i bytes = _mm256_loadu_si256((const __m256i *)half);
-    // The structure's masks from the same bytes (the compiler loads them once).
-    ut_structure_half structure = ut_structure_half_avx2(half);
+    __m256i folded = _mm256_or_si256(bytes, _mm256_set1_epi8(0x20));
+    __m256i bracket = _mm256_or_si256(_mm256_cmpeq_epi8(folded, _mm256_set1_epi8('{')), _mm256_cmpeq_epi8(folded, _mm256_set1_epi8('}')));
     ut_line_half masks = {
         ut_opaque(_mm256_movemask_epi8(
             _mm256_cmpeq_epi8(_mm256_shuffle_epi8(_mm256_setr_epi8(UT_LINE_END_TABLE, UT_LINE_END_TABLE), bytes), bytes))),
         ut_opaque(_mm256_movemask_epi8(_mm256_cmpeq_epi8(bytes, _mm256_set1_epi8('"')))),
-        structure.backslash, structure.opener, structure.closer};
+        ut_opaque(_mm256_movemask_epi8(_mm256_cmpeq_epi8(bytes, _mm256_set1_epi8('\\')))),
+        ut_opaque(_mm256_movemask_epi8(bracket))};
     return masks;
 }
 
@@ -636,8 +638,7 @@ __attribute__((target("avx2")))
 static inline ut_line_classes ut_line_classes_avx2(const uint8_t *block) {
     ut_line_half low = ut_line_half_avx2(block), high = ut_line_half_avx2(block + 32);
     ut_line_classes line = {ut_join(low.line_end, high.line_end), ut_join(low.quote, high.quote),
-                            {ut_join(low.backslash, high.backslash), ut_join(low.opener, high.opener),
-                             ut_join(low.closer, high.closer)}};
+                            ut_join(low.backslash, high.backslash), ut_join(low.bracket, high.bracket)};
     return line;
 }
 
@@ -653,9 +654,8 @@ static inline ut_line_classes ut_line_classes_avx512(const uint8_t *block) {
     ut_line_classes line;
     line.line_end = _mm512_cmpeq_epi8_mask(line_ends, bytes);
     line.quote = _mm512_cmpeq_epi8_mask(bytes, _mm512_set1_epi8('"'));
-    line.structure.backslash = _mm512_cmpeq_epi8_mask(bytes, _mm512_set1_epi8('\\'));
-    line.structure.opener = _mm512_cmpeq_epi8_mask(folded, _mm512_set1_epi8('{'));
-    line.structure.closer = _mm512_cmpeq_epi8_mask(folded, _mm512_set1_epi8('}'));
+    line.backslash = _mm512_cmpeq_epi8_mask(bytes, _mm512_set1_epi8('\\'));
+    line.bracket = _mm512_cmpeq_epi8_mask(folded, _mm512_set1_epi8('{')) | _mm512_cmpeq_epi8_mask(folded, _mm512_set1_epi8('}'));
     return line;
 }
 
@@ -668,7 +668,7 @@ UT_LINE_READER(ut_line_neon, ut_line_classes_neon, ut_prefix_xor_portable)
 #endif
 
 /// The line tier for one classifier: a window of a data line's blocks from `src` (see
-/// UT_LINE_LOOP), of which `count` bytes are readable, given the document's string state before
+/// UT_LINE_READER), of which `count` bytes are readable, given the document's string state before
 /// `src` (zeros at the value's start).
 typedef long (*ut_line_reader)(const uint8_t *src, size_t count, ut_string_state *state, ut_line_block *out);
 

@@ -55,9 +55,13 @@ struct BlockCursor {
     private let kind: ut_classifier_kind
     /// The classifier's strings tier, called directly.
     private let stringsReader: ut_strings_reader
-    /// The classifier's line tier, and the room for its windows, if the walk has one.
-    let lineReader: ut_line_reader
+    /// The room for the line tier's windows, if the walk has one.
     let lineWindow: UnsafeMutablePointer<ut_line_block>?
+    /// The classifier's line tier.
+    var lineReader: ut_line_reader {
+        // Safe: every classifier kind has a line tier.
+        ut_line_reader_for(kind).unsafelyUnwrapped
+    }
     /// The offset of the current block's first byte (a multiple of 64).
     private(set) var blockStart: Int
     /// The current block's framing masks, in the batch (read in place).
@@ -71,22 +75,27 @@ struct BlockCursor {
 
     /// A cursor over the slice, with stage 1's batch written to `room`, and the line tier's
     /// windows to `lineRoom` if there is one; both must stay valid (and be used by nothing else)
-    /// while the cursor is. No block is current until the first `moveTo(_:)`: a walk that passes
-    /// its events by the line tier alone frames none.
+    /// while the cursor is. Unless the slice is shorter than a block, no block is current until the
+    /// first `moveTo(_:)`: a walk that passes its events by the line tier alone frames none.
     init(_ base: UnsafeRawPointer, count: Int, classifier: BlockClassifier, room: UnsafeMutablePointer<ut_frame_batch>,
          lineRoom: UnsafeMutablePointer<ut_line_window>? = nil) {
         assert(count > 0)
         self.base = base
         self.count = count
         kind = classifier.kind
-        // Safe: every classifier kind has a strings tier and a line tier.
+        // Safe: every classifier kind has a strings tier.
         stringsReader = ut_strings_reader_for(kind).unsafelyUnwrapped
-        lineReader = ut_line_reader_for(kind).unsafelyUnwrapped
         // Safe: a batch is UT_BATCH blocks laid out as an array of them, a window UT_LINE_WINDOW.
         batch = UnsafeMutableRawPointer(room).assumingMemoryBound(to: ut_frame.self)
         lineWindow = lineRoom.map { UnsafeMutableRawPointer($0).assumingMemoryBound(to: ut_line_block.self) }
-        // Before the first block: the first `moveTo(_:)` frames the batch it needs.
-        blockStart = -64
+        if count < 64 {
+            // A slice of a few bytes (one-byte slices and the like) is framed here, without a call.
+            blockStart = 0
+            framePartialBlock(from: 0)
+        } else {
+            // Before the first block: the first `moveTo(_:)` frames the batch it needs.
+            blockStart = -64
+        }
     }
 
     /// One past the current block's last byte in the slice.

@@ -104,10 +104,11 @@ struct LineStructure {
             if watching, Self.mayHoldFinishReason(block.edges & from, base, count: count, blockStart: index &<< 6) {
                 return nil
             }
-            var brackets = (block.opener | block.closer) & from
+            var brackets = block.brackets & from
             while brackets != 0 {
                 let bit = brackets.trailingZeroBitCount
-                if block.closer &>> UInt64(bit) & 1 != 0 {
+                // Safe: a bracket lies inside the line. `}` and `]` have bit 1 clear, `{` and `[` set.
+                if base.load(fromByteOffset: index &<< 6 &+ bit, as: UInt8.self) & 2 == 0 {
                     depth &-= 1
                     if depth == 0 { return index &<< 6 &+ bit }
                 } else {
