@@ -501,14 +501,14 @@ static inline ut_strings_reader ut_strings_reader_for(ut_classifier_kind kind) {
 
 // MARK: The line tier
 
-/// One block of a data line's value as the line tier gives it: its string edges and its
-/// brackets outside strings (openers and closers alike: a bracket's byte tells which), bits from
-/// the line's end on cleared.
+/// One block of a data line's value as the line tier gives it: its string edges, those of them
+/// that open a string, and its brackets outside strings (openers and closers alike: a bracket's
+/// byte tells which), bits from the line's end on cleared.
 typedef struct {
-    uint64_t edges, brackets;
+    uint64_t edges, opening, brackets;
 } ut_line_block;
 
-/// The blocks one call of the line tier fills: 256 bytes, on the stack beside the framing
+/// The blocks one call of the line tier fills: 384 bytes, on the stack beside the framing
 /// tier's batch.
 enum { UT_LINE_WINDOW = 16 };
 typedef struct {
@@ -557,6 +557,7 @@ __attribute__((noinline)) static void ut_pad_block(uint8_t *block, const uint8_t
         uint64_t strings = prefix_xor(quotes) ^ (in_string);                                               \
         if (backslash & ~strings) return UT_LINE_EXACT;                                                    \
         (stored)->edges = quotes;                                                                          \
+        (stored)->opening = quotes & strings;                                                              \
         (stored)->brackets = (classes).bracket & (run) & ~strings;                                         \
         /* All ones inside a string at bit 63, else 0; the escape carries to the next bit 0. */            \
         (in_string) = (uint64_t)((int64_t)strings >> 63);                                                  \

@@ -6,15 +6,19 @@ internal import CUsageTapVector
 /// none of them. But only the last chunk's usage counts, and nothing else in most chunks
 /// matters: the model is known after the first chunk, and `finishReason` comes in the last. So a
 /// chunk whose event is one data line followed by a blank line, whole in the slice, is read from
-/// the line tier's masks (``LineStructure``) for its root members only:
-/// - `candidates` is passed by its brackets, unless a string in it may be `finishReason`;
-/// - `usageMetadata`, an object, is passed by its brackets too, and its bytes are kept for the
+/// the line tier's masks (``LineStructure``) in one pass over its brackets and the few strings
+/// that can matter, never token by token:
+/// - the brackets give the depth, which tells that the data is one object followed by nothing
+///   but blanks, as the walker, which counts the same brackets, would find it;
+/// - a string `usageMetadata` at depth 1, right after the root's `{` or a comma and followed by
+///   a colon and an object, is the member the walker reads: that object's bytes are kept for the
 ///   record (``GeminiUsageCopy``), which reads only the last one kept;
-/// - other members are passed by their edges and brackets, and scalars by their ends.
+/// - a string that may be `finishReason`, anywhere, leaves the chunk to the walker.
 ///
-/// Anything else leaves the chunk to the walker, from its first line, with nothing changed:
-/// a model still to be taken, a possible `finishReason`, an event of several lines, data that is
-/// not one object, malformed or cut off, or a line the line tier cannot read bit-parallel.
+/// Anything else leaves the chunk to the walker, from its first line, with nothing changed: a
+/// model still to be taken, a `usageMetadata` at depth 1 in any other place or followed by
+/// anything but an object (or twice), an event of several lines, data that is not one object,
+/// malformed or cut off, or a line the line tier cannot read bit-parallel.
 struct GeminiChunk {
     /// Where the line after the chunk's blank line starts.
     let next: Int
@@ -30,13 +34,13 @@ struct GeminiChunk {
     static func skim(_ cursor: BlockCursor, at lineStart: Int, hasModel: Bool) -> GeminiChunk? {
         let count = cursor.count
         // `data:`, a space, `{` and a byte: nearer the slice's end, the walker reads the line.
-        guard let window = cursor.lineWindow, lineStart &+ 8 <= count,
+        guard hasModel, let window = cursor.lineWindow, lineStart &+ 8 <= count,
               EventFramer.lineKind(cursor.base + lineStart) == .dataField else { return nil }
         var valueStart = lineStart &+ 5
         if cursor.byte(at: valueStart) == 0x20 { valueStart &+= 1 }
         guard cursor.byte(at: valueStart) == UInt8(ascii: "{") else { return nil }
         var line = LineStructure(cursor.base + valueStart, count: count &- valueStart, reader: cursor.lineReader, window: window)
-        guard let (usage, end) = readRoot(&line, hasModel: hasModel) else { return nil }
+        guard let (usage, end) = readRoot(&line) else { return nil }
         // The data line's end, then a blank line: the event ends.
         let lineEnd = valueStart &+ end
         var next = lineEnd &+ 1
@@ -79,104 +83,123 @@ struct GeminiChunk {
     /// only blanks may separate from it: the `usageMetadata` object's bytes, if any, and the
     /// line end's offset. Nil where the walker must read the chunk.
     @inline(__always)
-    private static func readRoot(_ line: inout LineStructure, hasModel: Bool) -> (usage: Range<Int>?, lineEnd: Int)? {
-        var usage: Range<Int>?
-        var position = line.blanksEnd(from: 1)
-        if line.byte(at: position) != UInt8(ascii: "}") {
-            while true {
-                guard line.byte(at: position) == UInt8(ascii: "\""), let keyEnd = line.edge(after: position) else { return nil }
-                // Safe: the key's bytes lie between two edges of the line.
-                let name = RootName.of(line.base + position + 1, count: keyEnd &- position &- 1, readable: line.count &- position &- 1)
-                // The colon, and the value's first byte: most often right after it, or after a space.
-                position = keyEnd &+ 1
-                if line.byte(at: position) != UInt8(ascii: ":") {
-                    position = line.blanksEnd(from: position)
-                    guard line.byte(at: position) == UInt8(ascii: ":") else { return nil }
+    private static func readRoot(_ line: inout LineStructure) -> (usage: Range<Int>?, lineEnd: Int)? {
+        var root = RootWalk()
+        var index = 0
+        while let block = line.block(index) {
+            let blockStart = index &<< 6
+            guard let keys = usageKeys(block, line, blockStart: blockStart) else { return nil }
+            var marks = block.brackets | keys
+            while marks != 0 {
+                let bit = marks.trailingZeroBitCount
+                marks &= marks &- 1
+                let position = blockStart &+ bit
+                if keys &>> UInt64(bit) & 1 != 0 {
+                    guard root.keyFound(at: position, line) else { return nil }
+                    continue
                 }
-                position = line.blanksEnd(from: position &+ 1)
-                guard let first = line.byte(at: position) else { return nil }
-                switch first {
-                case UInt8(ascii: "{"), UInt8(ascii: "["):
-                    guard let closer = line.closer(of: position, watching: name == .candidates) else { return nil }
-                    switch name {
-                    case .usageMetadata:
-                        guard first == UInt8(ascii: "{"), usage == nil, closer &+ 1 &- position <= GeminiUsageCopy.capacity
-                        else { return nil }
-                        usage = position ..< closer &+ 1
-                    case .modelVersion:
-                        guard hasModel else { return nil }
-                    case .candidates, .other:
-                        break
-                    }
-                    position = closer &+ 1
-                case UInt8(ascii: "\""):
-                    guard name == .other || name == .candidates || (name == .modelVersion && hasModel),
-                          let end = line.edge(after: position) else { return nil }
-                    position = end &+ 1
-                default:
-                    // A scalar (one that starts as a scalar: `{"a":}` is no member).
-                    guard name == .other || name == .candidates || (name == .modelVersion && hasModel),
-                          !JSONWalker.endsScalar(first) else { return nil }
-                    position = line.scalarEnd(from: position)
+                // Safe: a bracket lies in the line. `}` and `]` have bit 1 clear, `{` and `[` set.
+                if line.base.load(fromByteOffset: position, as: UInt8.self) & 2 != 0 {
+                    root.depth &+= 1
+                    continue
                 }
-                // A comma (most often right after the value), or the object's end.
-                var next = line.byte(at: position)
-                if next != UInt8(ascii: ",") && next != UInt8(ascii: "}") {
-                    position = line.blanksEnd(from: position)
-                    next = line.byte(at: position)
+                root.depth &-= 1
+                // Most closers are deeper; at depth 1 or 0 a root member or the root ends.
+                guard root.depth <= 1 else { continue }
+                guard root.closed(at: position) else { return nil }
+                if root.depth == 0 {
+                    // The root's end: blanks, then the line's.
+                    let end = line.blanksEnd(from: position &+ 1)
+                    guard let byte = line.byte(at: end), byte == 0x0A || byte == 0x0D else { return nil }
+                    return (root.usage, end)
                 }
-                if next == UInt8(ascii: "}") { break }
-                guard next == UInt8(ascii: ",") else { return nil }
-                position = line.blanksEnd(from: position &+ 1)
             }
+            index &+= 1
         }
-        position = line.blanksEnd(from: position &+ 1)
-        guard let end = line.byte(at: position), end == 0x0A || end == 0x0D else { return nil }
-        return (usage, position)
+        return nil
     }
 
-    /// The root members a Gemini chunk is read for (the names ``UsagePath`` gives them, compared
-    /// the same way, as raw bytes); any other is passed.
-    private enum RootName {
-        case candidates, usageMetadata, modelVersion, other
+    /// The depth of the brackets so far, and the usage member found in them.
+    private struct RootWalk {
+        var depth = 0
+        var usage: Range<Int>?
+        /// Where the usage object opens, from its key until it closes.
+        var usageOpener = -1
 
-        /// The name of the key whose `count` bytes start at `start`, `readable` bytes from it.
+        /// A string `usageMetadata` opens at `key`: at depth 1, it must be the usage member.
         @inline(__always)
-        static func of(_ start: UnsafeRawPointer, count: Int, readable: Int) -> RootName {
-            // Each name is 9 to 16 bytes: two words, the second masked to the name's length.
-            let (name, text): (RootName, ShortName)
-            switch count {
-            case 10: (name, text) = (.candidates, Names.candidates)
-            case 12: (name, text) = (.modelVersion, Names.modelVersion)
-            case 13: (name, text) = (.usageMetadata, Names.usageMetadata)
-            default: return .other
-            }
-            // Near the slice's end: compared as the paths compare keys.
-            guard readable >= 16 else { return RawKey(start, count: count, readable: readable) == text ? name : .other }
-            let first = text.word(0), second = text.word(1)
-            // Safe: 16 bytes from `start` are readable.
-            let word0 = UInt64(littleEndian: start.loadUnaligned(as: UInt64.self))
-            let word1 = UInt64(littleEndian: start.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
-            return word0 == first && word1 & ((1 &<< UInt64((count &- 8) &* 8)) &- 1) == second ? name : .other
+        mutating func keyFound(at key: Int, _ line: LineStructure) -> Bool {
+            // Deeper than the root's members: content.
+            guard depth == 1 else { return true }
+            guard usage == nil, usageOpener < 0, let opener = line.objectOfMember(at: key) else { return false }
+            usageOpener = opener
+            return true
         }
+
+        /// A bracket at `position` closed a container at depth 1 (a root member) or 0 (the root).
+        @inline(__always)
+        mutating func closed(at position: Int) -> Bool {
+            guard depth == 1, usageOpener >= 0 else { return true }
+            guard position &+ 1 &- usageOpener <= GeminiUsageCopy.capacity else { return false }
+            usage = usageOpener ..< position &+ 1
+            usageOpener = -1
+            return true
+        }
+    }
+
+    /// The opening edges of the block at `blockStart` whose strings are exactly `usageMetadata`;
+    /// nil where a string may be `finishReason`, which the walker must read. The names are 12
+    /// and 13 bytes: their strings open at an opening edge with the next edge 13 or 14 bytes on,
+    /// or at the block's last edge, whose string ends in a later block.
+    @inline(__always)
+    private static func usageKeys(_ block: ut_line_block, _ line: LineStructure, blockStart: Int) -> UInt64? {
+        let last: UInt64 = block.edges == 0 ? 0 : 1 &<< UInt64(63 &- block.edges.leadingZeroBitCount)
+        var candidates = block.opening & (block.edges &>> 13 | block.edges &>> 14 | last)
+        var keys: UInt64 = 0
+        while candidates != 0 {
+            let bit = candidates.trailingZeroBitCount
+            candidates &= candidates &- 1
+            let start = blockStart &+ bit &+ 1
+            // Too near the slice's end to hold a name and its quote: were it one, the line would
+            // not end in the slice, and the chunk is left to the walker all the same.
+            guard start &+ 14 <= line.count else { continue }
+            // Safe: 14 bytes from `start` are readable: bytes 0-7, and 6-13.
+            let head = UInt64(littleEndian: (line.base + start).loadUnaligned(as: UInt64.self))
+            if head == Names.finishReason.word(0) { return nil }
+            guard head == Names.usageMetadata.word(0) else { continue }
+            let tail = UInt64(littleEndian: (line.base + start + 6).loadUnaligned(as: UInt64.self))
+            if tail == Self.usageMetadataTail { keys |= 1 &<< UInt64(bit) }
+        }
+        return keys
+    }
+
+    /// Bytes 6 to 13 of `usageMetadata"`: its last seven letters and the closing quote.
+    private static var usageMetadataTail: UInt64 {
+        Names.usageMetadata.word(0) &>> 48 | Names.usageMetadata.word(1) &<< 16 | UInt64(UInt8(ascii: "\"")) &<< 56
     }
 }
 
 extension LineStructure {
+    /// Where the object that is the value of the member whose key opens at `key` (a string of
+    /// 13 bytes) opens: the key must follow the root's `{` or a comma, and be followed by a colon
+    /// and `{`, blanks aside, as the walker reads a member. Nil otherwise, or near the slice's end.
+    @inline(__always)
+    func objectOfMember(at key: Int) -> Int? {
+        var before = key &- 1
+        while let byte = byte(at: before), byte == 0x20 || byte == 0x09 { before &-= 1 }
+        guard let previous = byte(at: before), previous == UInt8(ascii: ",") || previous == UInt8(ascii: "{") else { return nil }
+        let colon = blanksEnd(from: key &+ 15)
+        guard byte(at: colon) == UInt8(ascii: ":") else { return nil }
+        let value = blanksEnd(from: colon &+ 1)
+        return byte(at: value) == UInt8(ascii: "{") ? value : nil
+    }
+
     /// The first byte at or after `position` that is not a space or a tab. (No blank is a line
     /// end: a reader that passes blanks stays on the line.)
     @inline(__always)
     func blanksEnd(from position: Int) -> Int {
         var position = position
         while let byte = byte(at: position), byte == 0x20 || byte == 0x09 { position &+= 1 }
-        return position
-    }
-
-    /// The byte that ends the scalar starting at `position`, or the readable bytes' end.
-    @inline(__always)
-    func scalarEnd(from position: Int) -> Int {
-        var position = position &+ 1
-        while let byte = byte(at: position), !JSONWalker.endsScalar(byte) { position &+= 1 }
         return position
     }
 }

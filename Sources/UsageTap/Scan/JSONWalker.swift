@@ -467,7 +467,7 @@ struct JSONWalker: Sendable {
     /// Whitespace, `,`, `:`, `"` and brackets end a scalar: one bit test against a constant for
     /// the bytes below 64, one for those from 64 to 127.
     @inline(__always)
-    static func endsScalar(_ byte: UInt8) -> Bool {
+    private static func endsScalar(_ byte: UInt8) -> Bool {
         // TAB LF CR SPACE " , :
         let low: UInt64 = 1 << 0x09 | 1 << 0x0A | 1 << 0x0D | 1 << 0x20 | 1 << 0x22 | 1 << 0x2C | 1 << 0x3A
         // [ ] { }
