@@ -501,14 +501,16 @@ static inline ut_strings_reader ut_strings_reader_for(ut_classifier_kind kind) {
 
 // MARK: The line tier
 
-/// One block of a data line's value as the line tier gives it: its string edges, those of them
-/// that open a string, and its brackets outside strings (openers and closers alike: a bracket's
-/// byte tells which), bits from the line's end on cleared.
+/// One block of a data line's value as the line tier gives it: its brackets outside strings
+/// (openers and closers alike: a bracket's byte tells which), and the opening quotes of its
+/// strings of 12 or 13 bytes (the length of the names a Gemini chunk is read for), bits from
+/// the line's end on cleared. (A string is taken as one of those where its closing quote lies
+/// past the window.)
 typedef struct {
-    uint64_t edges, opening, brackets;
+    uint64_t brackets, named;
 } ut_line_block;
 
-/// The blocks one call of the line tier fills: 384 bytes, on the stack beside the framing
+/// The blocks one call of the line tier fills: 256 bytes, on the stack beside the framing
 /// tier's batch.
 enum { UT_LINE_WINDOW = 16 };
 typedef struct {
@@ -540,9 +542,10 @@ __attribute__((noinline)) static void ut_pad_block(uint8_t *block, const uint8_t
 
 /// Escapes and strings of one block of a line, from its classes and the carries of the blocks
 /// before it (as `ut_finish_strings` works them out for a run, here for bits below `run`, with
-/// the carries in registers): stores the block, and returns 1 where the line needs the exact
-/// reading (a backslash outside the strings found).
-#define UT_LINE_BLOCK(classes, run, in_string, escape, prefix_xor, stored)                                 \
+/// the carries in registers): stores the block's brackets and sets `edges` and `opening` to its
+/// string edges and those that open a string; returns UT_LINE_EXACT where the line needs the
+/// exact reading (a backslash outside the strings found).
+#define UT_LINE_BLOCK(classes, run, in_string, escape, prefix_xor, stored, edges, opening)                 \
     do {                                                                                                   \
         const uint64_t even = 0x5555555555555555ULL;                                                       \
         uint64_t quotes = (classes).quote & (run) & ~(escape);                                             \
@@ -556,13 +559,18 @@ __attribute__((noinline)) static void ut_pad_block(uint8_t *block, const uint8_t
         }                                                                                                  \
         uint64_t strings = prefix_xor(quotes) ^ (in_string);                                               \
         if (backslash & ~strings) return UT_LINE_EXACT;                                                    \
-        (stored)->edges = quotes;                                                                          \
-        (stored)->opening = quotes & strings;                                                              \
+        (edges) = quotes;                                                                                  \
+        (opening) = quotes & strings;                                                                      \
         (stored)->brackets = (classes).bracket & (run) & ~strings;                                         \
         /* All ones inside a string at bit 63, else 0; the escape carries to the next bit 0. */            \
         (in_string) = (uint64_t)((int64_t)strings >> 63);                                                  \
         (escape) = escapers >> 63;                                                                         \
     } while (0)
+
+/// The opening edges of a block whose strings are 12 or 13 bytes long: those with an edge 13
+/// or 14 bytes on, in the block (`edges`) or the next (`next`).
+#define UT_NAMED(opening, edges, next) \
+    ((opening) & ((edges) >> 13 | (edges) >> 14 | (uint64_t)(next) << 51 | (uint64_t)(next) << 50))
 
 /// The line reader of one classifier, `name`: the blocks from `src`, up to UT_LINE_WINDOW of them and
 /// within the `count` readable bytes, each classified, their strings worked out from `state`
@@ -573,6 +581,8 @@ __attribute__((noinline)) static void ut_pad_block(uint8_t *block, const uint8_t
 #define UT_LINE_READER(name, classify, prefix_xor)                                                         \
     static inline long name(const uint8_t *src, size_t count, ut_string_state *state, ut_line_block *out) { \
         uint64_t in_string = (uint64_t)0 - (state)->in_string, escape = (state)->escape;                   \
+        /* The block before's edges and opening edges: its named strings need this block's edges. */      \
+        uint64_t edges = 0, opening = 0;                                                                   \
         size_t whole = (count) >> 6;                                                                       \
         for (size_t index = 0; index < UT_LINE_WINDOW; index++) {                                         \
             size_t offset = 64 * index;                                                                    \
@@ -588,9 +598,17 @@ __attribute__((noinline)) static void ut_pad_block(uint8_t *block, const uint8_t
             uint64_t line_end = classes.line_end;                                                          \
             /* The bits before the line's end: all of them where it does not end here. */                  \
             uint64_t run = line_end ? (line_end & ((uint64_t)0 - line_end)) - 1 : ~(uint64_t)0;            \
-            UT_LINE_BLOCK(classes, run, in_string, escape, prefix_xor, &out[index]);                         \
-            if (line_end) return (long)(offset + (size_t)__builtin_ctzll(line_end));                       \
+            uint64_t before = edges, opened_before = opening;                                               \
+            UT_LINE_BLOCK(classes, run, in_string, escape, prefix_xor, &out[index], edges, opening);           \
+            if (index > 0) out[index - 1].named = UT_NAMED(opened_before, before, edges);                  \
+            if (line_end) {                                                                                \
+                /* No string closes past the line's end. */                                                \
+                out[index].named = UT_NAMED(opening, edges, 0);                                            \
+                return (long)(offset + (size_t)__builtin_ctzll(line_end));                                 \
+            }                                                                                              \
         }                                                                                                  \
+        /* The next window's edges are not known yet: a string that may close there is taken. */          \
+        out[UT_LINE_WINDOW - 1].named = UT_NAMED(opening, edges, ~(uint64_t)0);                            \
         (state)->in_string = in_string & 1;                                                                \
         (state)->escape = escape;                                                                          \
         return UT_LINE_GOES_ON;                                                                            \

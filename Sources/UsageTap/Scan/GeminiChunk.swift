@@ -84,77 +84,77 @@ struct GeminiChunk {
     /// line end's offset. Nil where the walker must read the chunk.
     @inline(__always)
     private static func readRoot(_ line: inout LineStructure) -> (usage: Range<Int>?, lineEnd: Int)? {
-        var root = RootWalk()
-        var index = 0
-        while let block = line.block(index) {
-            let blockStart = index &<< 6
-            guard let keys = usageKeys(block, line, blockStart: blockStart) else { return nil }
-            var marks = block.brackets | keys
-            while marks != 0 {
-                let bit = marks.trailingZeroBitCount
-                marks &= marks &- 1
-                let position = blockStart &+ bit
-                if keys &>> UInt64(bit) & 1 != 0 {
-                    guard root.keyFound(at: position, line) else { return nil }
-                    continue
-                }
-                // Safe: a bracket lies in the line. `}` and `]` have bit 1 clear, `{` and `[` set.
-                if line.base.load(fromByteOffset: position, as: UInt8.self) & 2 != 0 {
-                    root.depth &+= 1
-                    continue
-                }
-                root.depth &-= 1
-                // Most closers are deeper; at depth 1 or 0 a root member or the root ends.
-                guard root.depth <= 1 else { continue }
-                guard root.closed(at: position) else { return nil }
-                if root.depth == 0 {
+        var depth = 0
+        var usage = UsageMember()
+        while let (blocks, windowStart) = line.nextWindow() {
+            var blockStart = windowStart
+            for block in blocks {
+                defer { blockStart &+= 64 }
+                guard let keys = usageKeys(block, line, blockStart: blockStart) else { return nil }
+                var marks = block.brackets | keys
+                while marks != 0 {
+                    let bit = marks.trailingZeroBitCount
+                    marks &= marks &- 1
+                    let position = blockStart &+ bit
+                    // Most blocks have no usage key: one test of a register.
+                    if keys != 0, keys &>> UInt64(bit) & 1 != 0 {
+                        // Deeper than the root's members, the string is content.
+                        guard depth != 1 || usage.keyFound(at: position, line) else { return nil }
+                        continue
+                    }
+                    // Safe: a bracket lies in the line. `}` and `]` have bit 1 clear, `{` and `[` set.
+                    if line.base.load(fromByteOffset: position, as: UInt8.self) & 2 != 0 {
+                        depth &+= 1
+                        continue
+                    }
+                    depth &-= 1
+                    // Most closers are deeper; at depth 1 a root member ends.
+                    guard depth <= 1 else { continue }
+                    guard depth == 0 else {
+                        guard usage.memberEnded(at: position) else { return nil }
+                        continue
+                    }
                     // The root's end: blanks, then the line's.
                     let end = line.blanksEnd(from: position &+ 1)
                     guard let byte = line.byte(at: end), byte == 0x0A || byte == 0x0D else { return nil }
-                    return (root.usage, end)
+                    return (usage.range, end)
                 }
             }
-            index &+= 1
         }
         return nil
     }
 
-    /// The depth of the brackets so far, and the usage member found in them.
-    private struct RootWalk {
-        var depth = 0
-        var usage: Range<Int>?
+    /// The usage member of the root, as its brackets are walked.
+    private struct UsageMember {
+        var range: Range<Int>?
         /// Where the usage object opens, from its key until it closes.
-        var usageOpener = -1
+        var opener = -1
 
-        /// A string `usageMetadata` opens at `key`: at depth 1, it must be the usage member.
+        /// A string `usageMetadata` opens at `key`, at depth 1: it must be the usage member.
         @inline(__always)
         mutating func keyFound(at key: Int, _ line: LineStructure) -> Bool {
-            // Deeper than the root's members: content.
-            guard depth == 1 else { return true }
-            guard usage == nil, usageOpener < 0, let opener = line.objectOfMember(at: key) else { return false }
-            usageOpener = opener
+            guard range == nil, opener < 0, let object = line.objectOfMember(at: key) else { return false }
+            opener = object
             return true
         }
 
-        /// A bracket at `position` closed a container at depth 1 (a root member) or 0 (the root).
+        /// A root member ended at `position`: if it is the usage member, its object is read.
         @inline(__always)
-        mutating func closed(at position: Int) -> Bool {
-            guard depth == 1, usageOpener >= 0 else { return true }
-            guard position &+ 1 &- usageOpener <= GeminiUsageCopy.capacity else { return false }
-            usage = usageOpener ..< position &+ 1
-            usageOpener = -1
+        mutating func memberEnded(at position: Int) -> Bool {
+            guard opener >= 0 else { return true }
+            guard position &+ 1 &- opener <= GeminiUsageCopy.capacity else { return false }
+            range = opener ..< position &+ 1
+            opener = -1
             return true
         }
     }
 
     /// The opening edges of the block at `blockStart` whose strings are exactly `usageMetadata`;
-    /// nil where a string may be `finishReason`, which the walker must read. The names are 12
-    /// and 13 bytes: their strings open at an opening edge with the next edge 13 or 14 bytes on,
-    /// or at the block's last edge, whose string ends in a later block.
+    /// nil where a string may be `finishReason`, which the walker must read. The line tier marks
+    /// the strings of their lengths, 12 and 13 bytes.
     @inline(__always)
     private static func usageKeys(_ block: ut_line_block, _ line: LineStructure, blockStart: Int) -> UInt64? {
-        let last: UInt64 = block.edges == 0 ? 0 : 1 &<< UInt64(63 &- block.edges.leadingZeroBitCount)
-        var candidates = block.opening & (block.edges &>> 13 | block.edges &>> 14 | last)
+        var candidates = block.named
         var keys: UInt64 = 0
         while candidates != 0 {
             let bit = candidates.trailingZeroBitCount

@@ -16,13 +16,11 @@ struct LineStructure {
     private let reader: ut_line_reader
     /// Room for one window of blocks.
     private let window: UnsafeMutablePointer<ut_line_block>
-    /// The index of the window's first block, and how many blocks it holds.
-    private var windowStart = 0
-    private var windowCount = 0
-    /// The document's string state after the window.
+    /// Where the next window starts (a multiple of 64), and whether the line goes on there.
+    private var nextStart = 0
+    private var goesOn = true
+    /// The document's string state after the windows read.
     private var state = ut_string_state(in_string: 0, escape: 0)
-    /// The window holds the line's last block, or the line has no structure: no window follows.
-    private var isLast = false
 
     init(_ base: UnsafeRawPointer, count: Int, reader: ut_line_reader, window: UnsafeMutablePointer<ut_line_block>) {
         assert(count > 0)
@@ -32,43 +30,29 @@ struct LineStructure {
         self.window = window
     }
 
-    /// The masks of block `index` (at or after the window's first), reading windows up to it;
-    /// nil past the line's end, or where the line has no structure.
+    /// The next window's blocks, the first from the value's start, each 64 bytes on from the
+    /// one before; nil once the window holding the line's end has been read, or where the line
+    /// has no structure (the caller then leaves the line to the walker). The blocks are valid
+    /// until the next call.
     @inline(__always)
-    mutating func block(_ index: Int) -> ut_line_block? {
-        assert(index >= windowStart)
-        let slot = index &- windowStart
-        // Safe: slot < windowCount, the blocks the window holds.
-        if slot < windowCount { return window[slot] }
-        return blockInNextWindows(index)
-    }
-
-    /// The rare case, a block past the window: out of line.
-    @inline(never)
-    private mutating func blockInNextWindows(_ index: Int) -> ut_line_block? {
-        while index >= windowStart &+ windowCount {
-            guard !isLast else { return nil }
-            windowStart &+= windowCount
-            let start = windowStart &* 64
-            guard start < count else {
-                isLast = true
-                return nil
-            }
-            // Safe: `count - start` bytes are readable from `start`; the window has room for
-            // UT_LINE_WINDOW blocks.
-            let found = reader((base + start).assumingMemoryBound(to: UInt8.self), count &- start, &state, window)
-            if found >= 0 {
-                windowCount = found &>> 6 &+ 1
-                isLast = true
-            } else if found == Int(UT_LINE_GOES_ON) {
-                windowCount = Int(UT_LINE_WINDOW)
-            } else {
-                windowCount = 0
-                isLast = true
-                return nil
-            }
+    mutating func nextWindow() -> (blocks: UnsafeBufferPointer<ut_line_block>, start: Int)? {
+        guard goesOn, nextStart < count else { return nil }
+        let start = nextStart
+        // Safe: `count - start` bytes are readable from `start`; the window has room for
+        // UT_LINE_WINDOW blocks.
+        let found = reader((base + start).assumingMemoryBound(to: UInt8.self), count &- start, &state, window)
+        let blocks: Int
+        if found >= 0 {
+            blocks = found &>> 6 &+ 1
+            goesOn = false
+        } else if found == Int(UT_LINE_GOES_ON) {
+            blocks = Int(UT_LINE_WINDOW)
+            nextStart &+= blocks &<< 6
+        } else {
+            goesOn = false
+            return nil
         }
-        return window[index &- windowStart]
+        return (UnsafeBufferPointer(start: window, count: blocks), start)
     }
 
     /// The byte at `position`, nil outside the readable bytes.
