@@ -1,7 +1,7 @@
-/// Integers written as ASCII decimal digits onto a byte array, with no `String` on the way: the
-/// JSON writer's numbers and amounts of money both come from here.
+/// Integers written as ASCII decimal digits, with no `String` on the way: the JSON writer's
+/// numbers and amounts of money both come from here.
 enum DecimalDigits {
-    static func append(_ value: Int128, to bytes: inout [UInt8]) {
+    static func append(_ value: Int128, to bytes: inout StagedBytes) {
         if value < 0 { bytes.append(UInt8(ascii: "-")) }
         let magnitude = value.magnitude
         if let small = UInt64(exactly: magnitude) { return append(small, to: &bytes) }
@@ -13,7 +13,7 @@ enum DecimalDigits {
 
     /// `value` in units of 10^-`decimals` (at most 19), written with exactly that many decimals:
     /// nano-units with 9 (`0.000018975`, `-12.345678901`), thousandths with 3 (`12.045`).
-    static func appendFixedPoint(_ value: Int128, decimals: Int, to bytes: inout [UInt8]) {
+    static func appendFixedPoint(_ value: Int128, decimals: Int, to bytes: inout StagedBytes) {
         if value < 0 { bytes.append(UInt8(ascii: "-")) }
         var scale: UInt64 = 1
         for _ in 0..<decimals { scale *= 10 }
@@ -35,21 +35,29 @@ enum DecimalDigits {
     }
 
     /// `value` with at least `minimumCount` digits (zero-padded on the left; at most 20).
-    static func append(_ value: UInt64, minimumCount: Int = 1, to bytes: inout [UInt8]) {
-        // One digit (the many zero counts of a usage line): a single append.
+    static func append(_ value: UInt64, minimumCount: Int = 1, to bytes: inout StagedBytes) {
+        // One digit (the many zero counts of a usage line): a single byte.
         if value < 10, minimumCount <= 1 { return bytes.append(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value)) }
-        // Digits are made from the right into a buffer on the stack (20 holds any UInt64), then
-        // appended at once: one capacity check per number, not per digit.
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { buffer in
+        // The digits' count first (20 holds any UInt64), then the digits from the right, in place.
+        var count = 1
+        var power: UInt64 = 10
+        while count < 20, value >= power {
+            count &+= 1
+            // Below 10^19 here, so the product stays below 2^64 until the loop ends.
+            power = count < 20 ? power &* 10 : power
+        }
+        count = max(count, minimumCount)
+        bytes.write(upTo: count) { room in
             var remaining = value
-            var start = buffer.endIndex
+            var index = count
             repeat {
                 let (quotient, digit) = remaining.quotientAndRemainder(dividingBy: 10)
-                start &-= 1
-                buffer[start] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: digit)
+                index &-= 1
+                // Safe: 0 <= index < count, the room lent.
+                room[index] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: digit)
                 remaining = quotient
-            } while remaining > 0 || buffer.endIndex &- start < minimumCount
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[start...]))
+            } while index > 0
+            return count
         }
     }
 }

@@ -26,7 +26,7 @@
     /// other paths).
     private var unwantedFor: (apiProtocol: APIProtocol?, hasModel: Bool) = (nil, false)
 
-    @_spi(Reference) public init(apiProtocol: APIProtocol?) {
+    @inline(__always) @_spi(Reference) public init(apiProtocol: APIProtocol?) {
         self.apiProtocol = apiProtocol
     }
 
@@ -46,7 +46,7 @@
         hasError = true
     }
 
-    @_spi(Reference) public var record: UsageRecord {
+    @inline(__always) @_spi(Reference) public var record: UsageRecord {
         let tokens = geminiUsageCopy.tokens ?? tokens
         return UsageRecord(
             apiProtocol: apiProtocol,

@@ -151,7 +151,7 @@ public struct UsageTap: Sendable {
             break
         }
         framing = .finished
-        return record
+        return tally.record
     }
 
     /// A cursor over the slice at the block holding `start`.

@@ -81,4 +81,26 @@ struct JSONObjectWriterTests {
         json.add("largest", string: "", number: .max)
         #expect(json.finish() == #"{"id":"9f3a-0-17","first":"a\"0","largest":"18446744073709551615"}"#)
     }
+
+    @Test func piecesOfEverySizeAcrossManyBuffersOfStagingMakeOneExactLine() throws {
+        // Strings of 0 to 300 bytes (some longer than the 128 bytes gathered before they reach
+        // the array, some escaped) and numbers of every length, in one line.
+        var json = JSONObjectWriter()
+        var members: [String] = []
+        for length in stride(from: 0, through: 300, by: 7) {
+            let quotes = length % 3 == 0
+            json.add("s", string: String(repeating: quotes ? "\"" : "a", count: length))
+            members.append(#""s":""# + String(repeating: quotes ? #"\""# : "a", count: length) + #"""#)
+            let number = Int(truncatingIfNeeded: UInt64(length) &* 0x9E37_79B9_7F4A_7C15 >> UInt64(length % 60))
+            json.add("n", integer: number)
+            members.append(#""n":\#(number)"#)
+        }
+        let key: StaticString = "a_key_longer_than_any_this_library_writes_and_longer_than_the_staging_buffer_can_take_as_one_piece_with_its_quotes_and_colon"
+        json.add(key, bool: true)
+        members.append(#""\#(key)":true"#)
+        let line = json.finish()
+        #expect(line == "{" + members.joined(separator: ",") + "}")
+        #expect(line.utf8.count > 128 * 50)
+        _ = try #require(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+    }
 }

@@ -8,7 +8,7 @@ struct CapturedString: Sendable {
     private var bytes: InlineArray<256, UInt8> = .init(repeating: 0)
     private(set) var count = 0
 
-    init() {}
+    @inline(__always) init() {}
 
     var isEmpty: Bool { count == 0 }
 

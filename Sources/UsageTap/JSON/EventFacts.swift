@@ -50,7 +50,7 @@
     /// values unread instead of capturing them in every event. Not cleared by ``reset()``.
     private(set) var unwanted: UInt64 = 0
 
-    @_spi(Reference) public init() {}
+    @inline(__always) @_spi(Reference) public init() {}
 
     /// Marks the paths no reader of `apiProtocol` (nil: not known yet) will use; with `hasModel`,
     /// the model paths too.

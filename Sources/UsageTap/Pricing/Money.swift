@@ -33,9 +33,9 @@ public struct Money: Sendable, Hashable, Comparable, AdditiveArithmetic {
 
     /// The amount rounded to nano-units, as an exact decimal: `"0.012345678"`.
     public var decimalText: String {
-        var bytes: [UInt8] = []
+        var bytes = StagedBytes()
         DecimalDigits.appendFixedPoint(nanos, decimals: 9, to: &bytes)
-        return String(decoding: bytes, as: UTF8.self)
+        return String(decoding: bytes.finish(), as: UTF8.self)
     }
 }
 

@@ -18,7 +18,7 @@ struct GeminiUsageCopy: Sendable {
     /// The document's length; 0 while no object is kept.
     private var count = 0
 
-    init() {
+    @inline(__always) init() {
         withUnsafeMutableBytes(of: &bytes) { storage in
             // Safe: the prefix's 17 bytes fit the storage's 1,024.
             storage.baseAddress.unsafelyUnwrapped.copyMemory(from: Self.prefix.utf8Start, byteCount: Self.prefix.utf8CodeUnitCount)

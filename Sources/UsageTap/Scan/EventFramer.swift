@@ -32,7 +32,7 @@ struct EventFramer: Sendable {
     private var done = DoneMatch()
     var walker = JSONWalker()
 
-    init() {}
+    @inline(__always) init() {}
 
     /// Reads the slice's bytes from `start`, folding each event that ends in it into `tally`.
     mutating func read(_ cursor: inout BlockCursor, from start: Int, tally: inout StreamTally) {

@@ -67,7 +67,7 @@ struct JSONWalker: Sendable {
     private var runOpeners: UInt64 = 0
     private var runClosers: UInt64 = 0
 
-    init() {}
+    @inline(__always) init() {}
 
     mutating func reset() {
         lexeme = .between
