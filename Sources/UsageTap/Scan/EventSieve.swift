@@ -8,7 +8,7 @@ internal import CUsageTapVector
 /// Responses events only when their `type` is `response.completed`, `.incomplete`, `.failed` or
 /// `error` (and `response`, for the model); Anthropic's only for `message_start`,
 /// `message_delta`, `message_stop` and `error`. (Gemini's chunks all carry `usageMetadata`: none
-/// could be passed.) A member or `type` with one of those names has that name as a JSON
+/// could be passed here; ``GeminiChunk`` passes them by their brackets instead.) A member or `type` with one of those names has that name as a JSON
 /// string, between two quotes, in the raw bytes: keys and values are compared as raw bytes, so
 /// an escaped name is not the name. An event whose data holds none of them, as a string
 /// starting at a quote, leaves the record as it was, whatever else it holds, so the tap passes
