@@ -149,6 +149,27 @@ import TestSupport
     }
 
     @Test(.enabled(if: Peers.missing.isEmpty, "nghttp2-client, nghttp2-server, curl, openssl or gzip missing: run ./test"))
+    func anUpstreamWhoseCertificateIsNotTrustedGivesTheClientA502NamingTheCheckThatFailed() throws {
+        let folder = try ScratchFolder("untrusted")
+        let pki = try TestPKI(in: folder)
+        let root = folder.path("site")
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        try "{}".write(toFile: root + "/v1", atomically: true, encoding: .utf8)
+        let upstream = try Nghttpd(root: root, pki: pki, folder: folder)
+        // No --upstream-ca: the test CA that signed the upstream's certificate is not trusted.
+        let proxy = try ProxyUnderTest(upstream: "https://localhost:\(upstream.port)", folder: folder)
+        for version in ["--http1.1", "--http2-prior-knowledge"] {
+            let result = try run(Peers.curl!, ["-sS", version, "-w", "\n%{http_code}", "http://127.0.0.1:\(proxy.port)/v1"], folder: folder.url)
+            let lines = String(decoding: result.output, as: UTF8.self).split(separator: "\n")
+            #expect(lines.last == "502", "\(version)")
+            let body = try #require(lines.first.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] })
+            let error = try #require(body["error"] as? [String: Any])
+            #expect((error["message"] as? String)?.contains("certificate") == true, "\(error)")
+        }
+        #expect(proxy.logLines(count: 2).map { $0["outcome"] as? String } == ["upstream_failed", "upstream_failed"])
+    }
+
+    @Test(.enabled(if: Peers.missing.isEmpty, "nghttp2-client, nghttp2-server, curl, openssl or gzip missing: run ./test"))
     func sigtermLetsTheStreamInFlightFinishThenExitsWithTheLogWritten() throws {
         let folder = try ScratchFolder("drain")
         let stream = MessagesStream(deltas: 16)

@@ -9,8 +9,9 @@ struct TLSHandshakeCompleted {
     var alpn: String?
 }
 
-/// TLS over a NIO channel with OpenSSL, through memory BIOs: ciphertext from the socket is
-/// written into OpenSSL, plaintext read out of it goes up the pipeline, and the other way round.
+/// TLS over a NIO channel with OpenSSL, through a ``ChannelBIO``: OpenSSL reads ciphertext
+/// from the buffers the socket delivered, plaintext read out of it goes up the pipeline, and the
+/// other way round.
 ///
 /// When the handshake completes, a ``TLSHandshakeCompleted`` user event goes up the pipeline and
 /// ``handshake`` succeeds. Writes made before then wait for it.
@@ -31,6 +32,8 @@ final class TLSHandler: ChannelDuplexHandler {
     }
 
     private let ssl: OpaquePointer
+    /// The BIO's own state; the SSL object's BIO points to it, unretained.
+    private let channelBIO = ChannelBIO(allocator: ByteBufferAllocator())
     private let isClient: Bool
     private var isHandshakeDone = false
     private var isClosed = false
@@ -62,8 +65,11 @@ final class TLSHandler: ChannelDuplexHandler {
                 _ = SSL_set1_host(ssl, serverName)
             }
         }
-        // The BIOs belong to the SSL object from here on and are freed with it.
-        SSL_set_bio(ssl, BIO_new(BIO_s_mem()), BIO_new(BIO_s_mem()))
+        // The BIO belongs to the SSL object from here on and is freed with it (one reference
+        // serves as both the read and the write BIO).
+        // (Thrown once every property is set: deinit frees the SSL object.)
+        guard let bio = channelBIO.makeBIO() else { throw TLSSetupError("BIO_new") }
+        SSL_set_bio(ssl, bio, bio)
     }
 
     deinit {
@@ -92,11 +98,7 @@ final class TLSHandler: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let ciphertext = unwrapInboundIn(data)
-        ciphertext.withUnsafeReadableBytes { bytes in
-            // A memory BIO takes everything it is given.
-            _ = BIO_write(SSL_get_rbio(ssl), bytes.baseAddress, Int32(bytes.count))
-        }
+        channelBIO.receive(unwrapInboundIn(data))
         if !isHandshakeDone { advanceHandshake(context: context) }
         if isHandshakeDone { readPlaintext(context: context) }
         flushCiphertext(context: context)
@@ -193,7 +195,7 @@ final class TLSHandler: ChannelDuplexHandler {
         }
         let written = plaintext.withUnsafeReadableBytes { bytes -> Bool in
             guard bytes.count > 0 else { return true }
-            // With memory BIOs, SSL_write takes the whole buffer or fails outright.
+            // The channel BIO takes every write whole, so SSL_write takes the whole buffer or fails.
             return SSL_write(ssl, bytes.baseAddress, Int32(bytes.count)) == Int32(bytes.count)
         }
         guard written else {
@@ -205,15 +207,9 @@ final class TLSHandler: ChannelDuplexHandler {
 
     /// Moves the ciphertext OpenSSL produced onto the socket.
     private func flushCiphertext(context: ChannelHandlerContext) {
-        let bio = SSL_get_wbio(ssl)
-        let pending = Int(BIO_ctrl_pending(bio))
-        guard pending > 0 else {
+        guard let buffer = channelBIO.takeProduced() else {
             completeWritePromises(context: context)
             return
-        }
-        var buffer = context.channel.allocator.buffer(capacity: pending)
-        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: pending) { space in
-            Int(max(0, BIO_read(bio, space.baseAddress, Int32(pending))))
         }
         let promise: EventLoopPromise<Void>?
         switch writePromises.count {
