@@ -134,11 +134,7 @@ import TestSupport
         let closedPort = Loopback.freePort()
         let proxy = try ProxyUnderTest(upstream: "http://127.0.0.1:\(closedPort)", folder: folder)
         for version in ["--http1.1", "--http2-prior-knowledge"] {
-            let result = try run(Peers.curl!, ["-sS", version, "-w", "\n%{http_code}", "http://127.0.0.1:\(proxy.port)/v1/chat/completions"], folder: folder.url)
-            let lines = String(decoding: result.output, as: UTF8.self).split(separator: "\n")
-            #expect(lines.last == "502", "\(version)")
-            let body = try #require(lines.first.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] })
-            let error = try #require(body["error"] as? [String: Any])
+            let error = try Self.badGatewayError(from: proxy, path: "/v1/chat/completions", version: version, folder: folder)
             #expect(error["type"] as? String == "upstream_error")
             #expect((error["message"] as? String)?.contains("127.0.0.1:\(closedPort)") == true)
         }
@@ -159,14 +155,20 @@ import TestSupport
         // No --upstream-ca: the test CA that signed the upstream's certificate is not trusted.
         let proxy = try ProxyUnderTest(upstream: "https://localhost:\(upstream.port)", folder: folder)
         for version in ["--http1.1", "--http2-prior-knowledge"] {
-            let result = try run(Peers.curl!, ["-sS", version, "-w", "\n%{http_code}", "http://127.0.0.1:\(proxy.port)/v1"], folder: folder.url)
-            let lines = String(decoding: result.output, as: UTF8.self).split(separator: "\n")
-            #expect(lines.last == "502", "\(version)")
-            let body = try #require(lines.first.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] })
-            let error = try #require(body["error"] as? [String: Any])
+            let error = try Self.badGatewayError(from: proxy, path: "/v1", version: version, folder: folder)
             #expect((error["message"] as? String)?.contains("certificate") == true, "\(error)")
         }
         #expect(proxy.logLines(count: 2).map { $0["outcome"] as? String } == ["upstream_failed", "upstream_failed"])
+    }
+
+    /// Fetches `path` through the proxy with curl over `version`, expects a 502, and returns the
+    /// JSON error object of its body.
+    private static func badGatewayError(from proxy: ProxyUnderTest, path: String, version: String, folder: ScratchFolder) throws -> [String: Any] {
+        let result = try run(Peers.curl!, ["-sS", version, "-w", "\n%{http_code}", "http://127.0.0.1:\(proxy.port)\(path)"], folder: folder.url)
+        let lines = String(decoding: result.output, as: UTF8.self).split(separator: "\n")
+        #expect(lines.last == "502", "\(version)")
+        let body = try #require(lines.first.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] })
+        return try #require(body["error"] as? [String: Any])
     }
 
     @Test(.enabled(if: Peers.missing.isEmpty, "nghttp2-client, nghttp2-server, curl, openssl or gzip missing: run ./test"))
