@@ -42,26 +42,13 @@ struct GeminiChunk {
         var line = LineStructure(cursor.base + valueStart, count: count &- valueStart, reader: cursor.lineReader, window: window)
         guard let (usage, end) = readRoot(&line) else { return nil }
         // The data line's end, then a blank line: the event ends.
-        let lineEnd = valueStart &+ end
-        var next = lineEnd &+ 1
-        if cursor.byte(at: lineEnd) == 0x0D {
-            // A CR that ends the slice: whether an LF follows is the next slice's to say.
-            guard next < count else { return nil }
-            if cursor.byte(at: next) == 0x0A { next &+= 1 }
-        }
-        guard next < count else { return nil }
-        let blank = cursor.byte(at: next)
+        guard let blankLine = EventFramer.nextLineStart(after: valueStart &+ end, in: cursor), blankLine < count else { return nil }
+        let blank = cursor.byte(at: blankLine)
         guard blank == 0x0A || blank == 0x0D else { return nil }
-        next &+= 1
-        var endedAtCR = false
-        if blank == 0x0D {
-            if next == count {
-                endedAtCR = true
-            } else if cursor.byte(at: next) == 0x0A {
-                next &+= 1
-            }
-        }
-        return GeminiChunk(next: next, endedAtCR: endedAtCR,
+        // A CR that ends the slice ends the blank line too; an LF that starts the next slice
+        // belongs to it.
+        let next = EventFramer.nextLineStart(after: blankLine, in: cursor)
+        return GeminiChunk(next: next ?? count, endedAtCR: next == nil,
                            usage: usage.map { valueStart &+ $0.lowerBound ..< valueStart &+ $0.upperBound })
     }
 
