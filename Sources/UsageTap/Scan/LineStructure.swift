@@ -1,7 +1,7 @@
 internal import CUsageTapVector
 
 /// One data line's value read as a JSON document of its own, from the line tier of stage 1 (C):
-/// its string edges (and which of them open a string) and its brackets outside strings, block
+/// its brackets outside strings and the opening quotes of its strings of 12 or 13 bytes, block
 /// by block up to the line's end, a window of blocks a call, as far as a reader asks.
 ///
 /// Blocks count from the value's first byte (not from the slice's), and positions are offsets
