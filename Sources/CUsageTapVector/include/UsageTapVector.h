@@ -399,6 +399,17 @@ static inline ut_frame ut_frame_partial(const uint8_t *bytes, size_t count) {
 
 // MARK: The strings tier
 
+/// The backslashes of `backslash` (none of them escaped from before) that escape the byte after
+/// them: in a run starting on an even bit the backslashes on even bits, and likewise for odd,
+/// so that a run of odd length escapes the byte after it.
+static inline uint64_t ut_escapers(uint64_t backslash) {
+    const uint64_t even = 0x5555555555555555ULL;
+    uint64_t starts = backslash & ~(backslash << 1);
+    // Adding a run's first bit clears the whole run: what is cleared started on an even bit.
+    uint64_t even_runs = backslash & ~(backslash + (starts & even));
+    return (even_runs & even) | (backslash & ~even_runs & ~even);
+}
+
 /// Completes a run from its masks, given the document's state before it: escapes from runs of
 /// backslashes (in a run starting on an even bit the backslashes on even bits escape the byte
 /// after them, and likewise for odd), then strings from a prefix XOR of the quotes left. The
@@ -407,7 +418,6 @@ static inline ut_frame ut_frame_partial(const uint8_t *bytes, size_t count) {
 /// and `out` holding all of the run's brackets and its backslashes for that reading.
 static inline int ut_finish_strings(ut_structure structure, uint64_t quote, int low, int high, ut_string_state *state,
                                     ut_strings *out, int use_clmul) {
-    const uint64_t even = 0x5555555555555555ULL;
     // Bits low..<high; low < high <= 64.
     uint64_t run = (~(uint64_t)0 << low) & (~(uint64_t)0 >> (64 - high));
     uint64_t escaped = state->escape << low;
@@ -415,10 +425,7 @@ static inline int ut_finish_strings(ut_structure structure, uint64_t quote, int 
     uint64_t backslash = structure.backslash & run & ~escaped;
     uint64_t escapers = 0;
     if (backslash != 0) {
-        uint64_t starts = backslash & ~(backslash << 1);
-        // Adding a run's first bit clears the whole run: what is cleared started on an even bit.
-        uint64_t even_runs = backslash & ~(backslash + (starts & even));
-        escapers = (even_runs & even) | (backslash & ~even_runs & ~even);
+        escapers = ut_escapers(backslash);
         quotes &= ~(escapers << 1);
     }
 #if defined(__x86_64__)
@@ -547,14 +554,11 @@ __attribute__((noinline)) static void ut_pad_block(uint8_t *block, const uint8_t
 /// exact reading (a backslash outside the strings found).
 #define UT_LINE_BLOCK(classes, run, in_string, escape, prefix_xor, stored, edges, opening)                 \
     do {                                                                                                   \
-        const uint64_t even = 0x5555555555555555ULL;                                                       \
         uint64_t quotes = (classes).quote & (run) & ~(escape);                                             \
         uint64_t backslash = (classes).backslash & (run) & ~(escape);                                      \
         uint64_t escapers = 0;                                                                             \
         if (backslash != 0) {                                                                              \
-            uint64_t starts = backslash & ~(backslash << 1);                                               \
-            uint64_t even_runs = backslash & ~(backslash + (starts & even));                               \
-            escapers = (even_runs & even) | (backslash & ~even_runs & ~even);                              \
+            escapers = ut_escapers(backslash);                                                             \
             quotes &= ~(escapers << 1);                                                                    \
         }                                                                                                  \
         uint64_t strings = prefix_xor(quotes) ^ (in_string);                                               \
