@@ -77,7 +77,7 @@
         if unwantedFor != (apiProtocol, hasModel) {
             unwantedFor = (apiProtocol, hasModel)
             facts.setUnwanted(for: apiProtocol, hasModel: hasModel)
-            sieve = apiProtocol.flatMap { EventSieve(for: $0, hasModel: hasModel) }
+            sieve = apiProtocol.map { EventSieve(for: $0, hasModel: hasModel) }
         }
     }
 

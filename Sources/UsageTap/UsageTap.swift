@@ -71,18 +71,18 @@ public struct UsageTap: Sendable {
         // before it is read): nothing to allocate or zero, however short the slice. Two rooms,
         // each under the size the standard library keeps on the stack.
         withUnsafeTemporaryAllocation(of: ut_frame_batch.self, capacity: 1) { room in
-            withUnsafeTemporaryAllocation(of: ut_line_window.self, capacity: 1) { lineRoom in
+            withUnsafeTemporaryAllocation(of: ut_outline.self, capacity: 1) { outline in
                 // Safe: a temporary allocation of capacity 1 has a base address.
                 read(base, count: bytes.count, room: Rooms(frames: room.baseAddress.unsafelyUnwrapped,
-                                                            line: lineRoom.baseAddress.unsafelyUnwrapped))
+                                                            outline: outline.baseAddress.unsafelyUnwrapped))
             }
         }
     }
 
-    /// Stage 1's room for one slice: the framing tier's batch and the line tier's window.
+    /// Stage 1's room for one slice: the framing tier's batch and the outline tier's outline.
     private struct Rooms {
         let frames: UnsafeMutablePointer<ut_frame_batch>
-        let line: UnsafeMutablePointer<ut_line_window>
+        let outline: UnsafeMutablePointer<ut_outline>
     }
 
     /// Reads one slice, with `rooms` for stage 1's blocks while it does.
@@ -94,7 +94,8 @@ public struct UsageTap: Sendable {
         }
         switch framing {
         case .eventStream:
-            var cursor = BlockCursor(base, count: count, classifier: classifier, room: rooms.frames, lineRoom: rooms.line)
+            var cursor = BlockCursor(base, count: count, classifier: classifier, room: rooms.frames, outlineRoom: rooms.outline,
+                                     letters: tally.sieve?.letters ?? UT_LEADS_ALL)
             framer.read(&cursor, from: start, tally: &tally)
         case .body:
             var cursor = cursor(base, count: count, at: start, room: rooms.frames)

@@ -3,7 +3,7 @@ import TestSupport
 @testable import UsageTap
 
 /// Stage 1's framing tier, by every classifier this CPU has, marks what a byte-at-a-time
-/// reading marks: line ends, quotes, and the sieve's candidates (a quote before e, m, r, u or x).
+/// reading marks: line ends, quotes, and the sieve's candidates (a quote before e, f, m, r, u or x).
 @Suite("Framing tier")
 struct FramingTierTests {
     @Test(arguments: 0..<8)
@@ -42,7 +42,7 @@ struct FramingTierTests {
                 if byte == 0x0A || byte == 0x0D { lineEnd |= 1 << UInt64(bit) }
                 if byte == UInt8(ascii: "\"") {
                     quote |= 1 << UInt64(bit)
-                    if start + bit + 1 < bytes.count, Array("emrux".utf8).contains(bytes[start + bit + 1]) {
+                    if start + bit + 1 < bytes.count, Array("efmrux".utf8).contains(bytes[start + bit + 1]) {
                         candidate |= 1 << UInt64(bit)
                     }
                 }

@@ -3,7 +3,7 @@ import Testing
 import TestSupport
 @_spi(Reference) @testable import UsageTap
 
-/// Gemini chunks that the tap passes by their structure (the line tier and `GeminiChunk`) give
+/// Gemini chunks that the tap passes by their structure (the outline tier and `GeminiChunk`) give
 /// the record the reference tap gives, and the chunks it cannot read so are left to the walker:
 /// each hostile shape of chunk, first, between ordinary chunks and last, with every line end,
 /// whole, a byte at a time and at random cuts, with the classifier in use and the scalar one.
@@ -45,7 +45,7 @@ struct GeminiChunkTests {
         Shape(name: "an empty object", data: "{}", isPassed: true),
         Shape(name: "scalars at the root", data: #"{"a":true,"b":-1.5e3,"usageMetadata":{"promptTokenCount":3},"c":null,"d":"s"}"#, isPassed: true),
         Shape(name: "brackets and escaped quotes inside strings", data: #"{"te\"xt":"\"}{","candidates":[{"text":"]]}}{{[\\"}],"usageMetadata":{"promptTokenCount":3,"x":"}"}}"#, passedWith: #"{"promptTokenCount":3,"x":"}"}"#),
-        Shape(name: "a long text across windows of the line tier", data: #"{"candidates":[{"content":{"parts":[{"text":"\#(longText)"}]}}],"usageMetadata":{"promptTokenCount":4,"candidatesTokenCount":900}}"#, isPassed: true),
+        Shape(name: "a long text across many blocks", data: #"{"candidates":[{"content":{"parts":[{"text":"\#(longText)"}]}}],"usageMetadata":{"promptTokenCount":4,"candidatesTokenCount":900}}"#, isPassed: true),
         Shape(name: "deep nesting outside the paths", data: #"{"x":[[[[[[[[[[[[{"y":[{}]}]]]]]]]]]]]],"usageMetadata":{"promptTokenCount":3}}"#, isPassed: true),
         Shape(name: "whole-valued and fractional counts", data: #"{"usageMetadata":{"promptTokenCount":7.0e0,"candidatesTokenCount":1.5,"totalTokenCount":780e-1,"thoughtsTokenCount":-1}}"#, isPassed: true),
         Shape(name: "an escaped key that is no usage name", data: #"{"usage\u004detadata":{"promptTokenCount":3},"usageMetadata":{"promptTokenCount":4}}"#, isPassed: true),
@@ -130,6 +130,31 @@ struct GeminiChunkTests {
         for event in [": comment\ndata: {}\n\n", "event: x\ndata: {}\n\n", "data:{}\n\n", "data: {}\r\n\r\n", "data: {}\r\r"] {
             let stream = Array(sse(Self.first, lineEnd: "\n").utf8) + Array(event.utf8) + Array(sse(Self.later).utf8)
             #expect(Self.disagreements(stream, selection: .auto).isEmpty, "\(event.debugDescription)")
+        }
+    }
+
+    /// The sieve passes runs of chunks whole and keeps the usage of the last one only: where
+    /// that chunk has no usage, or no whole value, the usage that counts is an earlier one's.
+    @Test func theUsageThatCountsIsTheLastChunksThatHasOneWhateverFollowsIt() {
+        let third = #"{"candidates":[{"content":{"parts":[{"text":"d"}]}}],"usageMetadata":{"promptTokenCount":3,"candidatesTokenCount":30}}"#
+        let cases: [(payloads: [String], input: Int, output: Int)] = [
+            ([Self.first, Self.later, third], 3, 30),
+            ([Self.first, third, Self.later], 2, 2),
+            ([Self.first, Self.later, third, Self.withoutUsage], 3, 30),
+            ([Self.first, third, Self.withoutUsage, Self.withoutUsage], 3, 30),
+            ([Self.first, third, #"{"usageMetadata":{"promptTokenCount":9}"#], 3, 30),
+            ([Self.first, third, #"{"usageMetadata":{"promptTokenCount":9}} x"#], 3, 30),
+            ([Self.first, third, #"{"usageMetadata":null}"#], 3, 30),
+            ([Self.first, third, #"{"x":{"usageMetadata":{"promptTokenCount":9}}}"#], 3, 30),
+            ([Self.first, third, #"{"usageMetadata":{"promptTokenCount":9,"candidatesTokenCount":90}}"#], 9, 90),
+        ]
+        for (payloads, input, output) in cases {
+            for lineEnd in ["\n", "\r\n", "\r"] {
+                let stream = Array(payloads.map { "data: \($0)\(lineEnd)\(lineEnd)" }.joined().utf8)
+                let record = usage(of: stream)
+                #expect(record.inputTokens == input && record.outputTokens == output, "\(payloads.count) chunks, \(lineEnd.debugDescription)")
+                #expect(Self.disagreements(stream, selection: .auto).isEmpty, "\(payloads.last!), \(lineEnd.debugDescription)")
+            }
         }
     }
 

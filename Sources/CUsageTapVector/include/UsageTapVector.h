@@ -5,9 +5,11 @@
 // as JSON, so that is all most bytes cost. The strings tier runs only over the runs of a
 // document the JSON reader reads: it takes the document's own string state where the run starts
 // (an open string, a pending backslash) and gives the run's string edges, the bytes inside
-// strings, and the brackets outside them. The line tier does both at once for one data line
-// read as a document of its own (a Gemini chunk passed by its structure): its blocks, counted
-// from the line's value, classified once, up to the line's end.
+// strings, and the brackets outside them. The outline tier does both at once for one data line
+// whose value is read as a document of its own (a Gemini chunk passed by its structure): its
+// blocks, counted from the value's `{`, classified once, up to the root object's end, of which
+// it gives only what a reader of the root needs (the root's end, the strings that may be the
+// names read, their depth, the ends of the root's members).
 //
 // Header-only: every function is static inline, so the one Swift module that imports this
 // (UsageTap, privately) compiles it into itself and nothing is linked from outside. The widest
@@ -25,7 +27,7 @@
 typedef struct {
     uint64_t line_end;   // LF or CR
     uint64_t quote;      // "
-    /// A quote whose next byte is e m r u or x: the first letters of the names the event sieve
+    /// A quote whose next byte is e f m r u or x: the first letters of the names the event sieve
     /// looks for. (At bit 63 the next byte is the next block's first; where that block is not
     /// in the same call, the quote is taken as a candidate all the same.)
     uint64_t candidate;
@@ -34,7 +36,7 @@ typedef struct {
 /// One block's classes, before candidates are made of them.
 typedef struct {
     uint64_t line_end, quote;
-    uint64_t lead;  // e m r u x
+    uint64_t lead;  // e f m r u x
 } ut_classes;
 
 /// The blocks one call of the framing tier fills: 768 bytes, under the 1 KiB that Swift's
@@ -66,36 +68,81 @@ typedef struct {
 /// The classifier in use: 0 scalar, 1 SSE2, 2 AVX2, 3 AVX-512BW, 4 NEON.
 typedef enum { UT_SCALAR = 0, UT_SSE2 = 1, UT_AVX2 = 2, UT_AVX512 = 3, UT_NEON = 4 } ut_classifier_kind;
 
+/// The letters the framing tier marks the quotes before: the first letters of the names a
+/// stream's reader (and so its event sieve) uses, which depend on the protocol. As a table by
+/// low nibble, for a byte shuffle or table lookup: each letter at its nibble's entry, and at an
+/// entry with no letter a byte of another nibble (with bit 7 set), which no byte equals; a byte
+/// is a letter of the table when it equals its nibble's entry. One letter is compared alone
+/// (one whose nibble another letter holds, or a letter of the table again). `letters` lists
+/// them all, repeated to fill, for the classifiers that compare a letter at a time.
+typedef struct {
+    uint8_t table[16];
+    uint8_t alone;
+    uint8_t letters[6];
+} ut_leads;
+
+/// The sets of letters a stream may need (see EventSieve).
+typedef enum {
+    UT_LEADS_ALL = 0,       // e f m r u x: every reader's, while the protocol is not known
+    UT_LEADS_CHAT,          // e u x: error, usage, x_groq
+    UT_LEADS_CHAT_MODEL,    // e m u x: and model
+    UT_LEADS_RESPONSES,     // e r: error, response and response.*
+    UT_LEADS_MESSAGES,      // e m: error, message_*
+    UT_LEADS_GEMINI,        // f: finishReason
+    UT_LEADS_GEMINI_MODEL,  // f m: and modelVersion
+} ut_lead_set;
+
+#define UT_NO_LETTER(i) (uint8_t)(0x80 | (((i) + 1) & 15))
+#define UT_SLOT(i, a, b, c, d, e)                                                                           \
+    (uint8_t)(((a)&15) == (i)   ? (a)                                                                       \
+              : ((b)&15) == (i) ? (b)                                                                       \
+              : ((c)&15) == (i) ? (c)                                                                       \
+              : ((d)&15) == (i) ? (d)                                                                       \
+              : ((e)&15) == (i) ? (e)                                                                       \
+                                : UT_NO_LETTER(i))
+/// The set of letters a to e (no two of one nibble), and `alone`.
+#define UT_LEADS(a, b, c, d, e, alone)                                                                      \
+    {{UT_SLOT(0, a, b, c, d, e), UT_SLOT(1, a, b, c, d, e), UT_SLOT(2, a, b, c, d, e), UT_SLOT(3, a, b, c, d, e),     \
+      UT_SLOT(4, a, b, c, d, e), UT_SLOT(5, a, b, c, d, e), UT_SLOT(6, a, b, c, d, e), UT_SLOT(7, a, b, c, d, e),     \
+      UT_SLOT(8, a, b, c, d, e), UT_SLOT(9, a, b, c, d, e), UT_SLOT(10, a, b, c, d, e), UT_SLOT(11, a, b, c, d, e),   \
+      UT_SLOT(12, a, b, c, d, e), UT_SLOT(13, a, b, c, d, e), UT_SLOT(14, a, b, c, d, e), UT_SLOT(15, a, b, c, d, e)}, \
+     alone, {a, b, c, d, e, alone}}
+
+static const ut_leads ut_lead_sets[] = {
+    [UT_LEADS_ALL] = UT_LEADS('e', 'f', 'm', 'r', 'x', 'u'),
+    [UT_LEADS_CHAT] = UT_LEADS('e', 'x', 'e', 'e', 'e', 'u'),
+    [UT_LEADS_CHAT_MODEL] = UT_LEADS('e', 'm', 'x', 'e', 'e', 'u'),
+    [UT_LEADS_RESPONSES] = UT_LEADS('e', 'r', 'e', 'e', 'e', 'r'),
+    [UT_LEADS_MESSAGES] = UT_LEADS('e', 'm', 'e', 'e', 'e', 'm'),
+    [UT_LEADS_GEMINI] = UT_LEADS('f', 'f', 'f', 'f', 'f', 'f'),
+    [UT_LEADS_GEMINI_MODEL] = UT_LEADS('f', 'm', 'f', 'f', 'f', 'f'),
+};
+
+/// The letters of `set`, in static storage.
+static inline const ut_leads *ut_leads_for(ut_lead_set set) { return &ut_lead_sets[set]; }
+
 /// The strings tier's own bytes of a block.
 typedef struct {
     uint64_t backslash, opener, closer;
 } ut_structure;
 
-// The sieve's letters e m r u x (65 6D 72 75 78) by nibbles, for NEON's table lookup (which
-// gives 0 for an index from 16 on): a byte is one of them when the entry of its low nibble and
-// that of its high nibble share a bit (bit 0 for high nibble 6, bit 1 for 7). Bytes from 0x80
-// have high nibbles with no entry.
-#define UT_LEAD_LOW 0, 0, 2, 0, 0, 3, 0, 0, 2, 0, 0, 0, 0, 1, 0, 0
-#define UT_LEAD_HIGH 0, 0, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 0, 0, 0, 0
-
 // For x86's byte shuffle (which gives 0 for a byte from 0x80, and else takes its low nibble as
-// the index): the same letters but u (whose nibble is e's), and LF and CR, each at its own low
-// nibble. A byte is one of them when it equals its entry (UT_NONE: none, and no entry is 0).
+// the index): LF and CR, each at its own low nibble. A byte is one of them when it equals its
+// entry (UT_NONE: none, and no entry is 0).
 #define UT_NONE ((char)0xFF)
-#define UT_LEAD_TABLE UT_NONE, UT_NONE, 'r', UT_NONE, UT_NONE, 'e', UT_NONE, UT_NONE, 'x', UT_NONE, UT_NONE, UT_NONE, UT_NONE, 'm', UT_NONE, UT_NONE
 #define UT_LINE_END_TABLE UT_NONE, UT_NONE, UT_NONE, UT_NONE, UT_NONE, UT_NONE, UT_NONE, UT_NONE, UT_NONE, UT_NONE, '\n', UT_NONE, UT_NONE, '\r', UT_NONE, UT_NONE
 
 // Openers and closers are found with one compare each: OR-ing 0x20 takes `[` (5B) to `{` (7B)
 // and `]` (5D) to `}` (7D), and no other byte to either.
 
-static inline ut_classes ut_classes_scalar(const uint8_t *block, size_t count) {
+static inline ut_classes ut_classes_scalar(const uint8_t *block, size_t count, ut_leads leads) {
     ut_classes masks = {0, 0, 0};
     for (size_t i = 0; i < count; i++) {
         uint8_t byte = block[i];
         uint64_t bit = (uint64_t)1 << i;
         if (byte == '\n' || byte == '\r') masks.line_end |= bit;
         if (byte == '"') masks.quote |= bit;
-        if (byte == 'e' || byte == 'm' || byte == 'r' || byte == 'u' || byte == 'x') masks.lead |= bit;
+        if (leads.table[byte & 15] == byte || byte == leads.alone) masks.lead |= bit;
     }
     return masks;
 }
@@ -145,7 +192,7 @@ static inline uint64_t ut_prefix_xor_clmul(uint64_t bits) {
     return (uint64_t)_mm_cvtsi128_si64(product);
 }
 
-static inline ut_classes ut_classes_sse2(const uint8_t *block) {
+static inline ut_classes ut_classes_sse2(const uint8_t *block, ut_leads leads) {
     ut_classes masks = {0, 0, 0};
     for (int part = 0; part < 4; part++) {
         // Safe: the caller passes 64 readable bytes.
@@ -155,10 +202,9 @@ static inline ut_classes ut_classes_sse2(const uint8_t *block) {
             _mm_or_si128(_mm_cmpeq_epi8(bytes, _mm_set1_epi8('\n')), _mm_cmpeq_epi8(bytes, _mm_set1_epi8('\r'))))) << shift;
         masks.quote |= ut_opaque(_mm_movemask_epi8(_mm_cmpeq_epi8(bytes, _mm_set1_epi8('"')))) << shift;
         // SSE2 has no byte shuffle: one compare per letter.
-        __m128i lead = _mm_or_si128(
-            _mm_or_si128(_mm_cmpeq_epi8(bytes, _mm_set1_epi8('e')), _mm_cmpeq_epi8(bytes, _mm_set1_epi8('m'))),
-            _mm_or_si128(_mm_cmpeq_epi8(bytes, _mm_set1_epi8('r')),
-                         _mm_or_si128(_mm_cmpeq_epi8(bytes, _mm_set1_epi8('u')), _mm_cmpeq_epi8(bytes, _mm_set1_epi8('x')))));
+        __m128i lead = _mm_cmpeq_epi8(bytes, _mm_set1_epi8((char)leads.letters[0]));
+        for (int letter = 1; letter < 6; letter++)
+            lead = _mm_or_si128(lead, _mm_cmpeq_epi8(bytes, _mm_set1_epi8((char)leads.letters[letter])));
         masks.lead |= ut_opaque(_mm_movemask_epi8(lead)) << shift;
     }
     return masks;
@@ -182,26 +228,26 @@ static inline ut_structure ut_structure_sse2(const uint8_t *block) {
 typedef ut_classes ut_frame_half;
 
 __attribute__((target("avx2")))
-static inline ut_frame_half ut_frame_half_avx2(const uint8_t *half) {
+static inline ut_frame_half ut_frame_half_avx2(const uint8_t *half, ut_leads leads) {
     // Safe: the caller passes 32 readable bytes.
     __m256i bytes = _mm256_loadu_si256((const __m256i *)half);
     ut_frame_half masks;
     // A byte equals its own entry in a table indexed by its low nibble only where the table
-    // holds it: LF and CR in one, e m r x in the other (u shares e's nibble: compared alone).
+    // holds it: LF and CR in one, the letters in the other (and one letter compared alone).
     // Bytes from 0x80 index nothing (the shuffle gives 0) and no entry is 0.
     masks.line_end = ut_opaque(_mm256_movemask_epi8(
         _mm256_cmpeq_epi8(_mm256_shuffle_epi8(_mm256_setr_epi8(UT_LINE_END_TABLE, UT_LINE_END_TABLE), bytes), bytes)));
     masks.quote = ut_opaque(_mm256_movemask_epi8(_mm256_cmpeq_epi8(bytes, _mm256_set1_epi8('"'))));
-    __m256i lead = _mm256_or_si256(
-        _mm256_cmpeq_epi8(_mm256_shuffle_epi8(_mm256_setr_epi8(UT_LEAD_TABLE, UT_LEAD_TABLE), bytes), bytes),
-        _mm256_cmpeq_epi8(bytes, _mm256_set1_epi8('u')));
+    __m256i table = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)leads.table));
+    __m256i lead = _mm256_or_si256(_mm256_cmpeq_epi8(_mm256_shuffle_epi8(table, bytes), bytes),
+                                   _mm256_cmpeq_epi8(bytes, _mm256_set1_epi8((char)leads.alone)));
     masks.lead = ut_opaque(_mm256_movemask_epi8(lead));
     return masks;
 }
 
 __attribute__((target("avx2")))
-static inline ut_classes ut_classes_avx2(const uint8_t *block) {
-    ut_frame_half low = ut_frame_half_avx2(block), high = ut_frame_half_avx2(block + 32);
+static inline ut_classes ut_classes_avx2(const uint8_t *block, ut_leads leads) {
+    ut_frame_half low = ut_frame_half_avx2(block, leads), high = ut_frame_half_avx2(block + 32, leads);
     ut_classes masks = {ut_join(low.line_end, high.line_end), ut_join(low.quote, high.quote), ut_join(low.lead, high.lead)};
     return masks;
 }
@@ -229,16 +275,16 @@ static inline ut_structure ut_structure_avx2(const uint8_t *block) {
 }
 
 __attribute__((target("avx512f,avx512bw")))
-static inline ut_classes ut_classes_avx512(const uint8_t *block) {
+static inline ut_classes ut_classes_avx512(const uint8_t *block, ut_leads leads) {
     // Safe: the caller passes 64 readable bytes.
     __m512i bytes = _mm512_loadu_si512((const void *)block);
     // The low-nibble tables, as in the AVX2 classifier.
     __m512i line_ends = _mm512_shuffle_epi8(_mm512_broadcast_i32x4(_mm_setr_epi8(UT_LINE_END_TABLE)), bytes);
-    __m512i leads = _mm512_shuffle_epi8(_mm512_broadcast_i32x4(_mm_setr_epi8(UT_LEAD_TABLE)), bytes);
+    __m512i letters = _mm512_shuffle_epi8(_mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)leads.table)), bytes);
     ut_classes masks;
     masks.line_end = _mm512_cmpeq_epi8_mask(line_ends, bytes);
     masks.quote = _mm512_cmpeq_epi8_mask(bytes, _mm512_set1_epi8('"'));
-    masks.lead = _mm512_cmpeq_epi8_mask(leads, bytes) | _mm512_cmpeq_epi8_mask(bytes, _mm512_set1_epi8('u'));
+    masks.lead = _mm512_cmpeq_epi8_mask(letters, bytes) | _mm512_cmpeq_epi8_mask(bytes, _mm512_set1_epi8((char)leads.alone));
     return masks;
 }
 
@@ -254,18 +300,19 @@ static inline ut_structure ut_structure_avx512(const uint8_t *block) {
     return masks;
 }
 
-static inline int ut_cpu_has_avx2(void) { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("pclmul"); }
-static inline int ut_cpu_has_avx512bw(void) { return __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("pclmul"); }
+// The wide classifiers' prefix XOR uses PCLMULQDQ, and their outline tier POPCNT: every CPU
+// with AVX2 has both, checked all the same.
+static inline int ut_cpu_has_wide_helpers(void) { return __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("popcnt"); }
+static inline int ut_cpu_has_avx2(void) { return __builtin_cpu_supports("avx2") && ut_cpu_has_wide_helpers(); }
+static inline int ut_cpu_has_avx512bw(void) { return __builtin_cpu_supports("avx512bw") && ut_cpu_has_wide_helpers(); }
 
 static inline ut_classifier_kind ut_detect_classifier(void) {
     const char *forced = getenv("USAGETAP_VECTOR");
     if (forced && strcmp(forced, "scalar") == 0) return UT_SCALAR;
     if (forced && strcmp(forced, "sse2") == 0) return UT_SSE2;
     if (forced && strcmp(forced, "avx2") == 0 && ut_cpu_has_avx2()) return UT_AVX2;
-    // Every CPU with AVX2 has PCLMULQDQ, which the prefix XOR uses; checked all the same.
-    int clmul = __builtin_cpu_supports("pclmul");
-    if (!forced && clmul && __builtin_cpu_supports("avx512bw")) return UT_AVX512;
-    if (clmul && __builtin_cpu_supports("avx2")) return UT_AVX2;
+    if (!forced && ut_cpu_has_avx512bw()) return UT_AVX512;
+    if (ut_cpu_has_avx2()) return UT_AVX2;
     return UT_SSE2;
 }
 
@@ -280,8 +327,8 @@ static inline uint64_t ut_neon_bits(uint8x16_t lanes) {
     return low | high << 8;
 }
 
-static inline ut_classes ut_classes_neon(const uint8_t *block) {
-    static const uint8_t low_table[16] = {UT_LEAD_LOW}, high_table[16] = {UT_LEAD_HIGH};
+static inline ut_classes ut_classes_neon(const uint8_t *block, ut_leads leads) {
+    uint8x16_t table = vld1q_u8(leads.table);
     ut_classes masks = {0, 0, 0};
     for (int part = 0; part < 4; part++) {
         // Safe: the caller passes 64 readable bytes.
@@ -289,9 +336,8 @@ static inline ut_classes ut_classes_neon(const uint8_t *block) {
         int shift = 16 * part;
         masks.line_end |= ut_neon_bits(vorrq_u8(vceqq_u8(bytes, vdupq_n_u8('\n')), vceqq_u8(bytes, vdupq_n_u8('\r')))) << shift;
         masks.quote |= ut_neon_bits(vceqq_u8(bytes, vdupq_n_u8('"'))) << shift;
-        uint8x16_t low = vqtbl1q_u8(vld1q_u8(low_table), vandq_u8(bytes, vdupq_n_u8(0x0F)));
-        uint8x16_t high = vqtbl1q_u8(vld1q_u8(high_table), vshrq_n_u8(bytes, 4));
-        masks.lead |= ut_neon_bits(vtstq_u8(low, high)) << shift;
+        uint8x16_t letters = vqtbl1q_u8(table, vandq_u8(bytes, vdupq_n_u8(0x0F)));
+        masks.lead |= ut_neon_bits(vorrq_u8(vceqq_u8(letters, bytes), vceqq_u8(bytes, vdupq_n_u8(leads.alone)))) << shift;
     }
     return masks;
 }
@@ -343,58 +389,61 @@ static inline ut_frame ut_frame_of(ut_classes classes, uint64_t next_lead) {
 /// The framing loop of one classifier over `blocks` (at least 1) whole blocks: a block's frame
 /// is stored once the block after it is classified. (A macro, so that each classifier's loop is
 /// compiled with its own target attribute and its classifier inlined.)
-#define UT_FRAMES_LOOP(classify, src, blocks, out)                              \
+#define UT_FRAMES_LOOP(classify, src, blocks, out, leads)                       \
     do {                                                                        \
-        ut_classes current = classify(src);                                     \
+        ut_classes current = classify(src, leads);                              \
         for (size_t index = 1; index < (blocks); index++) {                     \
-            ut_classes next = classify((src) + 64 * index);                     \
+            ut_classes next = classify((src) + 64 * index, leads);              \
             (out)[index - 1] = ut_frame_of(current, next.lead);                 \
             current = next;                                                     \
         }                                                                       \
         (out)[(blocks) - 1] = ut_frame_of(current, 1);                          \
     } while (0)
 
-static inline ut_classes ut_classes_scalar_block(const uint8_t *block) { return ut_classes_scalar(block, 64); }
+static inline ut_classes ut_classes_scalar_block(const uint8_t *block, ut_leads leads) { return ut_classes_scalar(block, 64, leads); }
 
 #if defined(__x86_64__)
 __attribute__((target("avx2")))
-static inline void ut_frames_avx2(const uint8_t *src, size_t blocks, ut_frame *out) {
+static inline void ut_frames_avx2(const uint8_t *src, size_t blocks, ut_frame *out, ut_leads leads) {
     // Safe: the caller passes `blocks` whole blocks.
-    UT_FRAMES_LOOP(ut_classes_avx2, src, blocks, out);
+    UT_FRAMES_LOOP(ut_classes_avx2, src, blocks, out, leads);
 }
 
 __attribute__((target("avx512f,avx512bw")))
-static inline void ut_frames_avx512(const uint8_t *src, size_t blocks, ut_frame *out) {
+static inline void ut_frames_avx512(const uint8_t *src, size_t blocks, ut_frame *out, ut_leads leads) {
     // Safe: the caller passes `blocks` whole blocks.
-    UT_FRAMES_LOOP(ut_classes_avx512, src, blocks, out);
+    UT_FRAMES_LOOP(ut_classes_avx512, src, blocks, out, leads);
 }
 #endif
 
 /// The framing masks of `blocks` (1 to UT_BATCH) whole 64-byte blocks at `src`, with the
-/// classifier `kind` (`ut_classifier()`'s answer, or one the tests name that this CPU has).
-static inline void ut_frames(ut_classifier_kind kind, const uint8_t *src, size_t blocks, ut_frame *out) {
+/// classifier `kind` (`ut_classifier()`'s answer, or one the tests name that this CPU has), and
+/// the candidates of the letters `leads`.
+static inline void ut_frames(ut_classifier_kind kind, const uint8_t *src, size_t blocks, ut_frame *out, const ut_leads *leads) {
+    // A copy, which no store to `out` can change: its vectors are made once, out of the loop.
+    ut_leads letters = *leads;
     switch (kind) {
 #if defined(__x86_64__)
-    case UT_AVX512: ut_frames_avx512(src, blocks, out); return;
-    case UT_AVX2: ut_frames_avx2(src, blocks, out); return;
+    case UT_AVX512: ut_frames_avx512(src, blocks, out, letters); return;
+    case UT_AVX2: ut_frames_avx2(src, blocks, out, letters); return;
     case UT_SSE2:
-        UT_FRAMES_LOOP(ut_classes_sse2, src, blocks, out);
+        UT_FRAMES_LOOP(ut_classes_sse2, src, blocks, out, letters);
         return;
 #elif defined(__aarch64__)
     case UT_NEON:
-        UT_FRAMES_LOOP(ut_classes_neon, src, blocks, out);
+        UT_FRAMES_LOOP(ut_classes_neon, src, blocks, out, letters);
         return;
 #endif
     default:
-        UT_FRAMES_LOOP(ut_classes_scalar_block, src, blocks, out);
+        UT_FRAMES_LOOP(ut_classes_scalar_block, src, blocks, out, letters);
     }
 }
 
 /// The framing masks of the last `count` (1 to 63) bytes of a slice; bits from `count` on are 0.
 /// Only `count` bytes are read: the scalar loop takes them in place.
-static inline ut_frame ut_frame_partial(const uint8_t *bytes, size_t count) {
+static inline ut_frame ut_frame_partial(const uint8_t *bytes, size_t count, const ut_leads *leads) {
     // Bit 63 is past the slice's end: no next byte makes a candidate of it.
-    return ut_frame_of(ut_classes_scalar(bytes, count), 0);
+    return ut_frame_of(ut_classes_scalar(bytes, count, *leads), 0);
 }
 
 // MARK: The strings tier
@@ -506,38 +555,44 @@ static inline ut_strings_reader ut_strings_reader_for(ut_classifier_kind kind) {
     }
 }
 
-// MARK: The line tier
+// MARK: The outline tier
 
-/// One block of a data line's value as the line tier gives it: its brackets outside strings
-/// (openers and closers alike: a bracket's byte tells which), and the opening quotes of its
-/// strings of 12 or 13 bytes (the length of the names a Gemini chunk is read for), bits from
-/// the line's end on cleared. (A string is taken as one of those where its closing quote lies
-/// past the window.)
+/// A string of 12 or 13 bytes (the length of the names a Gemini chunk is read for) in a line's
+/// root object, as the outline tier gives it.
 typedef struct {
-    uint64_t brackets, named;
-} ut_line_block;
+    /// Its opening quote, as an offset from the root's `{`.
+    int32_t at;
+    /// The brackets open around it: 1 for the strings of the root object's own members.
+    int32_t depth;
+} ut_outline_name;
 
-/// The blocks one call of the line tier fills: 256 bytes, on the stack beside the framing
-/// tier's batch.
-enum { UT_LINE_WINDOW = 16 };
+/// The most strings, and member ends, an outline holds.
+enum { UT_OUTLINE_NAMES = 8, UT_OUTLINE_ENDS = 8 };
+
+/// A line's root object as the outline tier reads it: its strings of 12 or 13 bytes, and the
+/// closers that leave one bracket open (the ends of the root's members that are containers),
+/// each in order.
 typedef struct {
-    ut_line_block blocks[UT_LINE_WINDOW];
-} ut_line_window;
+    ut_outline_name names[UT_OUTLINE_NAMES];
+    int32_t ends[UT_OUTLINE_ENDS];
+    int32_t name_count, end_count;
+} ut_outline;
 
-/// What a call of the line tier found, when it found no line end.
+/// What a call of the outline tier found, when it found no root's end.
 enum {
-    /// The window is full and the line goes on: call again for the next window.
-    UT_LINE_GOES_ON = -1,
-    /// The readable bytes ended before the line did.
-    UT_LINE_UNENDED = -2,
+    /// The line, or the readable bytes, ended before the root closed.
+    UT_OUTLINE_OPEN = -1,
     /// A backslash lies outside the strings found (malformed JSON): the bit-parallel reading is
     /// not the sequential one, and the line is to be read another way.
-    UT_LINE_EXACT = -3,
+    UT_OUTLINE_EXACT = -2,
+    /// The root holds more strings of those lengths, or more members that are containers, than
+    /// an outline does.
+    UT_OUTLINE_CROWDED = -3,
 };
 
-/// One block's classes for the line tier.
+/// One block's classes for the outline tier.
 typedef struct {
-    uint64_t line_end, quote, backslash, bracket;
+    uint64_t line_end, quote, backslash, opener, closer;
 } ut_line_classes;
 
 /// Copies the last `count` (< 64) bytes of a slice into a zeroed block. Out of line: the loops
@@ -547,97 +602,159 @@ __attribute__((noinline)) static void ut_pad_block(uint8_t *block, const uint8_t
     memcpy(block, bytes, count);
 }
 
-/// Escapes and strings of one block of a line, from its classes and the carries of the blocks
-/// before it (as `ut_finish_strings` works them out for a run, here for bits below `run`, with
-/// the carries in registers): stores the block's brackets and sets `edges` and `opening` to its
-/// string edges and those that open a string; returns UT_LINE_EXACT where the line needs the
-/// exact reading (a backslash outside the strings found).
-#define UT_LINE_BLOCK(classes, run, in_string, escape, prefix_xor, stored, edges, opening)                 \
-    do {                                                                                                   \
-        uint64_t quotes = (classes).quote & (run) & ~(escape);                                             \
-        uint64_t backslash = (classes).backslash & (run) & ~(escape);                                      \
-        uint64_t escapers = 0;                                                                             \
-        if (backslash != 0) {                                                                              \
-            escapers = ut_escapers(backslash);                                                             \
-            quotes &= ~(escapers << 1);                                                                    \
-        }                                                                                                  \
-        uint64_t strings = prefix_xor(quotes) ^ (in_string);                                               \
-        if (backslash & ~strings) return UT_LINE_EXACT;                                                    \
-        (edges) = quotes;                                                                                  \
-        (opening) = quotes & strings;                                                                      \
-        (stored)->brackets = (classes).bracket & (run) & ~strings;                                         \
-        /* All ones inside a string at bit 63, else 0; the escape carries to the next bit 0. */            \
-        (in_string) = (uint64_t)((int64_t)strings >> 63);                                                  \
-        (escape) = escapers >> 63;                                                                         \
-    } while (0)
+/// The raw quotes of the 16 bytes at `bytes`, all readable.
+static inline uint64_t ut_quotes16_scalar(const uint8_t *bytes) {
+    uint64_t quotes = 0;
+    for (int i = 0; i < 16; i++) quotes |= (uint64_t)(bytes[i] == '"') << i;
+    return quotes;
+}
 
-/// The opening edges of a block whose strings are 12 or 13 bytes long: those with an edge 13
-/// or 14 bytes on, in the block (`edges`) or the next (`next`).
-#define UT_NAMED(opening, edges, next) \
-    ((opening) & ((edges) >> 13 | (edges) >> 14 | (uint64_t)(next) << 51 | (uint64_t)(next) << 50))
+/// The opening quotes of a block's strings of 12 or 13 bytes that close in the block: the
+/// strings mask (`strings`, bits inside a string and its opening quote) holds bits p to p + 12
+/// and its closing quotes (`closing`) bit p + 13, or it holds p + 13 too and they hold p + 14.
+static inline uint64_t ut_names_closed(uint64_t opening, uint64_t strings, uint64_t closing) {
+    uint64_t inside = strings & strings >> 1;  // p and p + 1
+    inside &= inside >> 2;                      // p to p + 3
+    inside &= inside >> 4;                      // p to p + 7
+    inside &= inside >> 5;                      // p to p + 12
+    return opening & inside & (closing >> 13 | (strings >> 13 & closing >> 14));
+}
 
-/// The line reader of one classifier, `name`: the blocks from `src`, up to UT_LINE_WINDOW of them and
-/// within the `count` readable bytes, each classified, their strings worked out from `state`
-/// (which moves past them) and stored, until the block holding the first LF or CR. A last
-/// partial block is copied into a zeroed block first (a zero byte is in no class). Returns that
-/// line end's offset from `src`, or one of UT_LINE_GOES_ON, UT_LINE_UNENDED, UT_LINE_EXACT. (A
-/// macro, as UT_FRAMES_LOOP, that defines the function.)
-#define UT_LINE_READER(name, classify, prefix_xor)                                                         \
-    static inline long name(const uint8_t *src, size_t count, ut_string_state *state, ut_line_block *out) { \
-        uint64_t in_string = (uint64_t)0 - (state)->in_string, escape = (state)->escape;                   \
-        /* The block before's edges and opening edges: its named strings need this block's edges. */      \
-        uint64_t edges = 0, opening = 0;                                                                   \
-        size_t whole = (count) >> 6;                                                                       \
-        for (size_t index = 0; index < UT_LINE_WINDOW; index++) {                                         \
-            size_t offset = 64 * index;                                                                    \
-            ut_line_classes classes;                                                                       \
-            if (index < whole) {                                                                           \
-                classes = classify(src + offset);                                                          \
-            } else {                                                                                       \
-                if (offset >= count) return UT_LINE_UNENDED;                                               \
-                uint8_t padded[64];                                                                        \
-                ut_pad_block(padded, (src) + offset, (count) - offset);                                    \
-                classes = classify(padded);                                                                \
-            }                                                                                              \
-            uint64_t line_end = classes.line_end;                                                          \
-            /* The bits before the line's end: all of them where it does not end here. */                  \
-            uint64_t run = line_end ? (line_end & ((uint64_t)0 - line_end)) - 1 : ~(uint64_t)0;            \
-            uint64_t before = edges, opened_before = opening;                                               \
-            UT_LINE_BLOCK(classes, run, in_string, escape, prefix_xor, &out[index], edges, opening);           \
-            if (index > 0) out[index - 1].named = UT_NAMED(opened_before, before, edges);                  \
-            if (line_end) {                                                                                \
-                /* No string closes past the line's end. */                                                \
-                out[index].named = UT_NAMED(opening, edges, 0);                                            \
-                return (long)(offset + (size_t)__builtin_ctzll(line_end));                                 \
-            }                                                                                              \
-        }                                                                                                  \
-        /* The next window's edges are not known yet: a string that may close there is taken. */          \
-        out[UT_LINE_WINDOW - 1].named = UT_NAMED(opening, edges, ~(uint64_t)0);                            \
-        (state)->in_string = in_string & 1;                                                                \
-        (state)->escape = escape;                                                                          \
-        return UT_LINE_GOES_ON;                                                                            \
+/// The opening quote of a block's string of 12 or 13 bytes that closes in the next block, if
+/// any (0 if none): the string open at the block's end, if it opened on bit 50 or later
+/// (`last_opening`), and the next block's first raw quote (of `next`, its first 16 bytes) lies
+/// 13 or 14 bytes on. (A raw quote may be escaped, and a string with a backslash may close
+/// later: no such string is a name, and the reader compares the bytes.)
+static inline uint64_t ut_name_open(uint64_t last_opening, uint64_t next) {
+    if (next == 0) return 0;
+    int closes_at = 64 + __builtin_ctzll(next), opens_at = 63 - __builtin_clzll(last_opening);
+    int length = closes_at - opens_at - 1;
+    return length == 12 || length == 13 ? (uint64_t)1 << opens_at : 0;
+}
+
+/// Adds the strings of `named` (bits of the block at `offset`) to the outline, each with its
+/// depth: `depth` at the block's start, and the block's brackets below it. 0 where the outline
+/// is full.
+static inline int ut_outline_add(ut_outline *out, uint64_t named, size_t offset, long depth, uint64_t opener,
+                                 uint64_t closer) {
+    do {
+        int bit = __builtin_ctzll(named);
+        named &= named - 1;
+        if (out->name_count == UT_OUTLINE_NAMES) return 0;
+        uint64_t below = ((uint64_t)1 << bit) - 1;
+        ut_outline_name *name = &out->names[out->name_count++];
+        name->at = (int32_t)(offset + (size_t)bit);
+        name->depth = (int32_t)(depth + __builtin_popcountll(opener & below) - __builtin_popcountll(closer & below));
+    } while (named);
+    return 1;
+}
+
+/// The outline reader of one classifier, `name`: reads the root object at `src` (its `{`) up
+/// to its end, within the `count` readable bytes and before the line's first LF or CR, block by
+/// block from `src`, each block classified once. Returns the offset of the root's closing
+/// bracket, with `out` holding the root's strings of 12 or 13 bytes and its members' ends; or
+/// one of UT_OUTLINE_OPEN, UT_OUTLINE_EXACT, UT_OUTLINE_CROWDED. (A macro, as UT_FRAMES_LOOP,
+/// that defines the function.)
+///
+/// Per block: escapes and strings from its classes and the carries of the blocks before it (as
+/// `ut_finish_strings` works them out, here with the carries in registers), the strings of 12
+/// or 13 bytes, and the depth from the counts of openers and closers. Only a block where a
+/// closer may leave fewer than two brackets open is walked bracket by bracket, for the ends of
+/// the root's members and of the root.
+#define UT_OUTLINE_READER(name, classify, prefix_xor, quotes16)                                                 \
+    static inline long name(const uint8_t *src, size_t count, ut_outline *out) {                               \
+        uint64_t in_string = 0, escape = 0;                                                                    \
+        long depth = 0;                                                                                        \
+        out->name_count = 0;                                                                                   \
+        out->end_count = 0;                                                                                    \
+        for (size_t offset = 0;; offset += 64) {                                                               \
+            ut_line_classes classes;                                                                           \
+            if (offset + 64 <= count) {                                                                        \
+                classes = classify(src + offset);                                                              \
+            } else {                                                                                           \
+                if (offset >= count) return UT_OUTLINE_OPEN;                                                   \
+                uint8_t padded[64];                                                                            \
+                ut_pad_block(padded, src + offset, count - offset);                                            \
+                classes = classify(padded);                                                                    \
+            }                                                                                                  \
+            uint64_t line_end = classes.line_end;                                                              \
+            /* The bits before the line's end: all of them where it does not end here. */                      \
+            uint64_t run = line_end ? (line_end & ((uint64_t)0 - line_end)) - 1 : ~(uint64_t)0;                \
+            uint64_t quotes = classes.quote & run & ~escape;                                                   \
+            uint64_t backslash = classes.backslash & run & ~escape;                                            \
+            uint64_t escapers = 0;                                                                             \
+            if (backslash != 0) {                                                                              \
+                escapers = ut_escapers(backslash);                                                             \
+                quotes &= ~(escapers << 1);                                                                    \
+            }                                                                                                  \
+            uint64_t strings = prefix_xor(quotes) ^ in_string;                                                 \
+            if (backslash & ~strings) return UT_OUTLINE_EXACT;                                                 \
+            uint64_t outside = run & ~strings;                                                                 \
+            uint64_t opener = classes.opener & outside, closer = classes.closer & outside;                     \
+            uint64_t opening = quotes & strings;                                                               \
+            uint64_t named = ut_names_closed(opening, strings, quotes & ~strings);                             \
+            if ((int64_t)strings < 0 && opening >> 50 && !line_end) {                                          \
+                /* A string open at the block's end, which opened on bit 50 or later, may close */             \
+                /* 13 or 14 bytes on (not past the line's end): taken where those are not readable. */         \
+                uint64_t last_opening = opening & ~(~(uint64_t)0 >> 1 >> __builtin_clzll(opening));            \
+                named |= offset + 80 <= count ? ut_name_open(last_opening, quotes16(src + offset + 64)) : last_opening; \
+            }                                                                                                  \
+            if (named && !ut_outline_add(out, named, offset, depth, opener, closer)) return UT_OUTLINE_CROWDED; \
+            if (closer == 0) {                                                                                 \
+                depth += __builtin_popcountll(opener);                                                         \
+            } else if (depth + __builtin_popcountll(opener & ((closer & ((uint64_t)0 - closer)) - 1)) -        \
+                           __builtin_popcountll(closer) >= 2) {                                                \
+                /* No closer here leaves fewer than two brackets open: before the first, the depth */          \
+                /* only rose, and no more closers follow than the block has. */                                \
+                depth += __builtin_popcountll(opener) - __builtin_popcountll(closer);                          \
+            } else {                                                                                           \
+                uint64_t brackets = opener | closer;                                                           \
+                do {                                                                                           \
+                    int bit = __builtin_ctzll(brackets);                                                       \
+                    brackets &= brackets - 1;                                                                  \
+                    if (opener >> bit & 1) {                                                                   \
+                        depth++;                                                                               \
+                        continue;                                                                              \
+                    }                                                                                          \
+                    if (--depth > 1) continue;                                                                 \
+                    int32_t at = (int32_t)(offset + (size_t)bit);                                              \
+                    if (depth == 0) return at;                                                                 \
+                    if (out->end_count == UT_OUTLINE_ENDS) return UT_OUTLINE_CROWDED;                          \
+                    out->ends[out->end_count++] = at;                                                          \
+                } while (brackets);                                                                            \
+            }                                                                                                  \
+            if (line_end) return UT_OUTLINE_OPEN;                                                              \
+            /* All ones inside a string at bit 63, else 0; the escape carries to the next bit 0. */            \
+            in_string = (uint64_t)((int64_t)strings >> 63);                                                    \
+            escape = escapers >> 63;                                                                           \
+        }                                                                                                      \
     }
 
 /// The line classes of a classifier with none of its own: its framing classes (the lead letters
 /// unused) and its structure.
 #define UT_LINE_CLASSES_OF(name, classes_of, structure_of)                                         \
     static inline ut_line_classes name(const uint8_t *block) {                                     \
-        ut_classes classes = classes_of(block);                                                    \
+        ut_classes classes = classes_of(block, ut_lead_sets[UT_LEADS_ALL]);                        \
         ut_structure structure = structure_of(block);                                              \
         ut_line_classes line = {classes.line_end, classes.quote, structure.backslash,               \
-                                structure.opener | structure.closer};                               \
+                                structure.opener, structure.closer};                                \
         return line;                                                                               \
     }
 
 static inline ut_structure ut_structure_scalar_block(const uint8_t *block) { return ut_structure_scalar(block, 64); }
 UT_LINE_CLASSES_OF(ut_line_classes_scalar, ut_classes_scalar_block, ut_structure_scalar_block)
 
-UT_LINE_READER(ut_line_scalar, ut_line_classes_scalar, ut_prefix_xor_portable)
+UT_OUTLINE_READER(ut_outline_scalar, ut_line_classes_scalar, ut_prefix_xor_portable, ut_quotes16_scalar)
 
 #if defined(__x86_64__)
+static inline uint64_t ut_quotes16_sse2(const uint8_t *bytes) {
+    // Safe: the caller passes 16 readable bytes.
+    return ut_opaque(_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)bytes), _mm_set1_epi8('"'))));
+}
+
 UT_LINE_CLASSES_OF(ut_line_classes_sse2, ut_classes_sse2, ut_structure_sse2)
 
-UT_LINE_READER(ut_line_sse2, ut_line_classes_sse2, ut_prefix_xor_portable)
+UT_OUTLINE_READER(ut_outline_sse2, ut_line_classes_sse2, ut_prefix_xor_portable, ut_quotes16_sse2)
 
 /// One 32-byte half's line classes, zero-extended.
 typedef ut_line_classes ut_line_half;
@@ -647,13 +764,13 @@ static inline ut_line_half ut_line_half_avx2(const uint8_t *half) {
     // Safe: the caller passes 32 readable bytes.
     __m256i bytes = _mm256_loadu_si256((const __m256i *)half);
     __m256i folded = _mm256_or_si256(bytes, _mm256_set1_epi8(0x20));
-    __m256i bracket = _mm256_or_si256(_mm256_cmpeq_epi8(folded, _mm256_set1_epi8('{')), _mm256_cmpeq_epi8(folded, _mm256_set1_epi8('}')));
     ut_line_half masks = {
         ut_opaque(_mm256_movemask_epi8(
             _mm256_cmpeq_epi8(_mm256_shuffle_epi8(_mm256_setr_epi8(UT_LINE_END_TABLE, UT_LINE_END_TABLE), bytes), bytes))),
         ut_opaque(_mm256_movemask_epi8(_mm256_cmpeq_epi8(bytes, _mm256_set1_epi8('"')))),
         ut_opaque(_mm256_movemask_epi8(_mm256_cmpeq_epi8(bytes, _mm256_set1_epi8('\\')))),
-        ut_opaque(_mm256_movemask_epi8(bracket))};
+        ut_opaque(_mm256_movemask_epi8(_mm256_cmpeq_epi8(folded, _mm256_set1_epi8('{')))),
+        ut_opaque(_mm256_movemask_epi8(_mm256_cmpeq_epi8(folded, _mm256_set1_epi8('}'))))};
     return masks;
 }
 
@@ -661,12 +778,13 @@ __attribute__((target("avx2")))
 static inline ut_line_classes ut_line_classes_avx2(const uint8_t *block) {
     ut_line_half low = ut_line_half_avx2(block), high = ut_line_half_avx2(block + 32);
     ut_line_classes line = {ut_join(low.line_end, high.line_end), ut_join(low.quote, high.quote),
-                            ut_join(low.backslash, high.backslash), ut_join(low.bracket, high.bracket)};
+                            ut_join(low.backslash, high.backslash), ut_join(low.opener, high.opener),
+                            ut_join(low.closer, high.closer)};
     return line;
 }
 
-__attribute__((target("avx2,pclmul")))
-UT_LINE_READER(ut_line_avx2, ut_line_classes_avx2, ut_prefix_xor_clmul)
+__attribute__((target("avx2,pclmul,popcnt")))
+UT_OUTLINE_READER(ut_outline_avx2, ut_line_classes_avx2, ut_prefix_xor_clmul, ut_quotes16_sse2)
 
 __attribute__((target("avx512f,avx512bw")))
 static inline ut_line_classes ut_line_classes_avx512(const uint8_t *block) {
@@ -678,34 +796,34 @@ static inline ut_line_classes ut_line_classes_avx512(const uint8_t *block) {
     line.line_end = _mm512_cmpeq_epi8_mask(line_ends, bytes);
     line.quote = _mm512_cmpeq_epi8_mask(bytes, _mm512_set1_epi8('"'));
     line.backslash = _mm512_cmpeq_epi8_mask(bytes, _mm512_set1_epi8('\\'));
-    line.bracket = _mm512_cmpeq_epi8_mask(folded, _mm512_set1_epi8('{')) | _mm512_cmpeq_epi8_mask(folded, _mm512_set1_epi8('}'));
+    line.opener = _mm512_cmpeq_epi8_mask(folded, _mm512_set1_epi8('{'));
+    line.closer = _mm512_cmpeq_epi8_mask(folded, _mm512_set1_epi8('}'));
     return line;
 }
 
-__attribute__((target("avx512f,avx512bw,pclmul")))
-UT_LINE_READER(ut_line_avx512, ut_line_classes_avx512, ut_prefix_xor_clmul)
+__attribute__((target("avx512f,avx512bw,pclmul,popcnt")))
+UT_OUTLINE_READER(ut_outline_avx512, ut_line_classes_avx512, ut_prefix_xor_clmul, ut_quotes16_sse2)
 #elif defined(__aarch64__)
 UT_LINE_CLASSES_OF(ut_line_classes_neon, ut_classes_neon, ut_structure_neon)
 
-UT_LINE_READER(ut_line_neon, ut_line_classes_neon, ut_prefix_xor_portable)
+UT_OUTLINE_READER(ut_outline_neon, ut_line_classes_neon, ut_prefix_xor_portable, ut_quotes16_scalar)
 #endif
 
-/// The line tier for one classifier: a window of a data line's blocks from `src` (see
-/// UT_LINE_READER), of which `count` bytes are readable, given the document's string state before
-/// `src` (zeros at the value's start).
-typedef long (*ut_line_reader)(const uint8_t *src, size_t count, ut_string_state *state, ut_line_block *out);
+/// The outline tier for one classifier: the root object whose `{` is at `src`, of which `count`
+/// bytes are readable (see UT_OUTLINE_READER).
+typedef long (*ut_outline_reader)(const uint8_t *src, size_t count, ut_outline *out);
 
-/// The line tier of the classifier `kind`, to be kept by the caller and called directly.
-static inline ut_line_reader ut_line_reader_for(ut_classifier_kind kind) {
+/// The outline tier of the classifier `kind`, to be kept by the caller and called directly.
+static inline ut_outline_reader ut_outline_reader_for(ut_classifier_kind kind) {
     switch (kind) {
 #if defined(__x86_64__)
-    case UT_AVX512: return ut_line_avx512;
-    case UT_AVX2: return ut_line_avx2;
-    case UT_SSE2: return ut_line_sse2;
+    case UT_AVX512: return ut_outline_avx512;
+    case UT_AVX2: return ut_outline_avx2;
+    case UT_SSE2: return ut_outline_sse2;
 #elif defined(__aarch64__)
-    case UT_NEON: return ut_line_neon;
+    case UT_NEON: return ut_outline_neon;
 #endif
-    default: return ut_line_scalar;
+    default: return ut_outline_scalar;
     }
 }
 

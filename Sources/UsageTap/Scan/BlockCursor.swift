@@ -55,12 +55,14 @@ struct BlockCursor {
     private let kind: ut_classifier_kind
     /// The classifier's strings tier, called directly.
     private let stringsReader: ut_strings_reader
-    /// The room for the line tier's windows, if the walk has one.
-    let lineWindow: UnsafeMutablePointer<ut_line_block>?
-    /// The classifier's line tier.
-    var lineReader: ut_line_reader {
-        // Safe: every classifier kind has a line tier.
-        ut_line_reader_for(kind).unsafelyUnwrapped
+    /// The letters whose quotes the framing tier marks as candidates.
+    private let leads: UnsafePointer<ut_leads>
+    /// The room for the outline tier's outline, if the walk has one.
+    let outlineRoom: UnsafeMutablePointer<ut_outline>?
+    /// The classifier's outline tier.
+    var outlineReader: ut_outline_reader {
+        // Safe: every classifier kind has an outline tier.
+        ut_outline_reader_for(kind).unsafelyUnwrapped
     }
     /// The offset of the current block's first byte (a multiple of 64).
     private(set) var blockStart: Int
@@ -73,21 +75,25 @@ struct BlockCursor {
     private var batchStart = 0
     private var batchCount = 0
 
-    /// A cursor over the slice, with stage 1's batch written to `room`, and the line tier's
-    /// windows to `lineRoom` if there is one; both must stay valid (and be used by nothing else)
-    /// while the cursor is. Unless the slice is shorter than a block, no block is current until the
-    /// first `moveTo(_:)`: a walk that passes its events by the line tier alone frames none.
+    /// A cursor over the slice, with stage 1's batch written to `room`, and the outline tier's
+    /// outline to `outlineRoom` if there is one; both must stay valid (and be used by nothing
+    /// else) while the cursor is. Unless the slice is shorter than a block, no block is current
+    /// until the first `moveTo(_:)`: a walk that passes its events by the outline tier alone
+    /// frames none. The candidates are those of `letters`: the sieve's, which must not need more
+    /// letters for the rest of the slice (it needs fewer, once the protocol or the model is known).
     init(_ base: UnsafeRawPointer, count: Int, classifier: BlockClassifier, room: UnsafeMutablePointer<ut_frame_batch>,
-         lineRoom: UnsafeMutablePointer<ut_line_window>? = nil) {
+         outlineRoom: UnsafeMutablePointer<ut_outline>? = nil, letters: ut_lead_set = UT_LEADS_ALL) {
         assert(count > 0)
         self.base = base
         self.count = count
         kind = classifier.kind
         // Safe: every classifier kind has a strings tier.
         stringsReader = ut_strings_reader_for(kind).unsafelyUnwrapped
-        // Safe: a batch is UT_BATCH blocks laid out as an array of them, a window UT_LINE_WINDOW.
+        // Safe: a batch is UT_BATCH blocks laid out as an array of them.
         batch = UnsafeMutableRawPointer(room).assumingMemoryBound(to: ut_frame.self)
-        lineWindow = lineRoom.map { UnsafeMutableRawPointer($0).assumingMemoryBound(to: ut_line_block.self) }
+        self.outlineRoom = outlineRoom
+        // Safe: every set has its letters in static storage.
+        leads = ut_leads_for(letters)
         if count < 64 {
             // A slice of a few bytes (one-byte slices and the like) is framed here, without a call.
             blockStart = 0
@@ -266,7 +272,7 @@ struct BlockCursor {
     @inline(never)
     private mutating func moveOn(to start: Int) {
         // The framing tier keeps nothing from block to block: blocks the walk passed by other
-        // means (the line tier) are never framed.
+        // means (the outline tier) are never framed.
         if start < batchStart || start >= batchStart &+ batchCount &* 64 { fillBatch(from: start) }
         blockStart = start
         blockIndex = (start &- batchStart) &>> 6
@@ -284,7 +290,7 @@ struct BlockCursor {
         batchStart = start
         // Safe: `whole` blocks of 64 bytes from `start` lie inside the slice, and the batch has
         // room for UT_BATCH >= whole blocks.
-        ut_frames(kind, (base + start).assumingMemoryBound(to: UInt8.self), whole, batch)
+        ut_frames(kind, (base + start).assumingMemoryBound(to: UInt8.self), whole, batch, leads)
         batchCount = whole
     }
 
@@ -294,7 +300,7 @@ struct BlockCursor {
         assert(count &- start < 64)
         batchStart = start
         // Safe: the `count - start` (< 64) bytes from `start` lie inside the slice.
-        batch[0] = ut_frame_partial((base + start).assumingMemoryBound(to: UInt8.self), count &- start)
+        batch[0] = ut_frame_partial((base + start).assumingMemoryBound(to: UInt8.self), count &- start, leads)
         batchCount = 1
     }
 }

@@ -38,19 +38,30 @@ struct EventFramer: Sendable {
     mutating func read(_ cursor: inout BlockCursor, from start: Int, tally: inout StreamTally) {
         var index = start
         let end = cursor.count
+        // Up to where Gemini chunks that the sieve passed are read one by one: the last of them
+        // did not tell which usage counts.
+        var chunksToRead = 0
         while index < end {
-            if line == .start, !eventHasData, !lineEndedAtCR, tally.apiProtocol == .gemini {
-                // Between Gemini chunks: those whose structure alone tells what they change are
-                // passed so, without the framing tier or the walker.
+            if index < chunksToRead, line == .start, !eventHasData, !lineEndedAtCR {
+                // Those whose structure alone tells what they change are passed so, without the
+                // framing tier or the walker.
                 index = passGeminiChunks(cursor, from: index, tally: &tally)
                 guard index < end else { continue }
             }
             cursor.moveTo(index)
             switch line {
             case .start:
-                if !eventHasData, !lineEndedAtCR, let sieve = tally.sieve {
+                if !eventHasData, !lineEndedAtCR, index >= chunksToRead, let sieve = tally.sieve {
                     // Between events: those that cannot change the record are passed whole.
-                    index = Self.passEvents(sieve, &cursor, from: index)
+                    let runStart = index
+                    var lastData = -1
+                    index = Self.passEvents(sieve, &cursor, from: index, lastData: &lastData)
+                    if lastData >= 0, tally.apiProtocol == .gemini, !keepUsage(ofChunkAt: lastData, cursor, tally: &tally) {
+                        chunksToRead = index
+                        index = runStart
+                        cursor.rewind(to: index)
+                        continue
+                    }
                     guard index < end else { continue }
                 }
                 let byte = cursor.byte(at: index)
@@ -184,18 +195,40 @@ struct EventFramer: Sendable {
         eventHasData = false
     }
 
+    /// Gemini chunks that the sieve passed, the last of which starts at `eventStart`: a chunk's
+    /// usage replaces the usage of every chunk before it, and nothing else in them can change the
+    /// record (the sieve found no `finishReason`, and the model is known). So where the last
+    /// chunk is one whose usage the walker would take (one object, with a `usageMetadata`
+    /// object), that usage is kept, and counts for all of them: true. False where it does not
+    /// tell (it has no usage, or is not one whole object, or not one ``GeminiChunk`` can read):
+    /// the chunks are then read one by one.
+    @inline(__always)
+    private func keepUsage(ofChunkAt eventStart: Int, _ cursor: BlockCursor, tally: inout StreamTally) -> Bool {
+        guard let chunk = GeminiChunk.skim(cursor, at: eventStart, hasModel: tally.hasModel), let usage = chunk.usage else {
+            return false
+        }
+        // Safe: the chunk's usage object lies inside the slice.
+        tally.readGeminiChunk(usage: UnsafeRawBufferPointer(start: cursor.base + usage.lowerBound, count: usage.count))
+        return true
+    }
+
     /// Passes the Gemini chunks from `start`, a line start between events, that ``GeminiChunk``
     /// can pass, each folded into the tally as its event ends, and returns the line start where
     /// it stopped.
     @inline(__always)
     private mutating func passGeminiChunks(_ cursor: BlockCursor, from start: Int, tally: inout StreamTally) -> Int {
         var index = start
+        // Only the last of these chunks' usage counts: it alone is kept, once they are passed.
+        var usage: Range<Int>?
         while let chunk = GeminiChunk.skim(cursor, at: index, hasModel: tally.hasModel) {
-            // Safe: the chunk's usage object lies inside the slice.
-            tally.readGeminiChunk(usage: chunk.usage.map { UnsafeRawBufferPointer(start: cursor.base + $0.lowerBound, count: $0.count) })
+            if let chunkUsage = chunk.usage { usage = chunkUsage }
             index = chunk.next
             if chunk.endedAtCR { lineEndedAtCR = true }
             guard index < cursor.count else { break }
+        }
+        if let usage {
+            // Safe: the chunk's usage object lies inside the slice.
+            tally.readGeminiChunk(usage: UnsafeRawBufferPointer(start: cursor.base + usage.lowerBound, count: usage.count))
         }
         return index
     }
@@ -206,8 +239,9 @@ struct EventFramer: Sendable {
     /// most one data line, and that line's value is an object in which `sieve` finds nothing
     /// that could change the record. (An event with more data lines is read: the join of its
     /// lines is its data.) Its other lines (comments, other fields) are passed by their ends.
+    /// `lastData` is set to where the last event passed with a data line starts, if any.
     @inline(__always)
-    private static func passEvents(_ sieve: EventSieve, _ cursor: inout BlockCursor, from start: Int) -> Int {
+    private static func passEvents(_ sieve: EventSieve, _ cursor: inout BlockCursor, from start: Int, lastData: inout Int) -> Int {
         let count = cursor.count
         var eventStart = start
         var lineStart = start
@@ -246,6 +280,7 @@ struct EventFramer: Sendable {
                 if cursor.byte(at: lineStart) == 0x0A { lineStart &+= 1 }
             }
             if isBlank {
+                if hasData { lastData = eventStart }
                 eventStart = lineStart
                 hasData = false
             }

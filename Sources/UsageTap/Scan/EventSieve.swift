@@ -7,28 +7,38 @@ internal import CUsageTapVector
 /// chunks only for a `usage` object, `x_groq` or `error` (and `model`, until one is known);
 /// Responses events only when their `type` is `response.completed`, `.incomplete`, `.failed` or
 /// `error` (and `response`, for the model); Anthropic's only for `message_start`,
-/// `message_delta`, `message_stop` and `error`. (Gemini's chunks all carry `usageMetadata`: none
-/// could be passed here; ``GeminiChunk`` passes them by their brackets instead.) A member or `type` with one of those names has that name as a JSON
+/// `message_delta`, `message_stop` and `error`; Gemini's only for `finishReason` (and
+/// `modelVersion`, until a model is known), and for their `usageMetadata`. Every Gemini chunk
+/// carries its usage so far, but a chunk's usage replaces the usage of all the chunks before it:
+/// the sieve passes chunks with usage, and the framer then reads the usage of the last one
+/// passed. A member or `type` with one of those names has that name as a JSON
 /// string, between two quotes, in the raw bytes: keys and values are compared as raw bytes, so
 /// an escaped name is not the name. An event whose data holds none of them, as a string
 /// starting at a quote, leaves the record as it was, whatever else it holds, so the tap passes
 /// it by its line ends. (`"usage":null`, which OpenAI sends in every chunk, is no usage object.)
 ///
-/// Stage 1 marks the quotes before the letters those names start with (`candidate`: e m r u x),
-/// each compared in place; a block with no candidate and no line end is passed a test each. The
-/// sieve is only an answer of "cannot matter": any candidate it cannot rule out sends the event
-/// to the walker.
+/// Stage 1 marks the quotes before the letters those names start with (`candidate`: those of e f
+/// m r u x that the stream's protocol needs), each compared in place; a block with no candidate
+/// and no line end is passed a test each. The sieve is only an answer of "cannot matter": any
+/// candidate it cannot rule out sends the event to the walker.
 struct EventSieve: Sendable {
     private let apiProtocol: APIProtocol
     /// A model is known already: the names that carry one no longer matter.
     private let hasModel: Bool
 
-    /// The sieve for a stream of `apiProtocol`, none for Gemini: every Gemini chunk carries its
-    /// usage so far (`usageMetadata`), so that a sieve would let none pass and only cost time.
-    init?(for apiProtocol: APIProtocol, hasModel: Bool) {
-        guard apiProtocol != .gemini else { return nil }
+    /// The letters the names that matter start with: stage 1 marks the quotes before them.
+    let letters: ut_lead_set
+
+    /// The sieve for a stream of `apiProtocol`.
+    init(for apiProtocol: APIProtocol, hasModel: Bool) {
         self.apiProtocol = apiProtocol
         self.hasModel = hasModel
+        letters = switch apiProtocol {
+        case .chat: hasModel ? UT_LEADS_CHAT : UT_LEADS_CHAT_MODEL
+        case .responses: UT_LEADS_RESPONSES
+        case .messages: UT_LEADS_MESSAGES
+        case .gemini: hasModel ? UT_LEADS_GEMINI : UT_LEADS_GEMINI_MODEL
+        }
     }
 
     /// Reads the data line whose value starts at `start`, moving the cursor through its blocks:
@@ -68,7 +78,7 @@ struct EventSieve: Sendable {
         // Safe: eight bytes from `start` lie inside the slice.
         let word = UInt64(littleEndian: (base + start).loadUnaligned(as: UInt64.self))
         let prefix = UInt32(truncatingIfNeeded: word)
-        // Four bytes, first lowest: "usag" "x_gr" "erro" "mode" "resp" "mess".
+        // Four bytes, first lowest: "usag" "x_gr" "erro" "mode" "resp" "mess" "fini".
         switch (apiProtocol, prefix) {
         case (.chat, 0x6761_7375):
             return Self.named(Names.usage, word) && !Self.isNull(base, count: count, after: start &+ Names.usage.count)
@@ -92,6 +102,8 @@ struct EventSieve: Sendable {
                 }
             default: return false
             }
+        case (.gemini, 0x696E_6966): return Self.named(Names.finishReason, base, count: count, at: start)
+        case (.gemini, 0x6564_6F6D): return !hasModel && Self.named(Names.modelVersion, base, count: count, at: start)
         case (.messages, 0x7373_656D):
             return Self.named(Names.messageStart, base, count: count, at: start)
                 || Self.named(Names.messageDelta, base, count: count, at: start)
