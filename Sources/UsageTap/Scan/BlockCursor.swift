@@ -243,15 +243,15 @@ struct BlockCursor {
         }
     }
 
-    /// Each block's framing masks of `bytes` (not empty) as `classifier` makes them, the
-    /// slice's last partial block included: for the tests that hold every classifier against a
-    /// byte-at-a-time definition.
-    static func frames(of bytes: UnsafeRawBufferPointer, classifier: BlockClassifier) -> [ut_frame] {
+    /// Each block's framing masks of `bytes` (not empty) as `classifier` makes them, with the
+    /// candidates `sieve` needs (all letters without one), the slice's last partial block
+    /// included: for the tests that hold every classifier against a byte-at-a-time definition.
+    static func frames(of bytes: UnsafeRawBufferPointer, classifier: BlockClassifier, sieve: EventSieve? = nil) -> [ut_frame] {
         precondition(!bytes.isEmpty)
         return withUnsafeTemporaryAllocation(of: ut_frame_batch.self, capacity: 1) { room in
             // Safe: a temporary allocation of capacity 1 has a base address; `bytes` is not empty.
             var cursor = BlockCursor(bytes.baseAddress.unsafelyUnwrapped, count: bytes.count, classifier: classifier,
-                                     room: room.baseAddress.unsafelyUnwrapped)
+                                     room: room.baseAddress.unsafelyUnwrapped, letters: sieve?.letters ?? UT_LEADS_ALL)
             cursor.moveTo(0)
             var frames = [cursor.block.pointee]
             while cursor.blockStart &+ 64 < bytes.count {
