@@ -325,14 +325,15 @@ struct EventFramer: Sendable {
     private static func nextLineEnd(_ cursor: inout BlockCursor, from start: Int) -> Int? {
         guard start < cursor.count else { return nil }
         cursor.moveTo(start)
-        var from = start
-        while true {
-            let ends = cursor.block.pointee.line_end & .bits(from: cursor.bit(from))
-            if ends != 0 { return cursor.blockStart &+ ends.trailingZeroBitCount }
-            from = cursor.blockStart &+ 64
-            guard from < cursor.count else { return nil }
-            cursor.moveTo(from)
+        // The bits from `start` on (its bit is below 64: no shift to check).
+        var ends = cursor.block.pointee.line_end & ~0 &<< UInt64(truncatingIfNeeded: cursor.bit(start))
+        while ends == 0 {
+            let next = cursor.blockStart &+ 64
+            guard next < cursor.count else { return nil }
+            cursor.moveTo(next)
+            ends = cursor.block.pointee.line_end
         }
+        return cursor.blockStart &+ ends.trailingZeroBitCount
     }
 }
 

@@ -48,7 +48,7 @@ struct EventSieve: Sendable {
     func passableLineEnd(_ cursor: inout BlockCursor, from start: Int) -> Int? {
         cursor.moveTo(start)
         // The bits from `start` on; its bit is below 64.
-        var from: UInt64 = ~0 &<< UInt64(cursor.bit(start))
+        var from: UInt64 = ~0 &<< UInt64(truncatingIfNeeded: cursor.bit(start))
         while true {
             // Safe: the cursor's current block, valid while the cursor is.
             let block = cursor.block.pointee
