@@ -56,7 +56,7 @@ struct BlockCursor {
     /// The classifier's strings tier, called directly.
     private let stringsReader: ut_strings_reader
     /// The letters whose quotes the framing tier marks as candidates.
-    private let leads: UnsafePointer<ut_leads>
+    private var leads: UnsafePointer<ut_leads>
     /// The room for the outline tier's outline, if the walk has one.
     let outlineRoom: UnsafeMutablePointer<ut_outline>?
     /// The classifier's outline tier.
@@ -80,7 +80,8 @@ struct BlockCursor {
     /// else) while the cursor is. Unless the slice is shorter than a block, no block is current
     /// until the first `moveTo(_:)`: a walk that passes its events by the outline tier alone
     /// frames none. The candidates are those of `letters`: the sieve's, which must not need more
-    /// letters for the rest of the slice (it needs fewer, once the protocol or the model is known).
+    /// letters for the rest of the slice (it needs fewer, once the protocol or the model is known:
+    /// see ``markCandidates(of:)``).
     init(_ base: UnsafeRawPointer, count: Int, classifier: BlockClassifier, room: UnsafeMutablePointer<ut_frame_batch>,
          outlineRoom: UnsafeMutablePointer<ut_outline>? = nil, letters: ut_lead_set = UT_LEADS_ALL) {
         assert(count > 0)
@@ -122,6 +123,15 @@ struct BlockCursor {
         // Safe: the block's bytes from `blockStart`, min(64, count - blockStart) of them readable.
         return stringsReader((base + blockStart).assumingMemoryBound(to: UInt8.self), count &- blockStart,
                              block.pointee.quote, Int32(low), Int32(high), &state, &out) == 0
+    }
+
+    /// The blocks framed from now on mark the candidates of `letters`, those of a sieve that
+    /// needs no more letters than the cursor's did (a stream whose protocol, or model, has just
+    /// become known): the blocks framed already keep theirs, a few more than it needs.
+    @inline(__always)
+    mutating func markCandidates(of letters: ut_lead_set) {
+        // Safe: every set has its letters in static storage.
+        leads = ut_leads_for(letters)
     }
 
     /// Makes the block holding `position` current; `position` must be at or after the current

@@ -52,7 +52,10 @@ struct EventFramer: Sendable {
             switch line {
             case .start:
                 if !eventHasData, !lineEndedAtCR, index >= chunksToRead, let sieve = tally.sieve {
-                    // Between events: those that cannot change the record are passed whole.
+                    // Between events: those that cannot change the record are passed whole. (The
+                    // sieve may be new in this slice: the blocks framed from here on mark its
+                    // candidates alone.)
+                    cursor.markCandidates(of: sieve.letters)
                     let runStart = index
                     var lastData = -1
                     index = Self.passEvents(sieve, &cursor, from: index, lastData: &lastData)
