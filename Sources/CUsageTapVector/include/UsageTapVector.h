@@ -27,16 +27,16 @@
 typedef struct {
     uint64_t line_end;   // LF or CR
     uint64_t quote;      // "
-    /// A quote whose next byte is e f m r u or x: the first letters of the names the event sieve
-    /// looks for. (At bit 63 the next byte is the next block's first; where that block is not
-    /// in the same call, the quote is taken as a candidate all the same.)
+    /// A quote whose next byte is one of the letters in use (`ut_leads`): the first letters of
+    /// the names the event sieve looks for. (At bit 63 the next byte is the next block's first;
+    /// where that block is not in the same call, the quote is taken as a candidate all the same.)
     uint64_t candidate;
 } ut_frame;
 
 /// One block's classes, before candidates are made of them.
 typedef struct {
     uint64_t line_end, quote;
-    uint64_t lead;  // e f m r u x
+    uint64_t lead;  // the letters in use (ut_leads)
 } ut_classes;
 
 /// The blocks one call of the framing tier fills: 768 bytes, under the 1 KiB that Swift's

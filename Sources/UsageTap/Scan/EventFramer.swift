@@ -210,9 +210,17 @@ struct EventFramer: Sendable {
         guard let chunk = GeminiChunk.skim(cursor, at: eventStart, hasModel: tally.hasModel), let usage = chunk.usage else {
             return false
         }
-        // Safe: the chunk's usage object lies inside the slice.
-        tally.readGeminiChunk(usage: UnsafeRawBufferPointer(start: cursor.base + usage.lowerBound, count: usage.count))
+        Self.keep(usage, of: cursor, in: &tally)
         return true
+    }
+
+    /// Keeps the usage object at `usage` in the cursor's slice, a passed Gemini chunk's, as the
+    /// usage that counts so far.
+    @inline(__always)
+    private static func keep(_ usage: Range<Int>, of cursor: BlockCursor, in tally: inout StreamTally) {
+        assert(usage.lowerBound >= 0 && usage.upperBound <= cursor.count)
+        // Safe: the chunk's usage object lies inside the slice (asserted).
+        tally.readGeminiChunk(usage: UnsafeRawBufferPointer(start: cursor.base + usage.lowerBound, count: usage.count))
     }
 
     /// Passes the Gemini chunks from `start`, a line start between events, that ``GeminiChunk``
@@ -229,10 +237,7 @@ struct EventFramer: Sendable {
             if chunk.endedAtCR { lineEndedAtCR = true }
             guard index < cursor.count else { break }
         }
-        if let usage {
-            // Safe: the chunk's usage object lies inside the slice.
-            tally.readGeminiChunk(usage: UnsafeRawBufferPointer(start: cursor.base + usage.lowerBound, count: usage.count))
-        }
+        if let usage { Self.keep(usage, of: cursor, in: &tally) }
         return index
     }
 

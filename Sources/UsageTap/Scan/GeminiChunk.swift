@@ -1,12 +1,14 @@
 internal import CUsageTapVector
 
-/// A Gemini chunk passed by its structure alone, without the walker.
+/// A Gemini chunk read by its structure alone, without the walker.
 ///
-/// Every Gemini chunk carries `usageMetadata`, the usage so far, so the event sieve can pass
-/// none of them. But only the last chunk's usage counts, and nothing else in most chunks
-/// matters: the model is known after the first chunk, and `finishReason` comes in the last. So a
-/// chunk whose event is one data line followed by a blank line, whole in the slice, is read from
-/// the outline tier's reading of its root object (``RootOutline``), never token by token:
+/// Every Gemini chunk carries `usageMetadata`, the usage so far, but only the last chunk's usage
+/// counts, and nothing else in most chunks matters: the model is known after the first chunk,
+/// and `finishReason` comes in the last. The event sieve passes runs of such chunks, and the
+/// framer reads the last one of a run here (or, where that one does not tell, each of the run
+/// in turn). A chunk whose event is one data line followed by a blank line, whole in the slice,
+/// is read from the outline tier's reading of its root object (``RootOutline``), never token by
+/// token:
 /// - the brackets give the depth, which tells that the data is one object followed by nothing
 ///   but blanks, as the walker, which counts the same brackets, would find it;
 /// - a string `usageMetadata` at depth 1, right after the root's `{` or a comma and followed by

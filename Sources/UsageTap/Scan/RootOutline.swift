@@ -33,11 +33,14 @@ struct RootOutline {
         self.base = base
         self.count = count
         self.end = end
-        // Safe: the outline's arrays hold `name_count` and `end_count` written entries.
-        names = UnsafeBufferPointer(start: UnsafeRawPointer(room).assumingMemoryBound(to: ut_outline_name.self),
+        // Safe: the outline's two arrays (C arrays, tuples here) hold `name_count` and
+        // `end_count` written entries; a stored property of a C struct has an offset.
+        let outline = UnsafeRawPointer(room)
+        names = UnsafeBufferPointer(start: (outline + MemoryLayout<ut_outline>.offset(of: \.names).unsafelyUnwrapped)
+                                        .assumingMemoryBound(to: ut_outline_name.self),
                                     count: Int(room.pointee.name_count))
-        memberEnds = UnsafeBufferPointer(start: UnsafeRawPointer(room + 0).advanced(by: MemoryLayout<ut_outline>.offset(of: \.ends).unsafelyUnwrapped)
-                                            .assumingMemoryBound(to: Int32.self),
+        memberEnds = UnsafeBufferPointer(start: (outline + MemoryLayout<ut_outline>.offset(of: \.ends).unsafelyUnwrapped)
+                                             .assumingMemoryBound(to: Int32.self),
                                          count: Int(room.pointee.end_count))
     }
 
