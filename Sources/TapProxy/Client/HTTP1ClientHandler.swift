@@ -1,25 +1,55 @@
 import NIOCore
 import NIOHTTP1
 
-/// The client side of an HTTP/1.1 connection: one exchange at a time (NIO's pipelining handler
-/// holds later requests back), the response forwarded part by part as it arrives.
+/// The client side of an HTTP/1.1 connection, reading and writing its bytes itself
+/// (``HTTP1MessageReader``, ``HTTP1Head``, ``HTTP1HeadWriter``): one exchange at a time, a
+/// pipelined request read only once the response before it has ended, the response forwarded
+/// piece by piece as it arrives, its body slices written as they came.
 final class HTTP1ClientHandler: ChannelDuplexHandler, ClientStream {
-    typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundIn = HTTPServerResponsePart
-    typealias OutboundOut = HTTPServerResponsePart
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    /// How the response in flight is framed towards the client.
+    private enum Response {
+        /// No final head sent yet.
+        case awaitingHead
+        /// Body bytes go as they are (a `Content-Length`, or until the connection closes).
+        case plain
+        /// Body bytes go as chunks; `afterChunk` once one went, whose CRLF is still to come.
+        case chunked(afterChunk: Bool)
+        /// A response to HEAD, or a 204 or 304: no body.
+        case bodiless
+    }
 
     private let loop: LoopContext
     private var context: ChannelHandlerContext?
+    // Unchecked: changed in place for every read, each change was checked at run time for an
+    // overlapping access. None can overlap: the handler runs on its event loop only, and the
+    // reader and the bytes are changed in `readReceived` alone, which does not re-enter.
+    @exclusivity(unchecked) private var reader: HTTP1MessageReader
+    /// Bytes read and not yet taken by the reader: a head still arriving, or a pipelined
+    /// request waiting for the response before it to end.
+    @exclusivity(unchecked) private var received = ByteBuffer()
     private var exchange: Exchange?
+    private var requestVersion = HTTPVersion.http1_1
+    private var requestIsHEAD = false
+    private var response = Response.awaitingHead
     private var closeAfterResponse = false
     /// Response bytes the client has not drained yet.
     private var undrainedResponse = UndrainedBytes()
     /// Request body bytes read but not yet taken by the upstream.
     private var heldRequest: HeldBytes
+    /// A read was held back while a pipelined request waited.
+    private var readHeldForPipelining = false
+    private var isReading = false
+    private var isClosing = false
     private var isDraining = false
+    private var flushScheduled = false
 
     init(loop: LoopContext) {
         self.loop = loop
+        reader = HTTP1MessageReader(maxHeadBytes: loop.limits.maxHeaderBytes)
         heldRequest = HeldBytes(limit: loop.limits.streamBufferBytes)
     }
 
@@ -34,27 +64,89 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, ClientStream {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
-        case .head(let head):
-            closeAfterResponse = !head.isKeepAlive || isDraining
-            let exchange = Exchange(requestHead: head, client: self, loop: loop)
-            self.exchange = exchange
-            exchange.start()
-        case .body(let bytes):
-            heldRequest.received(bytes.readableBytes)
-            exchange?.clientSent(requestBody: bytes)
-        case .end(let trailers):
-            exchange?.clientSentRequestEnd(trailers: trailers)
+        var bytes = unwrapInboundIn(data)
+        if received.readableBytes == 0 {
+            received = bytes
+        } else {
+            received.writeBuffer(&bytes)
+        }
+        readReceived()
+    }
+
+    /// Hands what was received to the exchange, part by part, until the bytes run out, a
+    /// pipelined request must wait for the response in flight, or the connection closes.
+    private func readReceived() {
+        guard !isReading else { return }
+        isReading = true
+        defer { isReading = false }
+        do {
+            while !isClosing {
+                // The next request waits until the response in flight has ended.
+                if reader.isBetweenMessages, exchange != nil { break }
+                guard let part = try reader.next(&received) else { break }
+                switch part {
+                case .head(let bytes):
+                    try startExchange(head: bytes)
+                case .body(let bytes):
+                    guard let exchange else { continue }
+                    heldRequest.received(bytes.readableBytes)
+                    exchange.clientSent(requestBody: bytes)
+                case .end(let trailers):
+                    exchange?.clientSentRequestEnd(trailers: trailers)
+                }
+            }
+        } catch {
+            refuse(error)
         }
     }
 
+    private func startExchange(head bytes: ByteBuffer) throws(HTTP1Error) {
+        let (head, framing) = try bytes.withUnsafeReadableBytes { (bytes) throws(HTTP1Error) in try HTTP1Head.request(bytes) }
+        reader.expectBody(framing.transferCoding == .chunked ? .chunked : .length(framing.contentLength ?? 0))
+        requestVersion = head.version
+        requestIsHEAD = head.method == .HEAD
+        response = .awaitingHead
+        closeAfterResponse = framing.close || isDraining
+        let exchange = Exchange(requestHead: head, client: self, loop: loop)
+        self.exchange = exchange
+        exchange.start()
+    }
+
+    /// A request that cannot be read: 400 (or 431) if no response has begun, and the
+    /// connection closes either way, since where the next request starts is unknown.
+    private func refuse(_ error: HTTP1Error) {
+        guard let context, !isClosing else { return }
+        isClosing = true
+        if let exchange {
+            self.exchange = nil
+            exchange.clientCancelled()
+        }
+        guard case .awaitingHead = response else { return context.close(promise: nil) }
+        let status: StaticString = error.status == .headTooLarge
+            ? "HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+            : "HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+        var reply = context.channel.allocator.buffer(capacity: status.utf8CodeUnitCount)
+        reply.writeStaticString(status)
+        writeThenClose(reply, context: context)
+    }
+
+    /// Writes the last bytes and closes once they are out (a close fails writes not yet made).
+    private func writeThenClose(_ bytes: ByteBuffer, context: ChannelHandlerContext) {
+        isClosing = true
+        let written = context.eventLoop.makePromise(of: Void.self)
+        context.writeAndFlush(wrapOutboundOut(bytes), promise: written)
+        written.futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
+        isClosing = true
         exchange?.clientCancelled()
         exchange = nil
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        isClosing = true
         exchange?.clientCancelled()
         exchange = nil
         context.close(promise: nil)
@@ -76,54 +168,121 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, ClientStream {
     }
 
     func read(context: ChannelHandlerContext) {
+        // A pipelined request already waiting is enough: no more is read until it is taken.
+        guard received.readableBytes == 0 || exchange == nil else {
+            readHeldForPipelining = true
+            return
+        }
         if heldRequest.mayRead() { context.read() }
     }
 
     // MARK: ClientStream
 
     func sendResponseHead(_ head: HTTPResponseHead) {
-        guard let context, let exchange else { return }
+        guard let context, exchange != nil else { return }
         var head = head
-        head.headers = HopByHopHeaders.forwardable(head.headers, keepHost: true)
-        head.version = exchange.requestHead.version
-        // HTTP/1.0 has no chunked coding: a body of unknown length ends when the connection does.
-        if head.version.minor == 0, !head.headers.contains(name: "content-length") { closeAfterResponse = true }
-        if closeAfterResponse, head.version.minor >= 1 { head.headers.add(name: "connection", value: "close") }
-        context.writeAndFlush(wrapOutboundOut(.head(head)), promise: nil)
+        head.version = requestVersion
+        let code = head.status.code
+        // Interim heads (100 Continue) go as they are; the final one follows.
+        if code < 200, head.status != .switchingProtocols {
+            context.writeAndFlush(wrapOutboundOut(HTTP1HeadWriter.response(head, framing: "", connection: "", allocator: context.channel.allocator)), promise: nil)
+            return
+        }
+        let framing: StaticString
+        if requestIsHEAD || code == 204 || code == 304 || (100..<200).contains(code) {
+            response = .bodiless
+            framing = ""
+        } else if head.headers.contains(name: "content-length") {
+            response = .plain
+            framing = ""
+        } else if requestVersion.minor >= 1 {
+            response = .chunked(afterChunk: false)
+            framing = "transfer-encoding: chunked\r\n"
+        } else {
+            // HTTP/1.0 has no chunks: a body of unknown length ends when the connection does.
+            response = .plain
+            closeAfterResponse = true
+            framing = ""
+        }
+        let connection: StaticString = closeAfterResponse
+            ? (requestVersion.minor >= 1 ? "connection: close\r\n" : "")
+            : (requestVersion.minor == 0 ? "connection: keep-alive\r\n" : "")
+        context.write(wrapOutboundOut(HTTP1HeadWriter.response(head, framing: framing, connection: connection, allocator: context.channel.allocator)), promise: nil)
+        scheduleFlush(context)
     }
 
     func sendResponseBody(_ bytes: ByteBuffer) {
         guard let context, let exchange else { return }
         let count = bytes.readableBytes
-        context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(bytes))), promise: nil)
+        guard count > 0 else { return }
+        switch response {
+        case .plain:
+            context.write(wrapOutboundOut(bytes), promise: nil)
+        case .chunked(let afterChunk):
+            response = .chunked(afterChunk: true)
+            context.write(wrapOutboundOut(HTTP1HeadWriter.chunkStart(count: count, afterChunk: afterChunk, allocator: context.channel.allocator)), promise: nil)
+            context.write(wrapOutboundOut(bytes), promise: nil)
+        case .awaitingHead, .bodiless:
+            return
+        }
+        scheduleFlush(context)
         let taken = undrainedResponse.wrote(count, isWritable: context.channel.isWritable)
         if taken > 0 { exchange.clientTook(responseBytes: taken) }
     }
 
     func sendResponseEnd(trailers: HTTPHeaders?) {
-        guard let context else { return }
+        guard let context, exchange != nil else { return }
         exchange = nil
         _ = undrainedResponse.drained()
         _ = heldRequest.releaseAll()
-        let close = closeAfterResponse
-        context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
-        if close { context.close(promise: nil) }
-        resumeReadingIfHeld()
+        var end: ByteBuffer?
+        if case .chunked(let afterChunk) = response {
+            end = HTTP1HeadWriter.chunkedEnd(afterChunk: afterChunk, trailers: trailers, allocator: context.channel.allocator)
+        }
+        response = .awaitingHead
+        if closeAfterResponse {
+            return writeThenClose(end ?? context.channel.allocator.buffer(capacity: 0), context: context)
+        }
+        if let end { context.write(wrapOutboundOut(end), promise: nil) }
+        context.flush()
+        flushScheduled = false
+        readNextRequest(context)
     }
 
     func abortResponse() {
         exchange = nil
+        isClosing = true
+        // What was written before the break goes out first.
+        context?.flush()
         context?.close(promise: nil)
     }
 
     func releaseRequestBody(_ count: Int) {
         _ = heldRequest.taken(count)
-        resumeReadingIfHeld()
-    }
-
-    private func resumeReadingIfHeld() {
         guard let context, heldRequest.resumesRead() else { return }
         context.read()
+    }
+
+    /// After a response: the pipelined request, if one waits, and reading again.
+    private func readNextRequest(_ context: ChannelHandlerContext) {
+        if received.readableBytes > 0 { readReceived() }
+        if readHeldForPipelining, exchange == nil || received.readableBytes == 0 {
+            readHeldForPipelining = false
+            context.read()
+        } else if heldRequest.resumesRead() {
+            context.read()
+        }
+    }
+
+    /// One flush for everything written in this event loop turn.
+    private func scheduleFlush(_ context: ChannelHandlerContext) {
+        guard !flushScheduled else { return }
+        flushScheduled = true
+        context.eventLoop.assumeIsolated().execute { [self] in
+            guard flushScheduled else { return }
+            flushScheduled = false
+            self.context?.flush()
+        }
     }
 }
 

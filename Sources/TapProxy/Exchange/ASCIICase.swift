@@ -8,17 +8,33 @@ enum ASCIICase {
     }
 
     /// `bytes` equal `lower` (already lowercase) but for the case of ASCII letters.
-    static func equal(_ bytes: UnsafeBufferPointer<UInt8>, lowercase lower: some Collection<UInt8>) -> Bool {
-        bytes.count == lower.count && zip(bytes, lower).allSatisfy { lowercased($0) == $1 }
+    static func equal(_ bytes: UnsafeBufferPointer<UInt8>, lowercase lower: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard bytes.count == lower.count else { return false }
+        for index in 0..<bytes.count where lowercased(bytes[index]) != lower[index] { return false }
+        return true
     }
 
     static func equal(_ bytes: UnsafeBufferPointer<UInt8>, lowercase lower: StaticString) -> Bool {
         lower.withUTF8Buffer { equal(bytes, lowercase: $0) }
     }
 
+    static func equal(_ bytes: UnsafeBufferPointer<UInt8>, lowercase lower: [UInt8]) -> Bool {
+        lower.withUnsafeBufferPointer { equal(bytes, lowercase: $0) }
+    }
+
     /// `text` equals `lower` (already lowercase) but for the case of ASCII letters.
-    static func equal(_ text: String, lowercase lower: some Collection<UInt8>) -> Bool {
-        var text = text
-        return text.withUTF8 { equal($0, lowercase: lower) }
+    static func equal(_ text: String, lowercase lower: StaticString) -> Bool {
+        text.utf8.count == lower.utf8CodeUnitCount && withUTF8(text) { equal($0, lowercase: lower) }
+    }
+
+    static func equal(_ text: String, lowercase lower: [UInt8]) -> Bool {
+        text.utf8.count == lower.count && withUTF8(text) { equal($0, lowercase: lower) }
+    }
+
+    /// `body` with `text`'s bytes, without the copy of the string that `String.withUTF8` (a
+    /// mutating method) needs; a string not stored as UTF-8 is copied once.
+    static func withUTF8<R>(_ text: String, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        if let result = text.utf8.withContiguousStorageIfAvailable(body) { return result }
+        return Array(text.utf8).withUnsafeBufferPointer(body)
     }
 }

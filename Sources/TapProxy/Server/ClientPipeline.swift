@@ -26,7 +26,6 @@ enum ClientPipeline {
         case .http2:
             try pipeline.addHandler(HTTP2ClientConnection(loop: loop))
         case .http1:
-            try pipeline.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
             try pipeline.addHandler(HTTP1ClientHandler(loop: loop))
         }
     }

@@ -1,23 +1,42 @@
 import NIOCore
 import NIOHTTP1
 
-/// An HTTP/1.1 connection to the upstream, carrying one exchange at a time and going back to
-/// the pool between them when both sides keep it alive.
+/// An HTTP/1.1 connection to the upstream, reading and writing its bytes itself
+/// (``HTTP1MessageReader``, ``HTTP1Head``, ``HTTP1HeadWriter``): one exchange at a time, going
+/// back to the pool between them when both sides keep it alive.
 final class HTTP1UpstreamConnection: ChannelDuplexHandler, UpstreamStream {
-    typealias InboundIn = HTTPClientResponsePart
-    typealias OutboundIn = HTTPClientRequestPart
-    typealias OutboundOut = HTTPClientRequestPart
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    /// How the request in flight is framed towards the upstream.
+    private enum RequestBody {
+        /// A `Content-Length` the client gave, or no body at all: bytes go as they are.
+        case plain
+        /// Chunks; `afterChunk` once one went, whose CRLF is still to come.
+        case chunked(afterChunk: Bool)
+    }
 
     private let loop: LoopContext
     private let address: UpstreamAddress
+    private let host: String
     private var context: ChannelHandlerContext?
+    // Unchecked: changed in place for every read, each change was checked at run time for an
+    // overlapping access. None can overlap: the connection runs on its event loop only, and
+    // the reader and the bytes are changed in `channelRead` and `take` alone.
+    @exclusivity(unchecked) private var reader: HTTP1MessageReader
+    /// Bytes read and not yet taken by the reader.
+    @exclusivity(unchecked) private var received = ByteBuffer()
     private var exchange: Exchange?
+    private var requestIsHEAD = false
+    private var requestBody = RequestBody.plain
     private var keepAlive = true
     /// Exchanges this connection has carried, the current one included.
     private var exchangesCarried = 0
     private var requestBodyBytesSent = 0
     /// The request's end as sent (with its trailers, if any); nil until it is.
     private var sentRequestEnd: RequestEnd?
+    /// The final response head arrived: from here, a close is a failure, not a reason to retry.
     private var responseStarted = false
     /// Response bytes passed to the client but not yet taken.
     private var heldResponse: HeldBytes
@@ -30,6 +49,8 @@ final class HTTP1UpstreamConnection: ChannelDuplexHandler, UpstreamStream {
     init(loop: LoopContext, address: UpstreamAddress) {
         self.loop = loop
         self.address = address
+        host = address.authority
+        reader = HTTP1MessageReader(maxHeadBytes: 1 << 20)
         heldResponse = HeldBytes(limit: loop.limits.streamBufferBytes)
     }
 
@@ -53,23 +74,74 @@ final class HTTP1UpstreamConnection: ChannelDuplexHandler, UpstreamStream {
         responseStarted = false
         _ = heldResponse.releaseAll()
         _ = undrainedRequest.drained()
-        var head = exchange.requestHead
-        head.version = .http1_1
-        head.uri = address.pathPrefix + head.uri
-        head.headers = HopByHopHeaders.forwardable(head.headers)
-        head.headers.replaceOrAdd(name: "host", value: address.authority)
+        let head = exchange.requestHead
+        requestIsHEAD = head.method == .HEAD
+        // The client's length goes on; a body of unknown length goes in chunks.
+        let framing: StaticString
+        if head.headers.contains(name: "content-length") || exchange.requestIsCompleteAndEmpty {
+            requestBody = .plain
+            framing = ""
+        } else {
+            requestBody = .chunked(afterChunk: false)
+            framing = "transfer-encoding: chunked\r\n"
+        }
         keepAlive = true
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        let bytes = HTTP1HeadWriter.request(method: head.method, target: (address.pathPrefix, head.uri), host: host,
+                                            headers: head.headers, framing: framing, allocator: context.channel.allocator)
+        context.write(wrapOutboundOut(bytes), promise: nil)
         exchange.upstreamAttached(self)
         context.flush()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var bytes = unwrapInboundIn(data)
+        if received.readableBytes == 0 {
+            received = bytes
+        } else {
+            received.writeBuffer(&bytes)
+        }
+        do {
+            while exchange != nil, let part = try reader.next(&received) {
+                take(part)
+            }
+        } catch {
+            return fail("\(error)")
+        }
+        // Bytes with no exchange to take them: the upstream said more than it was asked.
+        if exchange == nil, received.readableBytes > 0 { fail("bytes after the response") }
+    }
+
+    private func take(_ part: HTTP1MessageReader.Part) {
         guard let exchange else { return }
-        switch unwrapInboundIn(data) {
-        case .head(let head):
+        switch part {
+        case .head(let bytes):
+            let head: HTTPResponseHead, framing: HTTP1Framing
+            do {
+                (head, framing) = try bytes.withUnsafeReadableBytes { (bytes) throws(HTTP1Error) in try HTTP1Head.response(bytes) }
+            } catch {
+                return fail("\(error)")
+            }
+            let code = head.status.code
+            if code < 200, head.status != .switchingProtocols {
+                // Interim: its end is taken at once, and the final head follows.
+                reader.expectBody(.none)
+                _ = try? reader.next(&received)
+                exchange.upstreamSent(responseHead: head)
+                return
+            }
             responseStarted = true
-            if head.status.code >= 200 { keepAlive = head.isKeepAlive }
+            let length: HTTP1BodyLength
+            if requestIsHEAD || code == 204 || code == 304 || code < 200 {
+                length = .none
+            } else if framing.transferCoding == .chunked {
+                length = .chunked
+            } else if framing.transferCoding == .none, let contentLength = framing.contentLength {
+                length = .length(contentLength)
+            } else {
+                length = .untilClose
+            }
+            keepAlive = !framing.close && length != .untilClose
+            reader.expectBody(length)
             exchange.upstreamSent(responseHead: head)
         case .body(let bytes):
             heldResponse.received(bytes.readableBytes)
@@ -81,6 +153,12 @@ final class HTTP1UpstreamConnection: ChannelDuplexHandler, UpstreamStream {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        // A body that runs until the connection closes has ended now.
+        if exchange != nil, case .end(let trailers)? = try? reader.connectionClosed() {
+            keepAlive = false
+            exchange?.upstreamSentResponseEnd(trailers: trailers)
+            finishExchange()
+        }
         lose(reason: "the upstream closed the connection")
         onClose?(self)
         onClose = nil
@@ -91,6 +169,16 @@ final class HTTP1UpstreamConnection: ChannelDuplexHandler, UpstreamStream {
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         lose(reason: "upstream connection error: \(error)")
         context.close(promise: nil)
+    }
+
+    /// The upstream broke the protocol: the exchange fails and the connection closes.
+    private func fail(_ reason: String) {
+        if let current = exchange {
+            exchange = nil
+            current.upstreamFailed("upstream: \(reason)")
+        }
+        keepAlive = false
+        context?.close(promise: nil)
     }
 
     /// Detaches the exchange from a connection that is going away. A kept-alive connection that
@@ -123,8 +211,13 @@ final class HTTP1UpstreamConnection: ChannelDuplexHandler, UpstreamStream {
     func sendRequestBody(_ bytes: ByteBuffer) {
         guard let context else { return }
         let count = bytes.readableBytes
+        guard count > 0 else { return }
         requestBodyBytesSent += count
-        context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(bytes))), promise: nil)
+        if case .chunked(let afterChunk) = requestBody {
+            requestBody = .chunked(afterChunk: true)
+            context.write(wrapOutboundOut(HTTP1HeadWriter.chunkStart(count: count, afterChunk: afterChunk, allocator: context.channel.allocator)), promise: nil)
+        }
+        context.writeAndFlush(wrapOutboundOut(bytes), promise: nil)
         let taken = undrainedRequest.wrote(count, isWritable: context.channel.isWritable)
         if taken > 0 { exchange?.upstreamTook(requestBytes: taken) }
     }
@@ -132,7 +225,9 @@ final class HTTP1UpstreamConnection: ChannelDuplexHandler, UpstreamStream {
     func sendRequestEnd(trailers: HTTPHeaders?) {
         guard let context else { return }
         sentRequestEnd = RequestEnd(trailers: trailers)
-        context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
+        // Trailers go only with chunks: a body of known length has nowhere to put them.
+        guard case .chunked(let afterChunk) = requestBody else { return }
+        context.writeAndFlush(wrapOutboundOut(HTTP1HeadWriter.chunkedEnd(afterChunk: afterChunk, trailers: trailers, allocator: context.channel.allocator)), promise: nil)
     }
 
     func cancel() {

@@ -127,7 +127,6 @@ final class UpstreamPool {
                     self.idleHTTP1.removeAll { $0 === closed }
                     self.openChannels[id] = nil
                 }
-                try channel.pipeline.syncOperations.addHTTPClientHandlers()
                 try channel.pipeline.syncOperations.addHandler(connection)
                 guard let first = waiting.first else {
                     idleHTTP1.append(connection)

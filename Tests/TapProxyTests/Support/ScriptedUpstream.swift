@@ -13,6 +13,7 @@ final class ScriptedUpstream: @unchecked Sendable {
         let fd: Int32
         let requestHead: String
         private(set) var sentBytes = 0
+        private var wholeRequest: [UInt8]?
         private let lock = NSLock()
 
         init(fd: Int32, requestHead: String) {
@@ -61,9 +62,14 @@ final class ScriptedUpstream: @unchecked Sendable {
             let bodyStart = headEnd + blankLine.count
             let isWhole: ([UInt8]) -> Bool
             if fields.contains(where: { $0.hasPrefix("transfer-encoding:") && $0.contains("chunked") }) {
-                // The test bodies have no trailers: the last chunk ends the request.
-                let lastChunk = Array("0\r\n\r\n".utf8)
-                isWhole = { $0.count - bodyStart >= lastChunk.count && $0.suffix(lastChunk.count).elementsEqual(lastChunk) }
+                // The test bodies are small text: the last chunk, then trailers if any, then an
+                // empty line end the request.
+                let lastChunk = Array("\r\n0\r\n".utf8)
+                isWhole = { bytes in
+                    let body = Array(bytes[bodyStart...])
+                    let last = body.starts(with: "0\r\n".utf8) ? 0 : Self.firstIndex(of: lastChunk, in: body)
+                    return last != nil && body.count >= last! + 5 && body.suffix(4).elementsEqual(blankLine)
+                }
             } else {
                 let length = fields.lazy.compactMap { field -> Int? in
                     guard field.hasPrefix("content-length:") else { return nil }
@@ -78,7 +84,17 @@ final class ScriptedUpstream: @unchecked Sendable {
                 if got <= 0 { return false }
                 bytes += chunk[0..<got]
             }
+            lock.lock()
+            wholeRequest = bytes
+            lock.unlock()
             return true
+        }
+
+        /// The request, head and body, once ``readRequest()`` has read it.
+        var request: [UInt8]? {
+            lock.lock()
+            defer { lock.unlock() }
+            return wholeRequest
         }
 
         private static func firstIndex(of needle: [UInt8], in haystack: [UInt8]) -> Int? {

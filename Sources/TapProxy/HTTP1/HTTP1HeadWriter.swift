@@ -1,0 +1,158 @@
+import NIOCore
+import NIOHTTP1
+
+/// Writes HTTP/1.1 heads and chunk framing as bytes: each head is measured, then written into
+/// one buffer of that size, with no `ByteBuffer` write per piece.
+enum HTTP1HeadWriter {
+    /// A request head for the upstream: `target` as the request line's, `host` first, then the
+    /// client's forwardable fields, then the field line `framing` (empty for none).
+    static func request(method: HTTPMethod, target: (prefix: String, path: String), host: String,
+                        headers: HTTPHeaders, framing: StaticString, allocator: ByteBufferAllocator) -> ByteBuffer {
+        withForwardable(headers, keepHost: false) { fields, fieldBytes in
+            var size = method.rawValue.utf8.count + target.prefix.utf8.count + target.path.utf8.count + 12
+            size += 8 + host.utf8.count + fieldBytes + framing.utf8CodeUnitCount + 2
+            return write(size: size, allocator: allocator) { out in
+                out.append(method.rawValue)
+                out.append(" ")
+                out.append(target.prefix)
+                out.append(target.path)
+                out.append(" HTTP/1.1\r\nhost: ")
+                out.append(host)
+                out.append("\r\n")
+                for (name, value) in fields { out.appendField(name, value) }
+                out.append(framing)
+                out.append("\r\n")
+            }
+        }
+    }
+
+    /// A response head for the client, in the client's version, with its forwardable fields
+    /// (`Host` kept), then the fields `framing` and `connection` (each a whole field line, or
+    /// empty).
+    static func response(_ head: HTTPResponseHead, framing: StaticString, connection: StaticString,
+                         allocator: ByteBufferAllocator) -> ByteBuffer {
+        let reason = head.status.reasonPhrase
+        return withForwardable(head.headers, keepHost: true) { fields, fieldBytes in
+            let size = 15 + reason.utf8.count + fieldBytes + framing.utf8CodeUnitCount + connection.utf8CodeUnitCount + 2
+            return write(size: size, allocator: allocator) { out in
+                out.append(head.version.minor == 0 ? "HTTP/1.0 " : "HTTP/1.1 ")
+                out.appendStatusCode(Int(head.status.code))
+                out.append(" ")
+                out.append(reason)
+                out.append("\r\n")
+                for (name, value) in fields { out.appendField(name, value) }
+                out.append(framing)
+                out.append(connection)
+                out.append("\r\n")
+            }
+        }
+    }
+
+    /// The line before a chunk of `count` bytes (`count` > 0), after the CRLF that ends the
+    /// chunk before it, if there was one.
+    static func chunkStart(count: Int, afterChunk: Bool, allocator: ByteBufferAllocator) -> ByteBuffer {
+        assert(count > 0, "a chunk of no bytes would end the body")
+        let digits = (Int.bitWidth - count.leadingZeroBitCount + 3) / 4
+        return write(size: (afterChunk ? 2 : 0) + digits + 2, allocator: allocator) { out in
+            if afterChunk { out.append("\r\n") }
+            out.appendHex(count, digits: digits)
+            out.append("\r\n")
+        }
+    }
+
+    /// The end of a chunked body: the last chunk's CRLF, the zero-size chunk, the trailers.
+    static func chunkedEnd(afterChunk: Bool, trailers: HTTPHeaders?, allocator: ByteBufferAllocator) -> ByteBuffer {
+        var size = (afterChunk ? 2 : 0) + 5
+        trailers?.forEach { name, value in size += name.utf8.count + value.utf8.count + 4 }
+        return write(size: size, allocator: allocator) { out in
+            if afterChunk { out.append("\r\n") }
+            out.append("0\r\n")
+            trailers?.forEach { name, value in out.appendField(name, value) }
+            out.append("\r\n")
+        }
+    }
+
+    /// `body` with the forwardable fields of `headers`, gathered once (they are measured, then
+    /// written), and the bytes they take as field lines.
+    private static func withForwardable<R>(_ headers: HTTPHeaders, keepHost: Bool,
+                                           _ body: (UnsafeBufferPointer<(String, String)>, Int) -> R) -> R {
+        withUnsafeTemporaryAllocation(of: (String, String).self, capacity: max(headers.count, 1)) { room in
+            var count = 0
+            var bytes = 0
+            HopByHopHeaders.forwardable(headers, keepHost: keepHost).forEach { name, value in
+                // Never more fields than `headers` has: the room holds them all.
+                room.initializeElement(at: count, to: (name, value))
+                count += 1
+                bytes += name.utf8.count + value.utf8.count + 4
+            }
+            defer { room.baseAddress.unsafelyUnwrapped.deinitialize(count: count) }
+            return body(UnsafeBufferPointer(rebasing: room[..<count]), bytes)
+        }
+    }
+
+    /// A buffer of exactly `size` bytes filled by `body`.
+    private static func write(size: Int, allocator: ByteBufferAllocator, _ body: (inout HeadBytes) -> Void) -> ByteBuffer {
+        var buffer = allocator.buffer(capacity: size)
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { room in
+            var out = HeadBytes(room: room)
+            body(&out)
+            assert(out.count == size, "HTTP1HeadWriter: the head was measured wrong")
+            return out.count
+        }
+        return buffer
+    }
+}
+
+/// A cursor writing into a buffer measured beforehand.
+private struct HeadBytes {
+    private let room: UnsafeMutableRawBufferPointer
+    private(set) var count = 0
+
+    init(room: UnsafeMutableRawBufferPointer) {
+        self.room = room
+    }
+
+    mutating func append(_ bytes: UnsafeRawBufferPointer) {
+        // The head was measured first: every write fits.
+        precondition(count + bytes.count <= room.count, "HeadBytes: the head was measured wrong")
+        guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
+        (room.baseAddress! + count).copyMemory(from: base, byteCount: bytes.count)
+        count += bytes.count
+    }
+
+    mutating func append(_ text: StaticString) {
+        append(UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+
+    mutating func append(_ text: String) {
+        ASCIICase.withUTF8(text) { append(UnsafeRawBufferPointer($0)) }
+    }
+
+    mutating func appendField(_ name: String, _ value: String) {
+        append(name)
+        append(": ")
+        append(value)
+        append("\r\n")
+    }
+
+    mutating func appendByte(_ byte: UInt8) {
+        precondition(count < room.count, "HeadBytes: the head was measured wrong")
+        room[count] = byte
+        count += 1
+    }
+
+    /// Three digits: a status code is 100–999.
+    mutating func appendStatusCode(_ code: Int) {
+        let code = min(max(code, 0), 999)
+        appendByte(UInt8(ascii: "0") + UInt8(code / 100))
+        appendByte(UInt8(ascii: "0") + UInt8(code / 10 % 10))
+        appendByte(UInt8(ascii: "0") + UInt8(code % 10))
+    }
+
+    mutating func appendHex(_ number: Int, digits: Int) {
+        for shift in stride(from: (digits - 1) * 4, through: 0, by: -4) {
+            let digit = UInt8((number >> shift) & 0xF)
+            appendByte(digit < 10 ? UInt8(ascii: "0") + digit : UInt8(ascii: "a") + digit - 10)
+        }
+    }
+}

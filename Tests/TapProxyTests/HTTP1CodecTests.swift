@@ -1,0 +1,180 @@
+import NIOCore
+import NIOHTTP1
+import Testing
+@testable import TapProxy
+
+/// The proxy's own HTTP/1.1 reading and writing: messages read the same however their bytes
+/// are split, framing that two parsers could read differently is refused, and heads are written
+/// byte for byte as HTTP/1.1 says.
+@Suite struct HTTP1CodecTests {
+    /// What a reader made of some bytes: heads as text, bodies joined, ends with their trailers.
+    private struct Reading: Equatable {
+        var parts: [String] = []
+        var error: HTTP1Error.Status?
+    }
+
+    /// Reads `pieces` one after another as a connection's reads, the way the client side does:
+    /// each head parsed as a request and its body delimited by what it says.
+    private func readRequests(_ pieces: [[UInt8]], maxHeadBytes: Int = 64 << 10) -> Reading {
+        var reader = HTTP1MessageReader(maxHeadBytes: maxHeadBytes)
+        var received = ByteBuffer()
+        var reading = Reading()
+        var body: [UInt8] = []
+        do {
+            for piece in pieces {
+                received.writeBytes(piece)
+                while let part = try reader.next(&received) {
+                    switch part {
+                    case .head(let bytes):
+                        let (head, framing) = try bytes.withUnsafeReadableBytes { (bytes) throws(HTTP1Error) in try HTTP1Head.request(bytes) }
+                        reader.expectBody(framing.transferCoding == .chunked ? .chunked : .length(framing.contentLength ?? 0))
+                        let fields = head.headers.map { "\($0.name)=\($0.value)" }.joined(separator: ",")
+                        reading.parts.append("\(head.method.rawValue) \(head.uri) \(head.version) [\(fields)]\(framing.close ? " close" : "")")
+                    case .body(let bytes):
+                        body += bytes.readableBytesView
+                    case .end(let trailers):
+                        let fields = trailers.map { $0.map { "\($0.name)=\($0.value)" }.joined(separator: ",") } ?? "none"
+                        reading.parts.append("body \(String(decoding: body, as: UTF8.self)) trailers \(fields)")
+                        body = []
+                    }
+                }
+            }
+        } catch {
+            reading.error = error.status
+        }
+        return reading
+    }
+
+    private static let pipelined = Array((
+        "\r\nPOST /v1/chat/completions HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nX-Empty:\r\n\r\n"
+            + "5;ext=1\r\nhello\r\n1A\r\n abcdefghijklmnopqrstuvwxy\r\n0\r\nX-Trailer: done\r\n\r\n"
+            + "GET /v1/models?x=1 HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"
+            + "PUT /upload HTTP/1.1\r\ncontent-length: 3\r\nconnection: close\r\n\r\nabc"
+    ).utf8)
+
+    private static let pipelinedReading = Reading(parts: [
+        "POST /v1/chat/completions HTTP/1.1 [Host=a,Transfer-Encoding=chunked,X-Empty=]",
+        "body hello abcdefghijklmnopqrstuvwxy trailers X-Trailer=done",
+        "GET /v1/models?x=1 HTTP/1.0 [Connection=keep-alive]",
+        "body  trailers none",
+        "PUT /upload HTTP/1.1 [content-length=3,connection=close] close",
+        "body abc trailers none",
+    ])
+
+    @Test func pipelinedRequestsReadTheSameWhereverTheirBytesAreSplit() {
+        let bytes = Self.pipelined
+        #expect(readRequests([bytes]) == Self.pipelinedReading)
+        for split in 1..<bytes.count {
+            let reading = readRequests([Array(bytes[..<split]), Array(bytes[split...])])
+            #expect(reading == Self.pipelinedReading, "split at \(split)")
+            if reading != Self.pipelinedReading { return }
+        }
+        #expect(readRequests(bytes.map { [$0] }) == Self.pipelinedReading)
+    }
+
+    @Test func framingThatTwoParsersCouldReadDifferentlyIsRefused() {
+        let refused: [(String, String)] = [
+            ("content-length with chunked", "POST / HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n"),
+            ("two different lengths", "POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n"),
+            ("a list of different lengths", "POST / HTTP/1.1\r\nContent-Length: 5, 6\r\n\r\n"),
+            ("a signed length", "POST / HTTP/1.1\r\nContent-Length: +5\r\n\r\n"),
+            ("a length past 18 digits", "POST / HTTP/1.1\r\nContent-Length: 1234567890123456789\r\n\r\n"),
+            ("a coding other than chunked", "POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n"),
+            ("chunked not last", "POST / HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n"),
+            ("chunked twice", "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n"),
+            ("chunked in HTTP/1.0", "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n"),
+            ("an obs-fold", "GET / HTTP/1.1\r\nX-A: 1\r\n  folded\r\n\r\n"),
+            ("a bare LF ending a field", "GET / HTTP/1.1\r\nX-A: 1\nX-B: 2\r\n\r\n"),
+            ("a bare LF ending the head", "GET / HTTP/1.1\n\n"),
+            ("a bare CR in a value", "GET / HTTP/1.1\r\nX-A: 1\r2\r\n\r\n"),
+            ("a space before the colon", "GET / HTTP/1.1\r\nContent-Length : 5\r\n\r\n"),
+            ("a control byte in a value", "GET / HTTP/1.1\r\nX-A: 1\u{01}\r\n\r\n"),
+            ("a field with no name", "GET / HTTP/1.1\r\n: 1\r\n\r\n"),
+            ("a field with no colon", "GET / HTTP/1.1\r\nX-A\r\n\r\n"),
+            ("two spaces in the request line", "GET  / HTTP/1.1\r\n\r\n"),
+            ("a space in the target", "GET /a b HTTP/1.1\r\n\r\n"),
+            ("HTTP/2.0 as a version", "GET / HTTP/2.0\r\n\r\n"),
+            ("a lowercase version", "GET / http/1.1\r\n\r\n"),
+            ("a chunk size that would overflow", "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1000000000000000\r\n"),
+            ("a chunk size that is not hex", "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"),
+            ("a negative chunk size", "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n-1\r\n"),
+            ("a chunk without its CRLF", "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nab\r\n0\r\n\r\n"),
+            ("a chunk-size line ending in a bare LF", "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1\na\r\n0\r\n\r\n"),
+        ]
+        for (what, request) in refused {
+            let reading = readRequests([Array(request.utf8)])
+            #expect(reading.error == .badRequest, "\(what): \(reading)")
+        }
+    }
+
+    @Test func aHeadLongerThanTheLimitIsRefusedAsTooLargeBeforeItEnds() {
+        let line = "GET /" + String(repeating: "a", count: 1 << 20)
+        // The request line alone, without its end: refused once it passes the limit.
+        #expect(readRequests([Array(line.utf8)]).error == .headTooLarge)
+        let fields = "GET / HTTP/1.1\r\n" + String(repeating: "X-A: 1234567890\r\n", count: 100) + "\r\n"
+        #expect(readRequests([Array(fields.utf8)], maxHeadBytes: 1024).error == .headTooLarge)
+        #expect(readRequests([Array(fields.utf8)], maxHeadBytes: 4096).error == nil)
+    }
+
+    @Test func aResponseHeadIsReadWithItsReasonAndItsFraming() throws {
+        func response(_ text: String) throws -> (HTTPResponseHead, HTTP1Framing) {
+            try ByteBuffer(string: text).withUnsafeReadableBytes { (bytes) throws(HTTP1Error) in try HTTP1Head.response(bytes) }
+        }
+        let (head, framing) = try response("HTTP/1.1 200 OK\r\nContent-Length: 12\r\nConnection: keep-alive\r\n\r\n")
+        #expect(head.status.code == 200 && head.status.reasonPhrase == "OK" && framing.contentLength == 12 && !framing.close)
+        let (noReason, _) = try response("HTTP/1.1 204\r\n\r\n")
+        #expect(noReason.status.code == 204)
+        // Both a length and chunks: the chunks frame it and the connection is not reused.
+        let (_, both) = try response("HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n")
+        #expect(both.transferCoding == .chunked && both.contentLength == nil && both.close)
+        // HTTP/1.0 closes unless asked to keep alive.
+        #expect(try response("HTTP/1.0 200 OK\r\n\r\n").1.close)
+        #expect(try !response("HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\n\r\n").1.close)
+        #expect(throws: HTTP1Error.self) { try response("HTTP/1.1 2000 OK\r\n\r\n") }
+        #expect(throws: HTTP1Error.self) { try response("HTTP/1.1 20x OK\r\n\r\n") }
+    }
+
+    @Test func aBodyThatRunsUntilTheConnectionClosesEndsWithItAndAnyOtherBreaksOff() throws {
+        var reader = HTTP1MessageReader(maxHeadBytes: 1024)
+        var bytes = ByteBuffer(string: "HTTP/1.0 200 OK\r\n\r\nsome body")
+        guard case .head? = try reader.next(&bytes) else { Issue.record("no head"); return }
+        reader.expectBody(.untilClose)
+        guard case .body(let body)? = try reader.next(&bytes) else { Issue.record("no body"); return }
+        #expect(String(buffer: body) == "some body")
+        guard case .end(nil)? = try reader.connectionClosed() else { Issue.record("no end"); return }
+
+        var cut = HTTP1MessageReader(maxHeadBytes: 1024)
+        var short = ByteBuffer(string: "HTTP/1.1 200 OK\r\n\r\nab")
+        _ = try cut.next(&short)
+        cut.expectBody(.length(5))
+        _ = try cut.next(&short)
+        #expect(throws: HTTP1Error.self) { try cut.connectionClosed() }
+    }
+
+    @Test func bodySlicesShareTheBytesThatArrivedRatherThanCopyThem() throws {
+        var reader = HTTP1MessageReader(maxHeadBytes: 1024)
+        var received = ByteBuffer(string: "POST / HTTP/1.1\r\ncontent-length: 10\r\n\r\n0123456789")
+        let arrived = received.withUnsafeReadableBytes { $0.baseAddress! }
+        _ = try reader.next(&received)
+        reader.expectBody(.length(10))
+        guard case .body(let body)? = try reader.next(&received) else { Issue.record("no body"); return }
+        let sliced = body.withUnsafeReadableBytes { $0.baseAddress! }
+        #expect(sliced == arrived + 39)
+    }
+
+    @Test func headsAndChunksAreWrittenAsHTTP1Says() {
+        let allocator = ByteBufferAllocator()
+        let headers = HTTPHeaders([("Host", "client"), ("Connection", "close, X-Hop"), ("X-Hop", "1"), ("Content-Type", "text/event-stream")])
+        let response = HTTP1HeadWriter.response(
+            HTTPResponseHead(version: .http1_1, status: .ok, headers: headers),
+            framing: "transfer-encoding: chunked\r\n", connection: "connection: close\r\n", allocator: allocator)
+        #expect(String(buffer: response) == "HTTP/1.1 200 OK\r\nHost: client\r\nContent-Type: text/event-stream\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n")
+        let request = HTTP1HeadWriter.request(method: .POST, target: ("/prefix", "/v1/messages"), host: "upstream:8080",
+                                              headers: headers, framing: "", allocator: allocator)
+        #expect(String(buffer: request) == "POST /prefix/v1/messages HTTP/1.1\r\nhost: upstream:8080\r\nContent-Type: text/event-stream\r\n\r\n")
+        #expect(String(buffer: HTTP1HeadWriter.chunkStart(count: 0x1a2b, afterChunk: false, allocator: allocator)) == "1a2b\r\n")
+        #expect(String(buffer: HTTP1HeadWriter.chunkStart(count: 1, afterChunk: true, allocator: allocator)) == "\r\n1\r\n")
+        #expect(String(buffer: HTTP1HeadWriter.chunkedEnd(afterChunk: true, trailers: HTTPHeaders([("x-t", "1")]), allocator: allocator)) == "\r\n0\r\nx-t: 1\r\n\r\n")
+        #expect(String(buffer: HTTP1HeadWriter.chunkedEnd(afterChunk: false, trailers: nil, allocator: allocator)) == "0\r\n\r\n")
+    }
+}
