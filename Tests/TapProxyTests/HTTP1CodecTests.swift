@@ -172,9 +172,13 @@ import Testing
         let request = HTTP1HeadWriter.request(method: .POST, target: ("/prefix", "/v1/messages"), host: "upstream:8080",
                                               headers: headers, framing: "", allocator: allocator)
         #expect(String(buffer: request) == "POST /prefix/v1/messages HTTP/1.1\r\nhost: upstream:8080\r\nContent-Type: text/event-stream\r\n\r\n")
-        #expect(String(buffer: HTTP1HeadWriter.chunkStart(count: 0x1a2b, afterChunk: false, allocator: allocator)) == "1a2b\r\n")
-        #expect(String(buffer: HTTP1HeadWriter.chunkStart(count: 1, afterChunk: true, allocator: allocator)) == "\r\n1\r\n")
-        #expect(String(buffer: HTTP1HeadWriter.chunkedEnd(afterChunk: true, trailers: HTTPHeaders([("x-t", "1")]), allocator: allocator)) == "\r\n0\r\nx-t: 1\r\n\r\n")
-        #expect(String(buffer: HTTP1HeadWriter.chunkedEnd(afterChunk: false, trailers: nil, allocator: allocator)) == "0\r\n\r\n")
+        var framing = allocator.buffer(capacity: 0)
+        HTTP1HeadWriter.chunkStart(count: 0x1a2b, afterChunk: false, to: &framing)
+        HTTP1HeadWriter.chunkStart(count: 1, afterChunk: true, to: &framing)
+        HTTP1HeadWriter.chunkedEnd(afterChunk: true, trailers: HTTPHeaders([("x-t", "1")]), to: &framing)
+        #expect(String(buffer: framing) == "1a2b\r\n\r\n1\r\n\r\n0\r\nx-t: 1\r\n\r\n")
+        var empty = allocator.buffer(capacity: 0)
+        HTTP1HeadWriter.chunkedEnd(afterChunk: false, trailers: nil, to: &empty)
+        #expect(String(buffer: empty) == "0\r\n\r\n")
     }
 }

@@ -46,6 +46,9 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, ClientStream {
     private var isClosing = false
     private var isDraining = false
     private var flushScheduled = false
+    /// Head and chunk lines not written yet: they go out with the next body slice, or at the
+    /// flush, in one write rather than one each.
+    private var framingBytes: ByteBuffer?
 
     init(loop: LoopContext) {
         self.loop = loop
@@ -207,7 +210,8 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, ClientStream {
         let connection: StaticString = closeAfterResponse
             ? (requestVersion.minor >= 1 ? "connection: close\r\n" : "")
             : (requestVersion.minor == 0 ? "connection: keep-alive\r\n" : "")
-        context.write(wrapOutboundOut(HTTP1HeadWriter.response(head, framing: framing, connection: connection, allocator: context.channel.allocator)), promise: nil)
+        writeFraming(context)
+        framingBytes = HTTP1HeadWriter.response(head, framing: framing, connection: connection, allocator: context.channel.allocator)
         scheduleFlush(context)
     }
 
@@ -217,14 +221,17 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, ClientStream {
         guard count > 0 else { return }
         switch response {
         case .plain:
-            context.write(wrapOutboundOut(bytes), promise: nil)
+            break
         case .chunked(let afterChunk):
             response = .chunked(afterChunk: true)
-            context.write(wrapOutboundOut(HTTP1HeadWriter.chunkStart(count: count, afterChunk: afterChunk, allocator: context.channel.allocator)), promise: nil)
-            context.write(wrapOutboundOut(bytes), promise: nil)
+            var framing = framingBytes ?? context.channel.allocator.buffer(capacity: 24)
+            HTTP1HeadWriter.chunkStart(count: count, afterChunk: afterChunk, to: &framing)
+            framingBytes = framing
         case .awaitingHead, .bodiless:
             return
         }
+        writeFraming(context)
+        context.write(wrapOutboundOut(bytes), promise: nil)
         scheduleFlush(context)
         let taken = undrainedResponse.wrote(count, isWritable: context.channel.isWritable)
         if taken > 0 { exchange.clientTook(responseBytes: taken) }
@@ -235,15 +242,18 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, ClientStream {
         exchange = nil
         _ = undrainedResponse.drained()
         _ = heldRequest.releaseAll()
-        var end: ByteBuffer?
         if case .chunked(let afterChunk) = response {
-            end = HTTP1HeadWriter.chunkedEnd(afterChunk: afterChunk, trailers: trailers, allocator: context.channel.allocator)
+            var framing = framingBytes ?? context.channel.allocator.buffer(capacity: 8)
+            HTTP1HeadWriter.chunkedEnd(afterChunk: afterChunk, trailers: trailers, to: &framing)
+            framingBytes = framing
         }
         response = .awaitingHead
         if closeAfterResponse {
-            return writeThenClose(end ?? context.channel.allocator.buffer(capacity: 0), context: context)
+            let last = framingBytes ?? context.channel.allocator.buffer(capacity: 0)
+            framingBytes = nil
+            return writeThenClose(last, context: context)
         }
-        if let end { context.write(wrapOutboundOut(end), promise: nil) }
+        writeFraming(context)
         context.flush()
         flushScheduled = false
         readNextRequest(context)
@@ -252,7 +262,9 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, ClientStream {
     func abortResponse() {
         exchange = nil
         isClosing = true
-        // What was written before the break goes out first.
+        // What was written before the break goes out first (but no more framing: the client
+        // must see the body break off, not end).
+        framingBytes = nil
         context?.flush()
         context?.close(promise: nil)
     }
@@ -274,14 +286,22 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, ClientStream {
         }
     }
 
+    /// Writes the head and chunk lines waiting, if any.
+    private func writeFraming(_ context: ChannelHandlerContext) {
+        guard let bytes = framingBytes else { return }
+        framingBytes = nil
+        context.write(wrapOutboundOut(bytes), promise: nil)
+    }
+
     /// One flush for everything written in this event loop turn.
     private func scheduleFlush(_ context: ChannelHandlerContext) {
         guard !flushScheduled else { return }
         flushScheduled = true
         context.eventLoop.assumeIsolated().execute { [self] in
-            guard flushScheduled else { return }
+            guard flushScheduled, let context = self.context else { return }
             flushScheduled = false
-            self.context?.flush()
+            writeFraming(context)
+            context.flush()
         }
     }
 }

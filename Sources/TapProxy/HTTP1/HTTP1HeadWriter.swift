@@ -34,7 +34,8 @@ enum HTTP1HeadWriter {
         let reason = head.status.reasonPhrase
         return withForwardable(head.headers, keepHost: true) { fields, fieldBytes in
             let size = 15 + reason.utf8.count + fieldBytes + framing.utf8CodeUnitCount + connection.utf8CodeUnitCount + 2
-            return write(size: size, allocator: allocator) { out in
+            // Room for the first chunk's line, which goes out with the head.
+            return write(size: size, spare: 24, allocator: allocator) { out in
                 out.append(head.version.minor == 0 ? "HTTP/1.0 " : "HTTP/1.1 ")
                 out.appendStatusCode(Int(head.status.code))
                 out.append(" ")
@@ -48,23 +49,24 @@ enum HTTP1HeadWriter {
         }
     }
 
-    /// The line before a chunk of `count` bytes (`count` > 0), after the CRLF that ends the
-    /// chunk before it, if there was one.
-    static func chunkStart(count: Int, afterChunk: Bool, allocator: ByteBufferAllocator) -> ByteBuffer {
+    /// Appends the line before a chunk of `count` bytes (`count` > 0), after the CRLF that ends
+    /// the chunk before it, if there was one.
+    static func chunkStart(count: Int, afterChunk: Bool, to buffer: inout ByteBuffer) {
         assert(count > 0, "a chunk of no bytes would end the body")
         let digits = (Int.bitWidth - count.leadingZeroBitCount + 3) / 4
-        return write(size: (afterChunk ? 2 : 0) + digits + 2, allocator: allocator) { out in
+        append(size: (afterChunk ? 2 : 0) + digits + 2, to: &buffer) { out in
             if afterChunk { out.append("\r\n") }
             out.appendHex(count, digits: digits)
             out.append("\r\n")
         }
     }
 
-    /// The end of a chunked body: the last chunk's CRLF, the zero-size chunk, the trailers.
-    static func chunkedEnd(afterChunk: Bool, trailers: HTTPHeaders?, allocator: ByteBufferAllocator) -> ByteBuffer {
+    /// Appends the end of a chunked body: the last chunk's CRLF, the zero-size chunk, the
+    /// trailers.
+    static func chunkedEnd(afterChunk: Bool, trailers: HTTPHeaders?, to buffer: inout ByteBuffer) {
         var size = (afterChunk ? 2 : 0) + 5
         trailers?.forEach { name, value in size += name.utf8.count + value.utf8.count + 4 }
-        return write(size: size, allocator: allocator) { out in
+        append(size: size, to: &buffer) { out in
             if afterChunk { out.append("\r\n") }
             out.append("0\r\n")
             trailers?.forEach { name, value in out.appendField(name, value) }
@@ -90,16 +92,21 @@ enum HTTP1HeadWriter {
         }
     }
 
-    /// A buffer of exactly `size` bytes filled by `body`.
-    private static func write(size: Int, allocator: ByteBufferAllocator, _ body: (inout HeadBytes) -> Void) -> ByteBuffer {
-        var buffer = allocator.buffer(capacity: size)
+    /// A buffer of `size` bytes filled by `body`, with room for `spare` more.
+    private static func write(size: Int, spare: Int = 0, allocator: ByteBufferAllocator, _ body: (inout HeadBytes) -> Void) -> ByteBuffer {
+        var buffer = allocator.buffer(capacity: size + spare)
+        append(size: size, to: &buffer, body)
+        return buffer
+    }
+
+    /// Appends `size` bytes filled by `body` to `buffer`.
+    private static func append(size: Int, to buffer: inout ByteBuffer, _ body: (inout HeadBytes) -> Void) {
         buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { room in
             var out = HeadBytes(room: room)
             body(&out)
             assert(out.count == size, "HTTP1HeadWriter: the head was measured wrong")
             return out.count
         }
-        return buffer
     }
 }
 

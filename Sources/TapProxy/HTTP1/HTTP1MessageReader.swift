@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import NIOCore
 import NIOHTTP1
 
@@ -158,7 +163,7 @@ struct HTTP1MessageReader {
     private func sectionEnd(in buffer: ByteBuffer, searched: Int) throws(HTTP1Error) -> Int? {
         let found: Int? = buffer.withUnsafeReadableBytes { bytes in
             var index = searched
-            while let lf = UnsafeRawBufferPointer(rebasing: bytes[index...]).firstIndex(of: 0x0A).map({ $0 + index }) {
+            while let lf = Self.lineFeed(in: bytes, from: index) {
                 // An empty line: LF right after the last line's LF (the CR before it, if any, is
                 // checked when the lines are read).
                 if lf >= 1, bytes[lf - 1] == 0x0A { return lf + 1 }
@@ -179,7 +184,7 @@ struct HTTP1MessageReader {
     /// not all arrived.
     private mutating func chunkSize(_ buffer: inout ByteBuffer, searched: Int) throws(HTTP1Error) -> Int? {
         let line: (size: Int, length: Int)? = try buffer.withUnsafeReadableBytes { (bytes) throws(HTTP1Error) in
-            guard let lf = UnsafeRawBufferPointer(rebasing: bytes[searched...]).firstIndex(of: 0x0A).map({ $0 + searched }) else {
+            guard let lf = Self.lineFeed(in: bytes, from: searched) else {
                 return nil
             }
             guard lf >= 2, bytes[lf - 1] == 0x0D else { throw .malformed("chunk-size line end") }
@@ -207,6 +212,13 @@ struct HTTP1MessageReader {
         }
         buffer.moveReaderIndex(forwardBy: line.length)
         return line.size
+    }
+
+    /// The index of the first LF in `bytes` from `start` on.
+    private static func lineFeed(in bytes: UnsafeRawBufferPointer, from start: Int) -> Int? {
+        guard start < bytes.count, let base = bytes.baseAddress else { return nil }
+        guard let found = memchr(base + start, 0x0A, bytes.count - start) else { return nil }
+        return UnsafeRawPointer(found) - base
     }
 
     private static func hexValue(_ byte: UInt8) -> Int? {

@@ -215,7 +215,9 @@ final class HTTP1UpstreamConnection: ChannelDuplexHandler, UpstreamStream {
         requestBodyBytesSent += count
         if case .chunked(let afterChunk) = requestBody {
             requestBody = .chunked(afterChunk: true)
-            context.write(wrapOutboundOut(HTTP1HeadWriter.chunkStart(count: count, afterChunk: afterChunk, allocator: context.channel.allocator)), promise: nil)
+            var line = context.channel.allocator.buffer(capacity: 24)
+            HTTP1HeadWriter.chunkStart(count: count, afterChunk: afterChunk, to: &line)
+            context.write(wrapOutboundOut(line), promise: nil)
         }
         context.writeAndFlush(wrapOutboundOut(bytes), promise: nil)
         let taken = undrainedRequest.wrote(count, isWritable: context.channel.isWritable)
@@ -227,7 +229,9 @@ final class HTTP1UpstreamConnection: ChannelDuplexHandler, UpstreamStream {
         sentRequestEnd = RequestEnd(trailers: trailers)
         // Trailers go only with chunks: a body of known length has nowhere to put them.
         guard case .chunked(let afterChunk) = requestBody else { return }
-        context.writeAndFlush(wrapOutboundOut(HTTP1HeadWriter.chunkedEnd(afterChunk: afterChunk, trailers: trailers, allocator: context.channel.allocator)), promise: nil)
+        var end = context.channel.allocator.buffer(capacity: 8)
+        HTTP1HeadWriter.chunkedEnd(afterChunk: afterChunk, trailers: trailers, to: &end)
+        context.writeAndFlush(wrapOutboundOut(end), promise: nil)
     }
 
     func cancel() {

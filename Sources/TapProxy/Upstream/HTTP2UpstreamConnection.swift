@@ -8,6 +8,8 @@ final class HTTP2UpstreamConnection: ChannelInboundHandler, NGHTTP2SessionDelega
 
     private let loop: LoopContext
     private let address: UpstreamAddress
+    /// `address.authority`, made once: it is formatted afresh each time it is asked for.
+    private let authority: String
     private var session: NGHTTP2Session!
     private var context: ChannelHandlerContext?
     private var streams = StreamMap<HTTP2UpstreamStream>()
@@ -18,6 +20,7 @@ final class HTTP2UpstreamConnection: ChannelInboundHandler, NGHTTP2SessionDelega
     init(loop: LoopContext, address: UpstreamAddress) {
         self.loop = loop
         self.address = address
+        authority = address.authority
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -47,7 +50,7 @@ final class HTTP2UpstreamConnection: ChannelInboundHandler, NGHTTP2SessionDelega
         var fields: [(String, String)] = [
             (":method", head.method.rawValue),
             (":scheme", address.scheme),
-            (":authority", address.authority),
+            (":authority", authority),
             (":path", address.pathPrefix + head.uri),
         ]
         HopByHopHeaders.appendForwardable(head.headers, to: &fields)
