@@ -88,6 +88,27 @@ import Glibc
     }
 
     @Test(.enabled(if: Peers.missing.isEmpty, "nghttp2-client, nghttp2-server, curl, openssl or gzip missing: run ./test"))
+    func aChunkedRequestThatPausesInTheMiddleOfAChunkLineIsStillReadToItsEnd() throws {
+        let folder = try ScratchFolder("http1-paused-chunk")
+        let upstream = try ScriptedUpstream { exchange in
+            exchange.readRequest()
+            exchange.send("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+        }
+        let proxy = try ProxyUnderTest(upstream: "http://127.0.0.1:\(upstream.port)", folder: folder)
+        // Cut between a chunk's data and its CR LF, and again inside the last chunk's line: the
+        // proxy holds the cut bytes and must go on reading for the rest.
+        let client = try #require(RawClient(port: proxy.port, request: "POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r"))
+        usleep(100_000)
+        #expect(Loopback.send(client.fd, Array("\n0\r".utf8)))
+        usleep(100_000)
+        #expect(Loopback.send(client.fd, Array("\n\r\n".utf8)))
+        read(client) { String(decoding: $0, as: UTF8.self).hasSuffix("ok") }
+        #expect(String(decoding: client.received, as: UTF8.self).hasSuffix("\r\n\r\nok"))
+        let (_, body) = try #require(split(upstream.accepted.first?.request ?? []))
+        #expect(String(decoding: try #require(dechunk(body)).body, as: UTF8.self) == "hello")
+    }
+
+    @Test(.enabled(if: Peers.missing.isEmpty, "nghttp2-client, nghttp2-server, curl, openssl or gzip missing: run ./test"))
     func aHEADResponseCarriesItsLengthButNoBodyAndTheConnectionGoesOn() throws {
         let folder = try ScratchFolder("http1-head")
         let upstream = try ScriptedUpstream { exchange in

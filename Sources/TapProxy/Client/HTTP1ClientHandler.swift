@@ -172,7 +172,8 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, ClientStream {
 
     func read(context: ChannelHandlerContext) {
         // A pipelined request already waiting is enough: no more is read until it is taken.
-        guard received.readableBytes == 0 || exchange == nil else {
+        // (Bytes left over in the middle of a request, a chunk line cut short, need more.)
+        guard received.readableBytes == 0 || exchange == nil || !reader.isBetweenMessages else {
             readHeldForPipelining = true
             return
         }
@@ -278,7 +279,7 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, ClientStream {
     /// After a response: the pipelined request, if one waits, and reading again.
     private func readNextRequest(_ context: ChannelHandlerContext) {
         if received.readableBytes > 0 { readReceived() }
-        if readHeldForPipelining, exchange == nil || received.readableBytes == 0 {
+        if readHeldForPipelining, exchange == nil || received.readableBytes == 0 || !reader.isBetweenMessages {
             readHeldForPipelining = false
             context.read()
         } else if heldRequest.resumesRead() {
