@@ -86,7 +86,7 @@ import UsageTap
 
 @Suite struct ResponseTapTests {
     @Test func eventStreamsJSONAndUntypedBodiesAreTappedOtherMediaAreNot() {
-        #expect(ResponseTap.mayCarryUsage(contentType: nil))
+        #expect(ResponseTap.mayCarryUsage(contentType: nil as String?))
         #expect(ResponseTap.mayCarryUsage(contentType: "text/event-stream; charset=utf-8"))
         #expect(ResponseTap.mayCarryUsage(contentType: "Application/JSON"))
         #expect(ResponseTap.mayCarryUsage(contentType: "application/problem+json"))
@@ -103,7 +103,7 @@ import UsageTap
     }
 
     @Test func aBodyInAnEncodingThatCannotBeInflatedIsForwardedWithUsageUnknown() {
-        let tap = ResponseTap(protocol: .chat, responseHeaders: HTTPHeaders([("content-encoding", "br")]))
+        let tap = ResponseTap(protocol: .chat, responseFields: fields([("content-encoding", "br")]))
         tap.feed(.init(string: #"data: {"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}}"# + "\n\n"))
         #expect(tap.finish().inputTokens == nil)
     }
@@ -112,7 +112,7 @@ import UsageTap
         let text = #"data: {"choices":[],"usage":{"prompt_tokens":7,"completion_tokens":2,"total_tokens":9}}"# + "\n\ndata: [DONE]\n\n"
         for wrapped in [true, false] {
             let compressed = try deflate(Array(text.utf8), zlibWrapped: wrapped)
-            let tap = ResponseTap(protocol: .chat, responseHeaders: HTTPHeaders([("Content-Encoding", "deflate")]))
+            let tap = ResponseTap(protocol: .chat, responseFields: fields([("Content-Encoding", "deflate")]))
             for byte in compressed { tap.feed(.init(bytes: [byte])) }
             let record = tap.finish()
             #expect(record.inputTokens == 7, "zlib-wrapped: \(wrapped)")
@@ -121,9 +121,31 @@ import UsageTap
     }
 
     @Test func corruptCompressedBytesStopTheTapWithoutCrashing() {
-        let tap = ResponseTap(protocol: .chat, responseHeaders: HTTPHeaders([("content-encoding", "gzip")]))
+        let tap = ResponseTap(protocol: .chat, responseFields: fields([("content-encoding", "gzip")]))
         tap.feed(.init(bytes: [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3] + [UInt8](repeating: 0xFF, count: 5000)))
         #expect(tap.finish().inputTokens == nil)
+    }
+
+    @Test func theContentCodingIsReadFromEveryContentEncodingFieldAndStackedCodingsAreNotRead() {
+        let usage = #"data: {"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}}"# + "\n\n"
+        let identity = ResponseTap(protocol: .chat, responseFields: fields([("Content-Encoding", " identity "), ("content-type", "text/event-stream")]))
+        identity.feed(.init(string: usage))
+        #expect(identity.finish().inputTokens == 1)
+        // gzip in one field and deflate in another: two codings, which this does not undo.
+        let stacked = ResponseTap(protocol: .chat, responseFields: fields([("content-encoding", "gzip"), ("content-encoding", "deflate")]))
+        stacked.feed(.init(string: usage))
+        #expect(stacked.finish().inputTokens == nil)
+        let audio = ResponseTap(protocol: .chat, responseFields: fields([("content-type", "audio/mpeg")]))
+        audio.feed(.init(string: usage))
+        #expect(audio.finish().inputTokens == nil)
+    }
+
+    private func fields(_ pairs: [(String, String)]) -> HeaderFields {
+        var fields = HeaderFields()
+        for (name, value) in pairs {
+            Array(name.utf8).withUnsafeBytes { name in Array(value.utf8).withUnsafeBytes { fields.append(name: name, value: $0) } }
+        }
+        return fields
     }
 
     /// Compresses with Python's zlib (on every machine this suite runs on), raw or zlib-wrapped.

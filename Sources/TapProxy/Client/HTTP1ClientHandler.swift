@@ -182,21 +182,20 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, ClientStream {
 
     // MARK: ClientStream
 
-    func sendResponseHead(_ head: HTTPResponseHead) {
+    func sendResponseHead(_ head: ResponseHead) {
         guard let context, exchange != nil else { return }
-        var head = head
-        head.version = requestVersion
-        let code = head.status.code
+        let code = head.status
         // Interim heads (100 Continue) go as they are; the final one follows.
-        if code < 200, head.status != .switchingProtocols {
-            context.writeAndFlush(wrapOutboundOut(HTTP1HeadWriter.response(head, framing: "", connection: "", allocator: context.channel.allocator)), promise: nil)
+        if head.isInterim {
+            let bytes = HTTP1HeadWriter.response(head, version: requestVersion, framing: "", connection: "", allocator: context.channel.allocator)
+            context.writeAndFlush(wrapOutboundOut(bytes), promise: nil)
             return
         }
         let framing: StaticString
         if requestIsHEAD || code == 204 || code == 304 || (100..<200).contains(code) {
             response = .bodiless
             framing = ""
-        } else if head.headers.contains(name: "content-length") {
+        } else if head.fields.contains("content-length") {
             response = .plain
             framing = ""
         } else if requestVersion.minor >= 1 {
@@ -212,7 +211,8 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, ClientStream {
             ? (requestVersion.minor >= 1 ? "connection: close\r\n" : "")
             : (requestVersion.minor == 0 ? "connection: keep-alive\r\n" : "")
         writeFraming(context)
-        framingBytes = HTTP1HeadWriter.response(head, framing: framing, connection: connection, allocator: context.channel.allocator)
+        framingBytes = HTTP1HeadWriter.response(head, version: requestVersion, framing: framing, connection: connection,
+                                                allocator: context.channel.allocator)
         scheduleFlush(context)
     }
 

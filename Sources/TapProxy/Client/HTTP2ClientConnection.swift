@@ -156,13 +156,13 @@ final class HTTP2ClientStream: ClientStream, HTTP2ExchangeStream {
         self.streamID = streamID
     }
 
-    func sendResponseHead(_ head: HTTPResponseHead) {
-        var fields = [(":status", String(head.status.code))]
-        HopByHopHeaders.appendForwardable(head.headers, to: &fields)
-        if head.status.code < 200 {
-            session.submitInterimHead(fields, streamID: streamID)
-        } else {
-            session.submitResponse(fields, streamID: streamID, hasBody: true)
+    func sendResponseHead(_ head: ResponseHead) {
+        HopByHopHeaders.withForwardable(head.fields, keepHost: false) { fields, _ in
+            if head.status < 200 {
+                session.submitInterimHead(status: head.status, fields: fields, streamID: streamID)
+            } else {
+                session.submitResponse(status: head.status, fields: fields, streamID: streamID, hasBody: true)
+            }
         }
         session.scheduleSend()
     }

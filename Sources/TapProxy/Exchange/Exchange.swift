@@ -166,10 +166,10 @@ final class Exchange {
     private func respondLocally(status: HTTPResponseStatus, body: ByteBuffer) {
         self.status = Int(status.code)
         responseBytes = body.readableBytes
-        var headers = HTTPHeaders()
-        headers.add(name: "content-type", value: "application/json")
-        headers.add(name: "content-length", value: String(body.readableBytes))
-        client?.sendResponseHead(HTTPResponseHead(version: requestHead.version, status: status, headers: headers))
+        var fields = HeaderFields(capacity: 64, fields: 2)
+        fields.append(name: "content-type", value: "application/json")
+        fields.append(name: "content-length", value: String(body.readableBytes))
+        client?.sendResponseHead(ResponseHead(status: Int(status.code), fields: fields))
         client?.sendResponseBody(body)
         client?.sendResponseEnd(trailers: nil)
     }
@@ -233,18 +233,18 @@ final class Exchange {
         client?.releaseRequestBody(count)
     }
 
-    func upstreamSent(responseHead head: HTTPResponseHead) {
+    func upstreamSent(responseHead head: ResponseHead) {
         guard case .awaitingResponse(let stream, _) = state else {
             return unexpected("upstreamSent(responseHead:)")
         }
         if firstByte == nil { firstByte = .now() }
         // 1xx heads are interim: the final head follows.
-        guard head.status.code >= 200 || head.status == .switchingProtocols else {
+        guard !head.isInterim else {
             client?.sendResponseHead(head)
             return
         }
-        status = Int(head.status.code)
-        state = .responding(stream, ResponseTap(protocol: protocolSelection, responseHeaders: head.headers))
+        status = head.status
+        state = .responding(stream, ResponseTap(protocol: protocolSelection, responseFields: head.fields))
         client?.sendResponseHead(head)
     }
 

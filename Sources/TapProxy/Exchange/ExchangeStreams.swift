@@ -4,7 +4,7 @@ import NIOHTTP1
 /// The client's side of one exchange: an HTTP/1.1 connection's current response, or one
 /// HTTP/2 stream. Called on the event loop that owns both sides.
 protocol ClientStream: AnyObject {
-    func sendResponseHead(_ head: HTTPResponseHead)
+    func sendResponseHead(_ head: ResponseHead)
     /// Forwards a piece of the body now, as it is. The stream calls
     /// ``Exchange/clientTook(responseBytes:)`` once the client's connection has taken it.
     func sendResponseBody(_ bytes: ByteBuffer)

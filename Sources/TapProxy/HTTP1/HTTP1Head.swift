@@ -1,3 +1,4 @@
+import NIOCore
 import NIOHTTP1
 
 /// Why an HTTP/1.1 message could not be read. A client's request gets the status; an
@@ -44,7 +45,7 @@ enum HTTP1Head {
         let target = line[targetStart..<index]
         guard !target.isEmpty, index < line.endIndex, line[index] == 0x20 else { throw .malformed("request line") }
         let version = try Self.version(line[(index + 1)...])
-        var (headers, framing) = try fields(rest)
+        var (headers, framing) = try Self.headers(bytes, from: rest.startIndex)
         if version.minor == 0, framing.transferCoding != .none { throw .malformed("transfer-encoding in HTTP/1.0") }
         if framing.transferCoding != .none, framing.contentLength != nil { throw .malformed("content-length with transfer-encoding") }
         if framing.transferCoding == .other { throw .malformed("transfer-coding other than chunked") }
@@ -53,8 +54,18 @@ enum HTTP1Head {
         return (head, framing)
     }
 
-    /// A response head: its status line and fields.
-    static func response(_ bytes: UnsafeRawBufferPointer) throws(HTTP1Error) -> (HTTPResponseHead, HTTP1Framing) {
+    /// A response head (`head` ends with its empty line): its status line, and its fields as
+    /// spans of `head` itself, with no `String` made for them.
+    static func response(_ head: ByteBuffer) throws(HTTP1Error) -> (ResponseHead, HTTP1Framing) {
+        var fields = HeaderFields(in: head)
+        let (status, reason, framing) = try head.withUnsafeReadableBytes { (bytes) throws(HTTP1Error) in
+            try response(bytes) { fields.appendSpan(name: $0, value: $1) }
+        }
+        return (ResponseHead(status: status, reason: reason, fields: fields), framing)
+    }
+
+    private static func response(_ bytes: UnsafeRawBufferPointer, field: (Range<Int>, Range<Int>) -> Void)
+        throws(HTTP1Error) -> (Int, String, HTTP1Framing) {
         let (line, rest) = try startLine(bytes)
         // "HTTP/1.1 200 OK": the reason may be empty, and its space too.
         guard line.count >= 12, line[line.startIndex + 8] == UInt8(ascii: " ") else { throw .malformed("status line") }
@@ -66,21 +77,27 @@ enum HTTP1Head {
         guard reasonWithSpace.isEmpty || reasonWithSpace.first == UInt8(ascii: " "), reasonWithSpace.allSatisfy(isFieldValueByte) else {
             throw .malformed("status line")
         }
-        var (headers, framing) = try fields(rest)
+        var framing = try fields(bytes, from: rest.startIndex, field)
         // Both: the coding wins, and the connection is not reused (RFC 9112 §6.3).
         if framing.transferCoding != .none, framing.contentLength != nil {
             framing.contentLength = nil
             framing.close = true
         }
         if version.minor == 0 { framing.close = framing.close || !framing.keepAlive }
-        let reason = reasonWithSpace.isEmpty ? "" : string(reasonWithSpace.dropFirst())
-        let status = HTTPResponseStatus(statusCode: code, reasonPhrase: reason)
-        return (HTTPResponseHead(version: version, status: status, headers: headers), framing)
+        return (code, reasonWithSpace.isEmpty ? "" : string(reasonWithSpace.dropFirst()), framing)
     }
 
     /// Trailer fields after a chunked body's last chunk (`bytes` ends with the empty line).
     static func trailers(_ bytes: UnsafeRawBufferPointer) throws(HTTP1Error) -> HTTPHeaders {
-        try fields(bytes[...]).0
+        try headers(bytes, from: 0).0
+    }
+
+    /// Fields from `start` on, made into `HTTPHeaders`: a request's, or trailers.
+    private static func headers(_ bytes: UnsafeRawBufferPointer, from start: Int) throws(HTTP1Error) -> (HTTPHeaders, HTTP1Framing) {
+        var list: [(String, String)] = []
+        list.reserveCapacity(16)
+        let framing = try fields(bytes, from: start) { name, value in list.append((string(bytes[name]), string(bytes[value]))) }
+        return (HTTPHeaders(list), framing)
     }
 
     private static func version(_ text: Slice<UnsafeRawBufferPointer>) throws(HTTP1Error) -> HTTPVersion {
@@ -94,17 +111,16 @@ enum HTTP1Head {
         }
     }
 
-    /// Field lines up to the empty line that ends them, each byte looked at once: a name of
-    /// token bytes, a colon, a value of field-value bytes, CRLF. A bare CR or LF, or a line
-    /// that starts with white space (obs-fold), fails the byte class it falls in.
-    private static func fields(_ section: Slice<UnsafeRawBufferPointer>) throws(HTTP1Error) -> (HTTPHeaders, HTTP1Framing) {
-        var fields: [(String, String)] = []
-        fields.reserveCapacity(16)
+    /// Field lines from `start` up to the empty line that ends them, each byte looked at once:
+    /// a name of token bytes, a colon, a value of field-value bytes, CRLF. A bare CR or LF, or
+    /// a line that starts with white space (obs-fold), fails the byte class it falls in. Each
+    /// field goes to `field` as the ranges of its name and value in `bytes`.
+    private static func fields(_ bytes: UnsafeRawBufferPointer, from start: Int,
+                               _ field: (Range<Int>, Range<Int>) -> Void) throws(HTTP1Error) -> HTTP1Framing {
         var framing = HTTP1Framing()
-        // Indexed from 0 with every index checked against `end` first: the loops below use
-        // the buffer's own subscript, which checks bounds in debug builds only.
-        let bytes = UnsafeRawBufferPointer(rebasing: section)
-        var index = 0
+        // Every index is checked against `end` first: the loops below use the buffer's own
+        // subscript, which checks bounds in debug builds only.
+        var index = start
         let end = bytes.count
         while true {
             guard index + 1 < end else { throw .malformed("header section end") }
@@ -115,7 +131,7 @@ enum HTTP1Head {
             let nameStart = index
             while index < end, isTokenByte(bytes[index]) { index += 1 }
             guard index > nameStart, index < end, bytes[index] == UInt8(ascii: ":") else { throw .malformed("header field") }
-            let name = bytes[nameStart..<index]
+            let name = nameStart..<index
             index += 1
             while index < end, bytes[index] == 0x20 || bytes[index] == 0x09 { index += 1 }
             let valueStart = index
@@ -129,11 +145,11 @@ enum HTTP1Head {
             var valueEnd = index
             while valueEnd > valueStart, bytes[valueEnd - 1] == 0x20 || bytes[valueEnd - 1] == 0x09 { valueEnd -= 1 }
             index += 2
-            let value = bytes[valueStart..<valueEnd]
-            try note(name: name, value: value, in: &framing)
-            fields.append((string(name), string(value)))
+            let value = valueStart..<valueEnd
+            try note(name: bytes[name], value: bytes[value], in: &framing)
+            field(name, value)
         }
-        return (HTTPHeaders(fields), framing)
+        return framing
     }
 
     /// Notes the fields that frame the body or keep the connection, told apart by length first.

@@ -26,22 +26,22 @@ enum HTTP1HeadWriter {
         }
     }
 
-    /// A response head for the client, in the client's version, with its forwardable fields
-    /// (`Host` kept), then the fields `framing` and `connection` (each a whole field line, or
-    /// empty).
-    static func response(_ head: HTTPResponseHead, framing: StaticString, connection: StaticString,
+    /// A response head for the client, in the client's `version`, with its forwardable fields
+    /// (`Host` kept) copied from the bytes they came in, then the fields `framing` and
+    /// `connection` (each a whole field line, or empty).
+    static func response(_ head: ResponseHead, version: HTTPVersion, framing: StaticString, connection: StaticString,
                          allocator: ByteBufferAllocator) -> ByteBuffer {
-        let reason = head.status.reasonPhrase
-        return withForwardable(head.headers, keepHost: true) { fields, fieldBytes in
+        let reason = head.reasonPhrase
+        return HopByHopHeaders.withForwardable(head.fields, keepHost: true) { fields, fieldBytes in
             let size = 15 + reason.utf8.count + fieldBytes + framing.utf8CodeUnitCount + connection.utf8CodeUnitCount + 2
             // Room for the first chunk's line, which goes out with the head.
             return write(size: size, spare: 24, allocator: allocator) { out in
-                out.append(head.version.minor == 0 ? "HTTP/1.0 " : "HTTP/1.1 ")
-                out.appendStatusCode(Int(head.status.code))
+                out.append(version.minor == 0 ? "HTTP/1.0 " : "HTTP/1.1 ")
+                out.appendStatusCode(head.status)
                 out.append(" ")
                 out.append(reason)
                 out.append("\r\n")
-                for (name, value) in fields { out.appendField(name, value) }
+                for field in fields { out.appendField(field.name, field.value) }
                 out.append(framing)
                 out.append(connection)
                 out.append("\r\n")
@@ -133,6 +133,13 @@ private struct HeadBytes {
 
     mutating func append(_ text: String) {
         ASCIICase.withUTF8(text) { append(UnsafeRawBufferPointer($0)) }
+    }
+
+    mutating func appendField(_ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) {
+        append(name)
+        append(": ")
+        append(value)
+        append("\r\n")
     }
 
     mutating func appendField(_ name: String, _ value: String) {

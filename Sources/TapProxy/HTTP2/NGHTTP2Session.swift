@@ -2,26 +2,20 @@ internal import CNghttp2
 import NIOCore
 import NIOHTTP1
 
-/// One header block as received: the pseudo-header fields, then the regular ones.
+/// One header block as received: the pseudo-header fields, then the regular ones as bytes.
 struct HTTP2HeaderBlock {
     var pseudo: [(name: String, value: String)] = []
-    /// Collected as a list and made into `HTTPHeaders` once: `HTTPHeaders.add` checks every
-    /// name for non-ASCII bytes, a few hundred instructions per field, and nghttp2 has already
-    /// refused any name that is not a valid token.
-    var regular: [(String, String)] = []
-    var fields: HTTPHeaders { HTTPHeaders(regular) }
+    var regular: HeaderFields
+    /// The regular fields as `HTTPHeaders`, made once (a request's, or trailers).
+    var fields: HTTPHeaders { regular.httpHeaders }
     /// Bytes of names and values so far, to enforce the header size limit.
     var size = 0
 
-    init() {}
-
     /// An empty block with room for a typical head's fields, so that it is not regrown field
     /// by field.
-    static func reserved() -> HTTP2HeaderBlock {
-        var block = HTTP2HeaderBlock()
-        block.pseudo.reserveCapacity(4)
-        block.regular.reserveCapacity(16)
-        return block
+    init() {
+        pseudo.reserveCapacity(4)
+        regular = HeaderFields()
     }
 
     func pseudo(_ name: String) -> String? {
@@ -139,7 +133,8 @@ final class NGHTTP2Session {
     // instructions each, 22 header fields a request). None can overlap: the session is used
     // on its event loop only, and no callback runs while one of these is being changed.
     @exclusivity(unchecked) private var outbound = StreamMap<OutboundBody>()
-    @exclusivity(unchecked) private var pendingHeaders = HTTP2HeaderBlock()
+    /// The header block being received, from its HEADERS frame's first field to its end.
+    @exclusivity(unchecked) private var pendingHeaders: HTTP2HeaderBlock?
     private let maxHeaderBytes: Int
 
     /// The channel handler the session reads for and writes to, from `init` until ``unbind()``.
@@ -243,21 +238,22 @@ final class NGHTTP2Session {
         return id
     }
 
-    /// Starts a response (server role); its body follows through ``enqueue(_:streamID:)``.
-    func submitResponse(_ fields: [(String, String)], streamID: Int32, hasBody: Bool) {
-        let status = withHeaderList(fields) { list, count -> Int32 in
+    /// Starts a response (server role) with `fields` after `:status`; its body follows through
+    /// ``enqueue(_:streamID:)``.
+    func submitResponse(status: Int, fields: UnsafeBufferPointer<HeaderFields.Field>, streamID: Int32, hasBody: Bool) {
+        let result = withHeaderList(status: status, fields: fields) { list, count -> Int32 in
             if hasBody {
                 var provider = Self.dataProvider
                 return nghttp2_submit_response(session, streamID, list, count, &provider)
             }
             return nghttp2_submit_response(session, streamID, list, count, nil)
         }
-        if status == 0, hasBody { outbound[streamID] = OutboundBody() }
+        if result == 0, hasBody { outbound[streamID] = OutboundBody() }
     }
 
     /// An interim (1xx) head, before the final one.
-    func submitInterimHead(_ fields: [(String, String)], streamID: Int32) {
-        _ = withHeaderList(fields) { list, count in
+    func submitInterimHead(status: Int, fields: UnsafeBufferPointer<HeaderFields.Field>, streamID: Int32) {
+        _ = withHeaderList(status: status, fields: fields) { list, count in
             nghttp2_submit_headers(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), streamID, nil, list, count, nil)
         }
     }
@@ -351,6 +347,46 @@ final class NGHTTP2Session {
                 assert(offset == total)
                 defer { list.baseAddress.unsafelyUnwrapped.deinitialize(count: fields.count) }
                 return body(list.baseAddress.unsafelyUnwrapped, fields.count)
+            }
+        }
+    }
+
+    /// Lends nghttp2 a response's header list for one submit call: `:status`, then `fields`,
+    /// their names lowercased into one temporary buffer (on the stack when small), their
+    /// values where they lie.
+    private func withHeaderList<R>(status: Int, fields: UnsafeBufferPointer<HeaderFields.Field>,
+                                   _ body: (UnsafePointer<nghttp2_nv>, Int) -> R) -> R {
+        var total = 3
+        for field in fields { total += field.name.count }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: total) { packed in
+            withUnsafeTemporaryAllocation(of: nghttp2_nv.self, capacity: fields.count + 1) { list in
+                // Safe: temporary allocations of capacity 1 or more have base addresses.
+                let base = packed.baseAddress.unsafelyUnwrapped
+                let code = min(max(status, 100), 999)
+                packed[0] = UInt8(ascii: "0") + UInt8(code / 100)
+                packed[1] = UInt8(ascii: "0") + UInt8(code / 10 % 10)
+                packed[2] = UInt8(ascii: "0") + UInt8(code % 10)
+                let statusName: StaticString = ":status"
+                // nghttp2 copies names and values during the submit call (no NO_COPY flags), and
+                // only reads them: the static name is never written through.
+                list.initializeElement(at: 0, to: nghttp2_nv(
+                    name: UnsafeMutablePointer(mutating: statusName.utf8Start), value: base,
+                    namelen: statusName.utf8CodeUnitCount, valuelen: 3, flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue)))
+                var offset = 3
+                for (index, field) in fields.enumerated() {
+                    for byte in field.name {
+                        packed[offset] = ASCIICase.lowercased(byte)
+                        offset += 1
+                    }
+                    list.initializeElement(at: index + 1, to: nghttp2_nv(
+                        name: base + offset - field.name.count,
+                        value: field.value.baseAddress.map { UnsafeMutablePointer(mutating: $0.assumingMemoryBound(to: UInt8.self)) } ?? base,
+                        namelen: field.name.count, valuelen: field.value.count,
+                        flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue)))
+                }
+                assert(offset == total)
+                defer { list.baseAddress.unsafelyUnwrapped.deinitialize(count: fields.count + 1) }
+                return body(list.baseAddress.unsafelyUnwrapped, fields.count + 1)
             }
         }
     }
@@ -453,7 +489,7 @@ final class NGHTTP2Session {
                 padding: Int(frame!.pointee.data.padlen))
         }
         nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks) { _, _, userData in
-            NGHTTP2Session.session(userData).pendingHeaders = HTTP2HeaderBlock.reserved()
+            NGHTTP2Session.session(userData).pendingHeaders = HTTP2HeaderBlock()
             return 0
         }
         nghttp2_session_callbacks_set_on_header_callback(callbacks) { _, _, name, nameLength, value, valueLength, _, userData in
@@ -476,15 +512,14 @@ final class NGHTTP2Session {
     }
 
     private func addHeader(name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) -> Int32 {
-        pendingHeaders.size += name.count + value.count + 32
+        guard pendingHeaders != nil else { return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue }
+        pendingHeaders!.size += name.count + value.count + 32
         // Past the limit the stream is reset (RST_STREAM), not the connection.
-        guard pendingHeaders.size <= maxHeaderBytes else { return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue }
-        let nameText = String(decoding: name, as: UTF8.self)
-        let valueText = String(decoding: value, as: UTF8.self)
+        guard pendingHeaders!.size <= maxHeaderBytes else { return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue }
         if name.first == UInt8(ascii: ":") {
-            pendingHeaders.pseudo.append((nameText, valueText))
+            pendingHeaders!.pseudo.append((String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
         } else {
-            pendingHeaders.regular.append((nameText, valueText))
+            pendingHeaders!.regular.append(name: UnsafeRawBufferPointer(name), value: UnsafeRawBufferPointer(value))
         }
         return 0
     }
@@ -494,8 +529,7 @@ final class NGHTTP2Session {
         let endsStream = header.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0
         switch Int(header.type) {
         case Int(NGHTTP2_HEADERS.rawValue):
-            let block = pendingHeaders
-            pendingHeaders = HTTP2HeaderBlock()
+            guard let block = pendingHeaders.take() else { break }
             delegate?.received(headers: block, streamID: header.stream_id, endsStream: endsStream)
         case Int(NGHTTP2_DATA.rawValue):
             if endsStream { delegate?.receivedEnd(streamID: header.stream_id) }

@@ -115,14 +115,14 @@ final class HTTP1UpstreamConnection: ChannelDuplexHandler, UpstreamStream {
         guard let exchange else { return }
         switch part {
         case .head(let bytes):
-            let head: HTTPResponseHead, framing: HTTP1Framing
+            let head: ResponseHead, framing: HTTP1Framing
             do {
-                (head, framing) = try bytes.withUnsafeReadableBytes { (bytes) throws(HTTP1Error) in try HTTP1Head.response(bytes) }
+                (head, framing) = try HTTP1Head.response(bytes)
             } catch {
                 return fail("\(error)")
             }
-            let code = head.status.code
-            if code < 200, head.status != .switchingProtocols {
+            let code = head.status
+            if head.isInterim {
                 // Interim: its end is taken at once, and the final head follows.
                 reader.expectBody(.none)
                 _ = try? reader.next(&received)

@@ -118,8 +118,7 @@ final class HTTP2UpstreamConnection: ChannelInboundHandler, NGHTTP2SessionDelega
             return
         }
         if status >= 200 { stream.hasFinalHead = true }
-        exchange.upstreamSent(responseHead: HTTPResponseHead(
-            version: .http1_1, status: HTTPResponseStatus(statusCode: status), headers: headers.fields))
+        exchange.upstreamSent(responseHead: ResponseHead(status: status, fields: headers.regular))
         if endsStream { exchange.upstreamSentResponseEnd(trailers: nil) }
     }
 
