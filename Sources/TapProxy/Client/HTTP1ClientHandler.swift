@@ -104,9 +104,9 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, ClientStream {
     }
 
     private func startExchange(head bytes: ByteBuffer) throws(HTTP1Error) {
-        let (head, framing) = try bytes.withUnsafeReadableBytes { (bytes) throws(HTTP1Error) in try HTTP1Head.request(bytes) }
+        let (head, version, framing) = try HTTP1Head.request(bytes)
         reader.expectBody(framing.transferCoding == .chunked ? .chunked : .length(framing.contentLength ?? 0))
-        requestVersion = head.version
+        requestVersion = version
         requestIsHEAD = head.method == .HEAD
         response = .awaitingHead
         closeAfterResponse = framing.close || isDraining

@@ -88,7 +88,7 @@ final class HTTP2ClientConnection: ChannelInboundHandler, NGHTTP2SessionDelegate
             session.reset(streamID: streamID, errorCode: .protocolError)
             return
         }
-        let head = HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: method), uri: path, headers: headers.fields)
+        let head = RequestHead(method: HTTPMethod(rawValue: method), target: path, fields: headers.regular)
         let stream = HTTP2ClientStream(session: session, streamID: streamID)
         streams[streamID] = stream
         let exchange = Exchange(requestHead: head, client: stream, loop: loop)

@@ -22,15 +22,6 @@ enum ASCIICase {
         lower.withUnsafeBufferPointer { equal(bytes, lowercase: $0) }
     }
 
-    /// `text` equals `lower` (already lowercase) but for the case of ASCII letters.
-    static func equal(_ text: String, lowercase lower: StaticString) -> Bool {
-        text.utf8.count == lower.utf8CodeUnitCount && withUTF8(text) { equal($0, lowercase: lower) }
-    }
-
-    static func equal(_ text: String, lowercase lower: [UInt8]) -> Bool {
-        text.utf8.count == lower.count && withUTF8(text) { equal($0, lowercase: lower) }
-    }
-
     /// `body` with `text`'s bytes, without the copy of the string that `String.withUTF8` (a
     /// mutating method) needs; a string not stored as UTF-8 is copied once.
     static func withUTF8<R>(_ text: String, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {

@@ -42,7 +42,7 @@ final class Exchange {
     private let number: UInt64
     /// As the client sent it; with metering, its key is swapped for the upstream's credential
     /// before it goes upstream.
-    private(set) var requestHead: HTTPRequestHead
+    private(set) var requestHead: RequestHead
     private let loop: LoopContext
     private let started: NIODeadline
     private let protocolSelection: ProtocolSelection
@@ -56,13 +56,13 @@ final class Exchange {
     /// With metering: whose key the request carried, once the ledger has said so.
     private var customer: KeyOwner?
 
-    init(requestHead: HTTPRequestHead, client: any ClientStream, loop: LoopContext) {
+    init(requestHead: RequestHead, client: any ClientStream, loop: LoopContext) {
         self.number = loop.nextRequestNumber()
         self.requestHead = requestHead
         self.client = client
         self.loop = loop
         self.started = .now()
-        self.protocolSelection = APIRoute.protocolSelection(forPath: requestHead.uri)
+        self.protocolSelection = APIRoute.protocolSelection(forPath: requestHead.target)
         self.state = .receiving(HeldRequest())
         loop.exchangeStarted()
     }
@@ -100,7 +100,7 @@ final class Exchange {
     /// Sends the request on its way upstream; with metering, once its key and balance pass.
     func start() {
         guard let metering = loop.metering else { return dispatch() }
-        let credential = CustomerCredential(requestHead.headers)
+        let credential = CustomerCredential(requestHead.fields)
         guard let key = credential.key else { return refuse(.missingKey, style: credential.style) }
         if let owner = metering.meter.freshOwner(of: key) {
             return authorized(.allowed(owner), style: credential.style, upstreamCredential: metering.upstreamCredential)
@@ -123,8 +123,8 @@ final class Exchange {
         case .allowed(let owner):
             guard owner.tenant.balance > 0 else { return refuse(.insufficientBalance, style: style) }
             customer = owner
-            CustomerCredential.remove(from: &requestHead.headers)
-            upstreamCredential?.add(to: &requestHead.headers)
+            CustomerCredential.remove(from: &requestHead.fields)
+            upstreamCredential?.add(to: &requestHead.fields)
             dispatch()
         }
     }
@@ -138,7 +138,7 @@ final class Exchange {
 
     /// `GET /v1/usage` is the proxy's own: the caller's usage from the ledger, never forwarded.
     private var isUsageQuery: Bool {
-        requestHead.method == .GET && APIRoute.isUsageQuery(requestHead.uri)
+        requestHead.method == .GET && APIRoute.isUsageQuery(requestHead.target)
     }
 
     private func answerUsageQuery(for tenant: Tenant, style: AuthStyle) {
@@ -301,7 +301,7 @@ final class Exchange {
             json.add("request_id", string: loop.requestIDPrefix, number: number)
             json.add("method", string: requestHead.method.rawValue)
             // The query is left out: some APIs (Gemini's `?key=`) carry credentials there.
-            var path = requestHead.uri
+            var path = requestHead.target
             path.withUTF8 { uri in
                 let query = uri.firstIndex(of: UInt8(ascii: "?")) ?? uri.endIndex
                 json.add("path", utf8: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: uri[..<query])))

@@ -47,6 +47,22 @@ struct HeaderFields {
         }
     }
 
+    mutating func append(name: String, value: String) {
+        ASCIICase.withUTF8(name) { name in
+            ASCIICase.withUTF8(value) { value in append(name: UnsafeRawBufferPointer(name), value: UnsafeRawBufferPointer(value)) }
+        }
+    }
+
+    /// Takes out every field named `name` (lowercase); their bytes stay, unreferenced.
+    mutating func remove(_ name: StaticString) {
+        storage.withUnsafeReadableBytes { all in
+            spans.removeAll { span in
+                Int(span.nameCount) == name.utf8CodeUnitCount
+                    && ASCIICase.equal(Self.bytes(all, span.name, span.nameCount).bindMemory(to: UInt8.self), lowercase: name)
+            }
+        }
+    }
+
     /// Adds a field whose bytes already lie in the storage (offsets from its readable start).
     mutating func appendSpan(name: Range<Int>, value: Range<Int>) {
         assert(value.upperBound <= storage.readableBytes, "HeaderFields: a field outside its storage")
@@ -119,6 +135,14 @@ struct HeaderFields {
         assert(Int(start) + Int(count) <= all.count, "HeaderFields: a field outside its storage")
         return UnsafeRawBufferPointer(rebasing: all[Int(start)..<(Int(start) + Int(count))])
     }
+}
+
+/// A request's head as the exchange holds it: the method and target as text (two short
+/// strings, read for every request), the fields as bytes.
+struct RequestHead {
+    var method: HTTPMethod
+    var target: String
+    var fields: HeaderFields
 }
 
 /// A response's head as the exchange passes it from the upstream's side to the client's: the

@@ -30,8 +30,21 @@ struct HTTP1Framing {
 /// colon, a control byte, a version this is not) is refused, so that no request can mean one
 /// thing here and another upstream.
 enum HTTP1Head {
-    /// The start line's parts and the fields of a head (`bytes` ends with its empty line).
-    static func request(_ bytes: UnsafeRawBufferPointer) throws(HTTP1Error) -> (HTTPRequestHead, HTTP1Framing) {
+    /// A request head (`head` ends with its empty line): its request line, and its fields as
+    /// spans of a copy of `head` (the exchange keeps it to its end, and a slice would keep the
+    /// whole buffer the head arrived in).
+    static func request(_ head: ByteBuffer) throws(HTTP1Error) -> (RequestHead, HTTPVersion, HTTP1Framing) {
+        var copy = ByteBufferAllocator().buffer(capacity: head.readableBytes + 64)
+        copy.writeImmutableBuffer(head)
+        var fields = HeaderFields(in: copy)
+        let (method, target, version, framing) = try copy.withUnsafeReadableBytes { (bytes) throws(HTTP1Error) in
+            try request(bytes) { fields.appendSpan(name: $0, value: $1) }
+        }
+        return (RequestHead(method: method, target: target, fields: fields), version, framing)
+    }
+
+    private static func request(_ bytes: UnsafeRawBufferPointer, field: (Range<Int>, Range<Int>) -> Void)
+        throws(HTTP1Error) -> (HTTPMethod, String, HTTPVersion, HTTP1Framing) {
         let (lineSlice, rest) = try startLine(bytes)
         let line = UnsafeRawBufferPointer(rebasing: lineSlice)
         // method SP request-target SP version: a token, then visible ASCII.
@@ -45,13 +58,12 @@ enum HTTP1Head {
         let target = line[targetStart..<index]
         guard !target.isEmpty, index < line.endIndex, line[index] == 0x20 else { throw .malformed("request line") }
         let version = try Self.version(line[(index + 1)...])
-        var (headers, framing) = try Self.headers(bytes, from: rest.startIndex)
+        var framing = try fields(bytes, from: rest.startIndex, field)
         if version.minor == 0, framing.transferCoding != .none { throw .malformed("transfer-encoding in HTTP/1.0") }
         if framing.transferCoding != .none, framing.contentLength != nil { throw .malformed("content-length with transfer-encoding") }
         if framing.transferCoding == .other { throw .malformed("transfer-coding other than chunked") }
         if version.minor == 0 { framing.close = framing.close || !framing.keepAlive }
-        let head = HTTPRequestHead(version: version, method: HTTPMethod(rawValue: string(method)), uri: string(target), headers: headers)
-        return (head, framing)
+        return (HTTPMethod(rawValue: string(method)), string(target), version, framing)
     }
 
     /// A response head (`head` ends with its empty line): its status line, and its fields as

@@ -7,8 +7,8 @@ enum HTTP1HeadWriter {
     /// A request head for the upstream: `target` as the request line's, `host` first, then the
     /// client's forwardable fields, then the field line `framing` (empty for none).
     static func request(method: HTTPMethod, target: (prefix: String, path: String), host: String,
-                        headers: HTTPHeaders, framing: StaticString, allocator: ByteBufferAllocator) -> ByteBuffer {
-        withForwardable(headers, keepHost: false) { fields, fieldBytes in
+                        fields: HeaderFields, framing: StaticString, allocator: ByteBufferAllocator) -> ByteBuffer {
+        HopByHopHeaders.withForwardable(fields, keepHost: false) { fields, fieldBytes in
             var size = method.rawValue.utf8.count + target.prefix.utf8.count + target.path.utf8.count + 12
             size += 8 + host.utf8.count + fieldBytes + framing.utf8CodeUnitCount + 2
             return write(size: size, allocator: allocator) { out in
@@ -19,7 +19,7 @@ enum HTTP1HeadWriter {
                 out.append(" HTTP/1.1\r\nhost: ")
                 out.append(host)
                 out.append("\r\n")
-                for (name, value) in fields { out.appendField(name, value) }
+                for field in fields { out.appendField(field.name, field.value) }
                 out.append(framing)
                 out.append("\r\n")
             }
@@ -71,24 +71,6 @@ enum HTTP1HeadWriter {
             out.append("0\r\n")
             trailers?.forEach { name, value in out.appendField(name, value) }
             out.append("\r\n")
-        }
-    }
-
-    /// `body` with the forwardable fields of `headers`, gathered once (they are measured, then
-    /// written), and the bytes they take as field lines.
-    private static func withForwardable<R>(_ headers: HTTPHeaders, keepHost: Bool,
-                                           _ body: (UnsafeBufferPointer<(String, String)>, Int) -> R) -> R {
-        withUnsafeTemporaryAllocation(of: (String, String).self, capacity: max(headers.count, 1)) { room in
-            var count = 0
-            var bytes = 0
-            HopByHopHeaders.forwardable(headers, keepHost: keepHost).forEach { name, value in
-                // Never more fields than `headers` has: the room holds them all.
-                room.initializeElement(at: count, to: (name, value))
-                count += 1
-                bytes += name.utf8.count + value.utf8.count + 4
-            }
-            defer { room.baseAddress.unsafelyUnwrapped.deinitialize(count: count) }
-            return body(UnsafeBufferPointer(rebasing: room[..<count]), bytes)
         }
     }
 

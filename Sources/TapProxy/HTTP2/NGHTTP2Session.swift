@@ -225,8 +225,8 @@ final class NGHTTP2Session {
 
     /// Starts a request (client role); returns its stream id, or nil when the session refuses
     /// (GOAWAY received, ids exhausted).
-    func submitRequest(_ fields: [(String, String)], hasBody: Bool) -> Int32? {
-        let id = withHeaderList(fields) { list, count -> Int32 in
+    func submitRequest(pseudo: [(StaticString, String)], fields: UnsafeBufferPointer<HeaderFields.Field>, hasBody: Bool) -> Int32? {
+        let id = withHeaderList(pseudo: pseudo, fields: fields) { list, count -> Int32 in
             if hasBody {
                 var provider = Self.dataProvider
                 return nghttp2_submit_request(session, nil, list, count, &provider, nil)
@@ -241,7 +241,7 @@ final class NGHTTP2Session {
     /// Starts a response (server role) with `fields` after `:status`; its body follows through
     /// ``enqueue(_:streamID:)``.
     func submitResponse(status: Int, fields: UnsafeBufferPointer<HeaderFields.Field>, streamID: Int32, hasBody: Bool) {
-        let result = withHeaderList(status: status, fields: fields) { list, count -> Int32 in
+        let result = withHeaderList(pseudo: [(":status", String(status))], fields: fields) { list, count -> Int32 in
             if hasBody {
                 var provider = Self.dataProvider
                 return nghttp2_submit_response(session, streamID, list, count, &provider)
@@ -253,7 +253,7 @@ final class NGHTTP2Session {
 
     /// An interim (1xx) head, before the final one.
     func submitInterimHead(status: Int, fields: UnsafeBufferPointer<HeaderFields.Field>, streamID: Int32) {
-        _ = withHeaderList(status: status, fields: fields) { list, count in
+        _ = withHeaderList(pseudo: [(":status", String(status))], fields: fields) { list, count in
             nghttp2_submit_headers(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), streamID, nil, list, count, nil)
         }
     }
@@ -351,42 +351,44 @@ final class NGHTTP2Session {
         }
     }
 
-    /// Lends nghttp2 a response's header list for one submit call: `:status`, then `fields`,
-    /// their names lowercased into one temporary buffer (on the stack when small), their
-    /// values where they lie.
-    private func withHeaderList<R>(status: Int, fields: UnsafeBufferPointer<HeaderFields.Field>,
+    /// Lends nghttp2 a head's header list for one submit call: the `pseudo` fields, then
+    /// `fields`; pseudo values and the fields' names (lowercased) packed into one temporary
+    /// buffer (on the stack when small), the fields' values where they lie.
+    private func withHeaderList<R>(pseudo: [(StaticString, String)], fields: UnsafeBufferPointer<HeaderFields.Field>,
                                    _ body: (UnsafePointer<nghttp2_nv>, Int) -> R) -> R {
-        var total = 3
+        var total = 0
+        for (_, value) in pseudo { total += value.utf8.count }
         for field in fields { total += field.name.count }
-        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: total) { packed in
-            withUnsafeTemporaryAllocation(of: nghttp2_nv.self, capacity: fields.count + 1) { list in
+        let count = pseudo.count + fields.count
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(total, 1)) { packed in
+            withUnsafeTemporaryAllocation(of: nghttp2_nv.self, capacity: max(count, 1)) { list in
                 // Safe: temporary allocations of capacity 1 or more have base addresses.
                 let base = packed.baseAddress.unsafelyUnwrapped
-                let code = min(max(status, 100), 999)
-                packed[0] = UInt8(ascii: "0") + UInt8(code / 100)
-                packed[1] = UInt8(ascii: "0") + UInt8(code / 10 % 10)
-                packed[2] = UInt8(ascii: "0") + UInt8(code % 10)
-                let statusName: StaticString = ":status"
+                var offset = 0
                 // nghttp2 copies names and values during the submit call (no NO_COPY flags), and
-                // only reads them: the static name is never written through.
-                list.initializeElement(at: 0, to: nghttp2_nv(
-                    name: UnsafeMutablePointer(mutating: statusName.utf8Start), value: base,
-                    namelen: statusName.utf8CodeUnitCount, valuelen: 3, flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue)))
-                var offset = 3
+                // only reads them: static names and the fields' values are never written through.
+                for (index, (name, value)) in pseudo.enumerated() {
+                    let valueStart = offset
+                    offset = Self.pack(value, into: packed, at: offset)
+                    list.initializeElement(at: index, to: nghttp2_nv(
+                        name: UnsafeMutablePointer(mutating: name.utf8Start), value: base + valueStart,
+                        namelen: name.utf8CodeUnitCount, valuelen: offset - valueStart, flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue)))
+                }
                 for (index, field) in fields.enumerated() {
+                    let nameStart = offset
                     for byte in field.name {
                         packed[offset] = ASCIICase.lowercased(byte)
                         offset += 1
                     }
-                    list.initializeElement(at: index + 1, to: nghttp2_nv(
-                        name: base + offset - field.name.count,
+                    list.initializeElement(at: pseudo.count + index, to: nghttp2_nv(
+                        name: base + nameStart,
                         value: field.value.baseAddress.map { UnsafeMutablePointer(mutating: $0.assumingMemoryBound(to: UInt8.self)) } ?? base,
                         namelen: field.name.count, valuelen: field.value.count,
                         flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue)))
                 }
                 assert(offset == total)
-                defer { list.baseAddress.unsafelyUnwrapped.deinitialize(count: fields.count + 1) }
-                return body(list.baseAddress.unsafelyUnwrapped, fields.count + 1)
+                defer { list.baseAddress.unsafelyUnwrapped.deinitialize(count: count) }
+                return body(list.baseAddress.unsafelyUnwrapped, count)
             }
         }
     }

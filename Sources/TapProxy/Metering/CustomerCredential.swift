@@ -1,4 +1,3 @@
-import NIOHTTP1
 
 /// How a client presented its key, which also decides the shape of the errors it gets back.
 enum AuthStyle: Sendable {
@@ -16,14 +15,19 @@ struct CustomerCredential {
     var style: AuthStyle
 
     /// Reads `x-api-key` first (Anthropic's clients send only that), else a Bearer token.
-    init(_ headers: HTTPHeaders) {
-        if let apiKey = headers.first(name: "x-api-key") {
+    init(_ fields: HeaderFields) {
+        self.init(apiKey: fields.withValue(of: "x-api-key") { $0.map { String(decoding: $0, as: UTF8.self) } },
+                  authorization: fields.withValue(of: "authorization") { $0.map { String(decoding: $0, as: UTF8.self) } })
+    }
+
+    private init(apiKey: String?, authorization: String?) {
+        if let apiKey {
             key = Self.nonEmpty(apiKey[...])
             style = .apiKey
             return
         }
         style = .bearer
-        guard let authorization = headers.first(name: "authorization")?[...],
+        guard let authorization = authorization?[...],
               let space = authorization.utf8.firstIndex(of: UInt8(ascii: " ")),
               Self.isBearer(authorization.utf8[..<space])
         else { return }
@@ -31,9 +35,9 @@ struct CustomerCredential {
     }
 
     /// Takes every customer credential out of headers about to go upstream.
-    static func remove(from headers: inout HTTPHeaders) {
-        headers.remove(name: "authorization")
-        headers.remove(name: "x-api-key")
+    static func remove(from fields: inout HeaderFields) {
+        fields.remove("authorization")
+        fields.remove("x-api-key")
     }
 
     /// The scheme name is case-insensitive (RFC 9110, section 11.1).
@@ -66,7 +70,7 @@ public struct UpstreamCredential: Sendable {
     }
 
     /// Adds this credential to headers that carry none (see ``CustomerCredential/remove(from:)``).
-    func add(to headers: inout HTTPHeaders) {
-        headers.add(name: name, value: value)
+    func add(to fields: inout HeaderFields) {
+        fields.append(name: name, value: value)
     }
 }

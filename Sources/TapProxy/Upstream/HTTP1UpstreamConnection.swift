@@ -78,7 +78,7 @@ final class HTTP1UpstreamConnection: ChannelDuplexHandler, UpstreamStream {
         requestIsHEAD = head.method == .HEAD
         // The client's length goes on; a body of unknown length goes in chunks.
         let framing: StaticString
-        if head.headers.contains(name: "content-length") || exchange.requestIsCompleteAndEmpty {
+        if head.fields.contains("content-length") || exchange.requestIsCompleteAndEmpty {
             requestBody = .plain
             framing = ""
         } else {
@@ -86,8 +86,8 @@ final class HTTP1UpstreamConnection: ChannelDuplexHandler, UpstreamStream {
             framing = "transfer-encoding: chunked\r\n"
         }
         keepAlive = true
-        let bytes = HTTP1HeadWriter.request(method: head.method, target: (address.pathPrefix, head.uri), host: host,
-                                            headers: head.headers, framing: framing, allocator: context.channel.allocator)
+        let bytes = HTTP1HeadWriter.request(method: head.method, target: (address.pathPrefix, head.target), host: host,
+                                            fields: head.fields, framing: framing, allocator: context.channel.allocator)
         context.write(wrapOutboundOut(bytes), promise: nil)
         exchange.upstreamAttached(self)
         context.flush()

@@ -8,8 +8,10 @@ final class HTTP2UpstreamConnection: ChannelInboundHandler, NGHTTP2SessionDelega
 
     private let loop: LoopContext
     private let address: UpstreamAddress
-    /// `address.authority`, made once: it is formatted afresh each time it is asked for.
+    /// `address.authority` and `.scheme`, made once: they are formatted afresh each time they
+    /// are asked for.
     private let authority: String
+    private let scheme: String
     private var session: NGHTTP2Session!
     private var context: ChannelHandlerContext?
     private var streams = StreamMap<HTTP2UpstreamStream>()
@@ -21,6 +23,7 @@ final class HTTP2UpstreamConnection: ChannelInboundHandler, NGHTTP2SessionDelega
         self.loop = loop
         self.address = address
         authority = address.authority
+        scheme = address.scheme
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -47,14 +50,16 @@ final class HTTP2UpstreamConnection: ChannelInboundHandler, NGHTTP2SessionDelega
     /// Sends the exchange's request on a new stream.
     func open(_ exchange: Exchange) {
         let head = exchange.requestHead
-        var fields: [(String, String)] = [
+        let pseudo: [(StaticString, String)] = [
             (":method", head.method.rawValue),
-            (":scheme", address.scheme),
+            (":scheme", scheme),
             (":authority", authority),
-            (":path", address.pathPrefix + head.uri),
+            (":path", address.pathPrefix + head.target),
         ]
-        HopByHopHeaders.appendForwardable(head.headers, to: &fields)
-        guard let streamID = session.submitRequest(fields, hasBody: !exchange.requestIsCompleteAndEmpty) else {
+        let submitted = HopByHopHeaders.withForwardable(head.fields, keepHost: false) { fields, _ in
+            session.submitRequest(pseudo: pseudo, fields: fields, hasBody: !exchange.requestIsCompleteAndEmpty)
+        }
+        guard let streamID = submitted else {
             isUsable = false
             exchange.upstreamFailed("the upstream connection takes no new streams")
             return
