@@ -296,34 +296,13 @@ final class Exchange {
         if case .responding(_, let tap) = state { record = tap.finish() } else { record = UsageRecord() }
         state = .over
         let ended = NIODeadline.now()
-        let cost = loop.cost(of: record)
-        loop.appendToLog { json in
-            json.add("request_id", string: loop.requestIDPrefix, number: number)
-            json.add("method", string: requestHead.method.rawValue)
-            // The query is left out: some APIs (Gemini's `?key=`) carry credentials there.
-            var path = requestHead.target
-            path.withUTF8 { uri in
-                let query = uri.firstIndex(of: UInt8(ascii: "?")) ?? uri.endIndex
-                json.add("path", utf8: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: uri[..<query])))
-            }
-            json.add("status", integer: status)
-            json.add("outcome", string: outcome.rawValue)
-            json.add("response_bytes", integer: responseBytes)
-            json.add("ttfb_ms", thousandths: firstByte.map { Self.microseconds($0 - started) })
-            json.add("duration_ms", thousandths: Self.microseconds(ended - started))
-            record.addFields(to: &json)
-            if loop.prices != nil {
-                json.add("cost", cost: cost)
-            }
-        }
-        if let customer, let metering = loop.metering {
-            metering.meter.record(LedgerEntry(
-                atMicros: UTCCalendar.nowMicros(), requestID: loop.requestID(number), tenantID: customer.tenant.id, keyID: customer.keyID,
-                provider: metering.meter.provider, status: status, outcome: outcome.rawValue, usage: record,
-                cost: cost.map(CostNanos.init)))
-        }
+        loop.exchangeEnded(ExchangeReport(
+            requestIDPrefix: loop.requestIDPrefix, requestNumber: number, method: requestHead.method, target: requestHead.target,
+            status: status, outcome: outcome, responseBytes: responseBytes,
+            timeToFirstByteMicros: firstByte.map { Self.microseconds($0 - started) },
+            durationMicros: Self.microseconds(ended - started),
+            usage: record, cost: loop.cost(of: record), customer: customer))
         client = nil
-        loop.exchangeEnded()
     }
 
     /// A duration in whole microseconds, never negative: the log shows it as milliseconds with

@@ -1,5 +1,5 @@
 /// How an exchange ended, as the usage log says it.
-enum Outcome: String {
+public enum Outcome: String, Sendable {
     /// The upstream's response reached its end and was forwarded whole.
     case completed
     /// The client went away (closed, reset its stream) before the response ended.

@@ -1,3 +1,4 @@
+import Metering
 import NIOCore
 import UsageTap
 
@@ -18,6 +19,7 @@ final class LoopContext {
     let prices: PriceTable?
     let limits: ProxyLimits
     let metering: MeteringConfiguration?
+    let onExchangeEnded: (@Sendable (ExchangeReport) -> Void)?
     private(set) var upstreams: UpstreamPool!
     /// The request ids' common start: the process run's tag and the loop.
     let requestIDPrefix: String
@@ -38,6 +40,7 @@ final class LoopContext {
         self.prices = configuration.prices
         self.limits = configuration.limits
         self.metering = configuration.metering
+        self.onExchangeEnded = configuration.onExchangeEnded
         self.requestIDPrefix = "\(processTag)-\(index)-"
         self.upstreams = nil
         self.upstreams = UpstreamPool(loop: self, address: configuration.upstream,
@@ -93,7 +96,14 @@ final class LoopContext {
         activeExchanges += 1
     }
 
-    func exchangeEnded() {
+    /// An exchange ended: its report goes to the usage log, to the meter when the request
+    /// carried a customer's key, and to the embedder's closure, in that order.
+    func exchangeEnded(_ report: ExchangeReport) {
+        appendToLog { report.addLogFields(to: &$0, priced: prices != nil) }
+        if let metering, let entry = report.ledgerEntry(atMicros: UTCCalendar.nowMicros(), provider: metering.meter.provider) {
+            metering.meter.record(entry)
+        }
+        onExchangeEnded?(report)
         activeExchanges -= 1
         if isDraining, activeExchanges == 0 {
             drained?.succeed()

@@ -19,12 +19,17 @@ public struct ProxyConfiguration: Sendable {
     public var limits: ProxyLimits
     /// Customer keys, balances and the ledger; nil for a plain pass-through.
     public var metering: MeteringConfiguration?
+    /// Called on the exchange's event loop with each exchange's report as it ends, after the
+    /// usage log and the meter have theirs. It runs on the loop: work that may block belongs
+    /// elsewhere.
+    public var onExchangeEnded: (@Sendable (ExchangeReport) -> Void)?
 
     public init(
         listenHost: String, listenPort: Int, upstream: UpstreamAddress,
         upstreamVersion: UpstreamVersion = .negotiate, serverTLS: ServerTLSFiles? = nil,
         upstreamCA: String? = nil, usageLog: UsageLog, prices: PriceTable? = nil,
-        threads: Int = 1, limits: ProxyLimits = ProxyLimits(), metering: MeteringConfiguration? = nil
+        threads: Int = 1, limits: ProxyLimits = ProxyLimits(), metering: MeteringConfiguration? = nil,
+        onExchangeEnded: (@Sendable (ExchangeReport) -> Void)? = nil
     ) {
         self.listenHost = listenHost
         self.listenPort = listenPort
@@ -37,6 +42,7 @@ public struct ProxyConfiguration: Sendable {
         self.threads = threads
         self.limits = limits
         self.metering = metering
+        self.onExchangeEnded = onExchangeEnded
     }
 }
 
