@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import Testing
+import TestSupport
 @testable import TapProxy
 
 /// The proxy's own HTTP/1.1 reading and writing: messages read the same however their bytes
@@ -71,6 +72,44 @@ import Testing
             if reading != Self.pipelinedReading { return }
         }
         #expect(readRequests(bytes.map { [$0] }) == Self.pipelinedReading)
+    }
+
+    /// Whole requests, pipelined at random and then damaged at random with pieces hostile
+    /// requests are made of.
+    private static let templates: [String] = [
+        "POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-length: 5\r\n\r\nhello",
+        "POST /v1/messages HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5;a=1\r\nhello\r\n0\r\nX-T: 1\r\n\r\n",
+        "GET /v1/models HTTP/1.0\r\nConnection: keep-alive\r\nx-a:  spaced\t \r\n\r\n",
+    ]
+    private static let pieces: [String] = [
+        "\r\n", "\n", "\r", " ", "\t", ":", ",", "0", "5", "f", "ffffffffffffffff", "Content-Length: 3\r\n",
+        "Transfer-Encoding: chunked\r\n", "Connection: close\r\n", "\u{0}", "\u{7f}", "\u{ff}", ";x=\"y\"", "HTTP/1.1",
+    ]
+
+    @Test func damagedPipelinedRequestsReadTheSameWholeAndCutAnywhereAndNeverCrash() {
+        var random = SeededRandom(seed: 0x4854_5450)
+        var read = 0, refused = 0
+        for round in 0..<3000 {
+            var bytes: [UInt8] = []
+            for _ in 0..<Int.random(in: 1...3, using: &random) { bytes += Self.templates.randomElement(using: &random)!.utf8 }
+            for _ in 0..<Int.random(in: 0...3, using: &random) {
+                let at = Int.random(in: 0...bytes.count, using: &random)
+                switch Int.random(in: 0..<3, using: &random) {
+                case 0: bytes.insert(contentsOf: Self.pieces.randomElement(using: &random)!.utf8, at: at)
+                case 1: bytes.removeSubrange(at..<min(bytes.count, at + Int.random(in: 1...5, using: &random)))
+                default: bytes.replaceSubrange(at..<min(bytes.count, at + 1), with: Self.pieces.randomElement(using: &random)!.utf8)
+                }
+            }
+            let whole = readRequests([bytes])
+            if whole.parts.contains(where: { $0.hasPrefix("body ") }) { read += 1 }
+            if whole.error != nil { refused += 1 }
+            let cut = Int.random(in: 0...bytes.count, using: &random)
+            let split = readRequests([Array(bytes[..<cut]), Array(bytes[cut...])])
+            #expect(split == whole, "round \(round), cut \(cut): \(String(decoding: bytes, as: UTF8.self).debugDescription)")
+            if split != whole { return }
+        }
+        // The damage leaves both: requests that still read whole, and ones refused.
+        #expect(read > 500 && refused > 500, "read \(read), refused \(refused)")
     }
 
     @Test func framingThatTwoParsersCouldReadDifferentlyIsRefused() {
