@@ -35,8 +35,12 @@ struct HeaderFields {
     /// Copies a field into the storage.
     mutating func append(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) {
         let nameStart = storage.readableBytes
-        storage.writeBytes(name)
-        storage.writeBytes(value)
+        // One write for both: each `ByteBuffer` write checks capacity and exclusivity.
+        storage.writeWithUnsafeMutableBytes(minimumWritableBytes: name.count + value.count) { room in
+            room.copyMemory(from: name)
+            UnsafeMutableRawBufferPointer(rebasing: room[name.count...]).copyMemory(from: value)
+            return name.count + value.count
+        }
         spans.append(Span(name: Int32(nameStart), nameCount: Int32(name.count),
                           value: Int32(nameStart + name.count), valueCount: Int32(value.count)))
     }
