@@ -67,6 +67,9 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, ClientStream {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        // A connection on its way out (a refused request, a response that closes it) reads
+        // nothing more: bytes kept now would only pile up while its last write waits.
+        guard !isClosing else { return }
         var bytes = unwrapInboundIn(data)
         if received.readableBytes == 0 {
             received = bytes
@@ -171,6 +174,7 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, ClientStream {
     }
 
     func read(context: ChannelHandlerContext) {
+        guard !isClosing else { return }
         // A pipelined request already waiting is enough: no more is read until it is taken.
         // (Bytes left over in the middle of a request, a chunk line cut short, need more.)
         guard received.readableBytes == 0 || exchange == nil || !reader.isBetweenMessages else {
