@@ -35,7 +35,8 @@ import Glibc
         // The log line is written from the same report.
         var line: [String: Any]?
         for _ in 0..<200 where line == nil {
-            line = readWholeFile(logPath).flatMap { try? JSONSerialization.jsonObject(with: Data($0.split(separator: 10)[0])) as? [String: Any] }
+            // The file is there before its line: an empty file reads as no line yet.
+            line = readWholeFile(logPath)?.split(separator: 10).first.flatMap { try? JSONSerialization.jsonObject(with: Data($0)) as? [String: Any] }
             if line == nil { usleep(10_000) }
         }
         let logged = try #require(line)

@@ -15,14 +15,14 @@ import TestSupport
             for step in 0..<5_000 {
                 // Open a stream while fewer than `window` are open, else close a random one.
                 if reference.count < window, generator.next() % 3 != 0 {
-                    map[next] = step
+                    map.set(step, for: next)
                     reference[next] = step
                     next += Int32(spacing)
                 } else if let id = reference.keys.randomElement(using: &generator) {
                     if generator.next() % 2 == 0 {
                         #expect(map.removeValue(forKey: id) == reference.removeValue(forKey: id))
                     } else {
-                        map[id] = nil
+                        map.removeValue(forKey: id)
                         reference[id] = nil
                     }
                 }
@@ -40,15 +40,16 @@ import TestSupport
         }
     }
 
-    @Test func aValueChangedInPlaceThroughTheSubscriptIsKeptAndSettingNilRemovesIt() {
+    @Test func aValueChangedInPlaceIsKeptSettingAgainReplacesItAndRemovingEmptiesTheMap() {
         var map = StreamMap<[Int]>()
-        map[3] = [1]
-        map[3]!.append(2)
-        map[5]?.append(9)  // no such stream: nothing happens
+        map.set([1], for: 3)
+        #expect(map.update(3) { $0.append(2) } != nil)
+        #expect(map.update(5) { $0.append(9) } == nil)  // no such stream: nothing happens
         #expect(map[3] == [1, 2])
         #expect(map[5] == nil)
-        #expect(map.update(5) { $0.append(1) } == nil)
-        map[3] = nil
+        map.set([7], for: 3)
+        #expect(map[3] == [7] && map.count == 1)
+        #expect(map.removeValue(forKey: 3) == [7])
         #expect(map.isEmpty && map[3] == nil)
     }
 }

@@ -90,7 +90,7 @@ final class HTTP2ClientConnection: ChannelInboundHandler, NGHTTP2SessionDelegate
         }
         let head = RequestHead(method: HTTPMethod(rawValue: method), target: path, fields: headers.regular)
         let stream = HTTP2ClientStream(session: session, streamID: streamID)
-        streams[streamID] = stream
+        streams.set(stream, for: streamID)
         let exchange = Exchange(requestHead: head, client: stream, loop: loop)
         stream.exchange = exchange
         if endsStream { exchange.clientSentRequestEnd(trailers: nil) }

@@ -234,7 +234,7 @@ final class NGHTTP2Session {
             return nghttp2_submit_request(session, nil, list, count, nil, nil)
         }
         guard id > 0 else { return nil }
-        if hasBody { outbound[id] = OutboundBody() }
+        if hasBody { outbound.set(OutboundBody(), for: id) }
         return id
     }
 
@@ -248,7 +248,7 @@ final class NGHTTP2Session {
             }
             return nghttp2_submit_response(session, streamID, list, count, nil)
         }
-        if result == 0, hasBody { outbound[streamID] = OutboundBody() }
+        if result == 0, hasBody { outbound.set(OutboundBody(), for: streamID) }
     }
 
     /// An interim (1xx) head, before the final one.
@@ -260,13 +260,13 @@ final class NGHTTP2Session {
 
     /// Queues a piece of the stream's body, to go out as it is.
     func enqueue(_ bytes: ByteBuffer, streamID: Int32) {
-        guard bytes.readableBytes > 0, outbound[streamID]?.append(bytes) == true else { return }
+        guard bytes.readableBytes > 0, outbound.update(streamID, { $0.append(bytes) }) == true else { return }
         nghttp2_session_resume_data(session, streamID)
     }
 
     /// Ends the stream's body, with trailers when there are some.
     func endBody(streamID: Int32, trailers: HTTPHeaders?) {
-        guard outbound[streamID]?.end(trailers: trailers) == true else { return }
+        guard outbound.update(streamID, { $0.end(trailers: trailers) }) == true else { return }
         nghttp2_session_resume_data(session, streamID)
     }
 
@@ -457,7 +457,7 @@ final class NGHTTP2Session {
         guard let context = output else { return NGHTTP2_ERR_CALLBACK_FAILURE.rawValue }
         var slice: ByteBuffer?
         if length > 0 {
-            guard let taken = outbound[streamID]?.take(length) else { return NGHTTP2_ERR_CALLBACK_FAILURE.rawValue }
+            guard let taken = outbound.update(streamID, { $0.take(length) }) else { return NGHTTP2_ERR_CALLBACK_FAILURE.rawValue }
             slice = taken
         } else {
             guard outbound.contains(streamID) else { return NGHTTP2_ERR_CALLBACK_FAILURE.rawValue }
@@ -507,7 +507,7 @@ final class NGHTTP2Session {
         }
         nghttp2_session_callbacks_set_on_stream_close_callback(callbacks) { _, streamID, errorCode, userData in
             let me = NGHTTP2Session.session(userData)
-            me.outbound[streamID] = nil
+            me.outbound.removeValue(forKey: streamID)
             me.delegate?.closed(streamID: streamID, errorCode: HTTP2ErrorCode(rawValue: errorCode))
             return 0
         }

@@ -65,7 +65,7 @@ final class HTTP2UpstreamConnection: ChannelInboundHandler, NGHTTP2SessionDelega
             return
         }
         let stream = HTTP2UpstreamStream(session: session, streamID: streamID, exchange: exchange)
-        streams[streamID] = stream
+        streams.set(stream, for: streamID)
         exchange.upstreamAttached(stream)
         session.scheduleSend()
     }
