@@ -26,7 +26,8 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, ClientStream {
     private var context: ChannelHandlerContext?
     // Unchecked: changed in place for every read, each change was checked at run time for an
     // overlapping access. None can overlap: the handler runs on its event loop only, and the
-    // reader and the bytes are changed in `readReceived` alone, which does not re-enter.
+    // reader and the bytes are changed by `channelRead`, `readReceived` (which does not
+    // re-enter) and `startExchange`, each between the others' changes, never during one.
     @exclusivity(unchecked) private var reader: HTTP1MessageReader
     /// Bytes read and not yet taken by the reader: a head still arriving, or a pipelined
     /// request waiting for the response before it to end.

@@ -23,7 +23,7 @@ final class HTTP1UpstreamConnection: ChannelDuplexHandler, UpstreamStream {
     private var context: ChannelHandlerContext?
     // Unchecked: changed in place for every read, each change was checked at run time for an
     // overlapping access. None can overlap: the connection runs on its event loop only, and
-    // the reader and the bytes are changed in `channelRead` and `take` alone.
+    // the reader and the bytes are changed in `channelRead`, `take` and `channelInactive`, one at a time.
     @exclusivity(unchecked) private var reader: HTTP1MessageReader
     /// Bytes read and not yet taken by the reader.
     @exclusivity(unchecked) private var received = ByteBuffer()
