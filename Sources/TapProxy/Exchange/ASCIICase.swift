@@ -18,6 +18,10 @@ enum ASCIICase {
         lower.withUTF8Buffer { equal(bytes, lowercase: $0) }
     }
 
+    static func equal(_ bytes: UnsafeRawBufferPointer, lowercase lower: StaticString) -> Bool {
+        equal(bytes.bindMemory(to: UInt8.self), lowercase: lower)
+    }
+
     static func equal(_ bytes: UnsafeBufferPointer<UInt8>, lowercase lower: [UInt8]) -> Bool {
         lower.withUnsafeBufferPointer { equal(bytes, lowercase: $0) }
     }

@@ -11,10 +11,18 @@ struct HeaderFields {
         var nameCount: Int32
         var value: Int32
         var valueCount: Int32
+
+        func name(in all: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer { HeaderFields.bytes(all, name, nameCount) }
+        func value(in all: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer { HeaderFields.bytes(all, value, valueCount) }
+
+        /// Whether the field's name is `lowercase`, but for case; its length is looked at first.
+        func isNamed(_ lowercase: StaticString, in all: UnsafeRawBufferPointer) -> Bool {
+            Int(nameCount) == lowercase.utf8CodeUnitCount && ASCIICase.equal(name(in: all), lowercase: lowercase)
+        }
     }
 
     /// Names and values (and, in a head read from HTTP/1.1 bytes, the rest of the head).
-    private(set) var storage: ByteBuffer
+    private var storage: ByteBuffer
     private var spans: [Span] = []
 
     /// An empty arena for fields copied in with ``append(name:value:)``.
@@ -29,9 +37,6 @@ struct HeaderFields {
         spans.reserveCapacity(fields)
     }
 
-    var count: Int { spans.count }
-    var isEmpty: Bool { spans.isEmpty }
-
     /// Copies a field into the storage.
     mutating func append(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) {
         let nameStart = storage.readableBytes
@@ -45,12 +50,6 @@ struct HeaderFields {
                           value: Int32(nameStart + name.count), valueCount: Int32(value.count)))
     }
 
-    mutating func append(name: StaticString, value: String) {
-        name.withUTF8Buffer { name in
-            ASCIICase.withUTF8(value) { value in append(name: UnsafeRawBufferPointer(name), value: UnsafeRawBufferPointer(value)) }
-        }
-    }
-
     mutating func append(name: String, value: String) {
         ASCIICase.withUTF8(name) { name in
             ASCIICase.withUTF8(value) { value in append(name: UnsafeRawBufferPointer(name), value: UnsafeRawBufferPointer(value)) }
@@ -59,12 +58,7 @@ struct HeaderFields {
 
     /// Takes out every field named `name` (lowercase); their bytes stay, unreferenced.
     mutating func remove(_ name: StaticString) {
-        storage.withUnsafeReadableBytes { all in
-            spans.removeAll { span in
-                Int(span.nameCount) == name.utf8CodeUnitCount
-                    && ASCIICase.equal(Self.bytes(all, span.name, span.nameCount).bindMemory(to: UInt8.self), lowercase: name)
-            }
-        }
+        storage.withUnsafeReadableBytes { all in spans.removeAll { $0.isNamed(name, in: all) } }
     }
 
     /// Adds a field whose bytes already lie in the storage (offsets from its readable start).
@@ -77,9 +71,7 @@ struct HeaderFields {
     /// Calls `body` with each field's name and value, in order.
     func forEach(_ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Void) {
         storage.withUnsafeReadableBytes { all in
-            for span in spans {
-                body(Self.bytes(all, span.name, span.nameCount), Self.bytes(all, span.value, span.valueCount))
-            }
+            for span in spans { body(span.name(in: all), span.value(in: all)) }
         }
     }
 
@@ -91,7 +83,7 @@ struct HeaderFields {
         storage.withUnsafeReadableBytes { all in
             withUnsafeTemporaryAllocation(of: Field.self, capacity: max(spans.count, 1)) { list in
                 for (index, span) in spans.enumerated() {
-                    list.initializeElement(at: index, to: (Self.bytes(all, span.name, span.nameCount), Self.bytes(all, span.value, span.valueCount)))
+                    list.initializeElement(at: index, to: (span.name(in: all), span.value(in: all)))
                 }
                 // Plain pairs of pointers: nothing to deinitialize.
                 return body(UnsafeBufferPointer(rebasing: list[..<spans.count]))
@@ -102,22 +94,14 @@ struct HeaderFields {
     /// `body` with the value of the first field named `name` (lowercase), or nil.
     func withValue<R>(of name: StaticString, _ body: (UnsafeRawBufferPointer?) -> R) -> R {
         storage.withUnsafeReadableBytes { all in
-            for span in spans where Int(span.nameCount) == name.utf8CodeUnitCount {
-                if ASCIICase.equal(Self.bytes(all, span.name, span.nameCount).bindMemory(to: UInt8.self), lowercase: name) {
-                    return body(Self.bytes(all, span.value, span.valueCount))
-                }
-            }
-            return body(nil)
+            body(spans.first { $0.isNamed(name, in: all) }?.value(in: all))
         }
     }
 
     /// Calls `body` with the value of every field named `name` (lowercase), in order.
     func forEachValue(of name: StaticString, _ body: (UnsafeRawBufferPointer) -> Void) {
         storage.withUnsafeReadableBytes { all in
-            for span in spans where Int(span.nameCount) == name.utf8CodeUnitCount
-                && ASCIICase.equal(Self.bytes(all, span.name, span.nameCount).bindMemory(to: UInt8.self), lowercase: name) {
-                body(Self.bytes(all, span.value, span.valueCount))
-            }
+            for span in spans where span.isNamed(name, in: all) { body(span.value(in: all)) }
         }
     }
 
@@ -125,8 +109,8 @@ struct HeaderFields {
         withValue(of: name) { $0 != nil }
     }
 
-    /// The fields as `HTTPHeaders`, for the parts of the proxy that work with those (a request's
-    /// head, trailers): one conversion.
+    /// The fields as `HTTPHeaders`, for the one part of the proxy that still works with those:
+    /// trailers.
     var httpHeaders: HTTPHeaders {
         var fields: [(String, String)] = []
         fields.reserveCapacity(spans.count)

@@ -12,8 +12,8 @@ enum HopByHopHeaders {
         fields.withList { all in
             // The names a `Connection` field lists, but for the options `close` and `keep-alive`.
             var named: [[UInt8]] = []
-            for field in all where field.name.count == 10 && equal(field.name, "connection") {
-                addNamedFields(in: field.value.bindMemory(to: UInt8.self), to: &named)
+            for field in all where field.name.count == 10 && ASCIICase.equal(field.name, lowercase: "connection") {
+                addNamedFields(in: field.value, to: &named)
             }
             return withUnsafeTemporaryAllocation(of: HeaderFields.Field.self, capacity: max(all.count, 1)) { kept in
                 var count = 0
@@ -42,19 +42,11 @@ enum HopByHopHeaders {
 
     /// Adds the field names a `Connection` field's value lists, lowercased, but for the options
     /// `close` and `keep-alive` (not field names; a `Keep-Alive` field is dropped anyway).
-    private static func addNamedFields(in value: UnsafeBufferPointer<UInt8>, to named: inout [[UInt8]]) {
-        var start = 0
-        while start < value.count {
-            var end = start
-            while end < value.count, value[end] != UInt8(ascii: ",") { end += 1 }
-            var first = start, last = end
-            while first < last, value[first] == 0x20 || value[first] == 0x09 { first += 1 }
-            while last > first, value[last - 1] == 0x20 || value[last - 1] == 0x09 { last -= 1 }
-            let token = UnsafeBufferPointer(rebasing: value[first..<last])
-            if !token.isEmpty, !ASCIICase.equal(token, lowercase: "close"), !ASCIICase.equal(token, lowercase: "keep-alive") {
+    private static func addNamedFields(in value: UnsafeRawBufferPointer, to named: inout [[UInt8]]) {
+        FieldValue.forEachElement(of: value) { token in
+            if !ASCIICase.equal(token, lowercase: "close"), !ASCIICase.equal(token, lowercase: "keep-alive") {
                 named.append(token.map(ASCIICase.lowercased))
             }
-            start = end + 1
         }
     }
 
@@ -72,10 +64,6 @@ enum HopByHopHeaders {
         let value: StaticString = "trailers"
         // A static string's bytes are constant and live as long as the program.
         return UnsafeRawBufferPointer(start: value.utf8Start, count: value.utf8CodeUnitCount)
-    }
-
-    private static func equal(_ bytes: UnsafeRawBufferPointer, _ lowercase: StaticString) -> Bool {
-        ASCIICase.equal(bytes.bindMemory(to: UInt8.self), lowercase: lowercase)
     }
 
     private enum FixedName { case te, host, hopByHop }

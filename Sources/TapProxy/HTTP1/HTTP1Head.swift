@@ -34,6 +34,7 @@ enum HTTP1Head {
     /// spans of a copy of `head` (the exchange keeps it to its end, and a slice would keep the
     /// whole buffer the head arrived in).
     static func request(_ head: ByteBuffer) throws(HTTP1Error) -> (RequestHead, HTTPVersion, HTTP1Framing) {
+        // Room past the head for the upstream's credential, which metering puts in.
         var copy = ByteBufferAllocator().buffer(capacity: head.readableBytes + 64)
         copy.writeImmutableBuffer(head)
         var fields = HeaderFields(in: copy)
@@ -101,15 +102,9 @@ enum HTTP1Head {
 
     /// Trailer fields after a chunked body's last chunk (`bytes` ends with the empty line).
     static func trailers(_ bytes: UnsafeRawBufferPointer) throws(HTTP1Error) -> HTTPHeaders {
-        try headers(bytes, from: 0).0
-    }
-
-    /// Fields from `start` on, made into `HTTPHeaders`: a request's, or trailers.
-    private static func headers(_ bytes: UnsafeRawBufferPointer, from start: Int) throws(HTTP1Error) -> (HTTPHeaders, HTTP1Framing) {
         var list: [(String, String)] = []
-        list.reserveCapacity(16)
-        let framing = try fields(bytes, from: start) { name, value in list.append((string(bytes[name]), string(bytes[value]))) }
-        return (HTTPHeaders(list), framing)
+        _ = try fields(bytes, from: 0) { name, value in list.append((string(bytes[name]), string(bytes[value]))) }
+        return HTTPHeaders(list)
     }
 
     private static func version(_ text: Slice<UnsafeRawBufferPointer>) throws(HTTP1Error) -> HTTPVersion {
@@ -158,26 +153,26 @@ enum HTTP1Head {
             while valueEnd > valueStart, bytes[valueEnd - 1] == 0x20 || bytes[valueEnd - 1] == 0x09 { valueEnd -= 1 }
             index += 2
             let value = valueStart..<valueEnd
-            try note(name: bytes[name], value: bytes[value], in: &framing)
+            try note(name: UnsafeRawBufferPointer(rebasing: bytes[name]), value: UnsafeRawBufferPointer(rebasing: bytes[value]), in: &framing)
             field(name, value)
         }
         return framing
     }
 
     /// Notes the fields that frame the body or keep the connection, told apart by length first.
-    private static func note(name: Slice<UnsafeRawBufferPointer>, value: Slice<UnsafeRawBufferPointer>,
+    private static func note(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer,
                              in framing: inout HTTP1Framing) throws(HTTP1Error) {
         switch name.count {
-        case 10 where equal(name, "connection"):
-            forEachListElement(value) { element in
-                if equal(element, "close") { framing.close = true }
-                if equal(element, "keep-alive") { framing.keepAlive = true }
+        case 10 where ASCIICase.equal(name, lowercase: "connection"):
+            FieldValue.forEachElement(of: value) { element in
+                if ASCIICase.equal(element, lowercase: "close") { framing.close = true }
+                if ASCIICase.equal(element, lowercase: "keep-alive") { framing.keepAlive = true }
             }
-        case 14 where equal(name, "content-length"):
+        case 14 where ASCIICase.equal(name, lowercase: "content-length"):
             // Repeated, or a list of the same number, is one length (RFC 9110 §8.6); two are refused.
             var length: Int?
             var valid = true
-            forEachListElement(value) { element in
+            FieldValue.forEachElement(of: value) { element in
                 guard let number = decimal(element), length == nil || length == number else { valid = false; return }
                 length = number
             }
@@ -185,9 +180,9 @@ enum HTTP1Head {
                 throw .malformed("content-length")
             }
             framing.contentLength = length
-        case 17 where equal(name, "transfer-encoding"):
-            forEachListElement(value) { element in
-                let chunked = equal(element, "chunked") && framing.transferCoding == .none
+        case 17 where ASCIICase.equal(name, lowercase: "transfer-encoding"):
+            FieldValue.forEachElement(of: value) { element in
+                let chunked = ASCIICase.equal(element, lowercase: "chunked") && framing.transferCoding == .none
                 framing.transferCoding = chunked ? .chunked : .other
             }
         default:
@@ -195,21 +190,8 @@ enum HTTP1Head {
         }
     }
 
-    /// Calls `body` with each non-empty element of a comma-separated list, without its white space.
-    private static func forEachListElement(_ value: Slice<UnsafeRawBufferPointer>, _ body: (Slice<UnsafeRawBufferPointer>) -> Void) {
-        var rest = value
-        while !rest.isEmpty {
-            let end = rest.firstIndex(of: UInt8(ascii: ",")) ?? rest.endIndex
-            var element = rest[..<end]
-            while let first = element.first, first == 0x20 || first == 0x09 { element = element.dropFirst() }
-            while let last = element.last, last == 0x20 || last == 0x09 { element = element.dropLast() }
-            if !element.isEmpty { body(element) }
-            rest = end == rest.endIndex ? rest[end...] : rest[(end + 1)...]
-        }
-    }
-
     /// Up to 18 decimal digits (no sign, no space); nil for anything else.
-    private static func decimal(_ digits: Slice<UnsafeRawBufferPointer>) -> Int? {
+    private static func decimal(_ digits: UnsafeRawBufferPointer) -> Int? {
         guard !digits.isEmpty, digits.count <= 18 else { return nil }
         var number = 0
         for digit in digits {
@@ -217,17 +199,6 @@ enum HTTP1Head {
             number = number * 10 + Int(digit - UInt8(ascii: "0"))
         }
         return number
-    }
-
-    private static func equal(_ bytes: Slice<UnsafeRawBufferPointer>, _ lowercase: StaticString) -> Bool {
-        guard bytes.count == lowercase.utf8CodeUnitCount else { return false }
-        let other = lowercase.utf8Start
-        var offset = 0
-        for byte in bytes {
-            guard ASCIICase.lowercased(byte) == other[offset] else { return false }
-            offset += 1
-        }
-        return true
     }
 
     static func string(_ bytes: Slice<UnsafeRawBufferPointer>) -> String {
