@@ -13,6 +13,7 @@ enum LedgerClause: String, CaseIterable, CustomTestStringConvertible {
     case keysAreFoundByDigestAndTenantsAreNotDuplicated
     case concurrentWritersOnSeveralConnectionsLoseNoUpdate
     case textOfAnyLengthIsStoredExactly
+    case batchesOfEverySizeAreWrittenWholeAndInOrder
 
     var testDescription: String { rawValue }
 
@@ -23,6 +24,7 @@ enum LedgerClause: String, CaseIterable, CustomTestStringConvertible {
         case .keysAreFoundByDigestAndTenantsAreNotDuplicated: try LedgerContract.keys(at: location)
         case .concurrentWritersOnSeveralConnectionsLoseNoUpdate: try LedgerContract.concurrentWriters(at: location)
         case .textOfAnyLengthIsStoredExactly: try LedgerContract.textOfAnyLength(at: location)
+        case .batchesOfEverySizeAreWrittenWholeAndInOrder: try LedgerContract.batchesOfEverySize(at: location)
         }
     }
 }
@@ -156,6 +158,30 @@ enum LedgerContract {
         try store.append(&second)
         let reread = try store.entries(tenantID: tenant.id, fromMicros: 0, toMicros: .max)
         #expect(reread == first + second)
+    }
+
+    /// A batch is written as INSERT statements of 32, 16, …, 1 rows, reused from batch to
+    /// batch: every size from 1 to 70 (each sum of them), with values that change between
+    /// batches, so that a placeholder a statement failed to bind again would show.
+    static func batchesOfEverySize(at location: String) throws {
+        let store = try SQLLedger.open(location)
+        let tenant = try store.addTenant(named: "acme", atMicros: 1)
+        var written: [LedgerEntry] = []
+        var at: Int64 = 0
+        for size in 1...70 {
+            var batch = (0..<size).map { row -> LedgerEntry in
+                at += 1
+                var entry = Self.entry(tenant: tenant.id, at: at, cost: row.isMultiple(of: 3) ? nil : Int64(size))
+                entry.requestID = "batch-\(size)-row-\(row)"
+                entry.usage.model = row.isMultiple(of: 2) ? "model-\(size)" : nil
+                entry.status = size.isMultiple(of: 5) ? nil : 200 + row
+                return entry
+            }
+            try store.append(&batch)
+            written += batch
+        }
+        #expect(try store.entries(tenantID: tenant.id, fromMicros: 0, toMicros: .max) == written)
+        #expect(try store.balance(tenantID: tenant.id) == -written.reduce(0) { $0 + $1.debit })
     }
 
     /// Three connections (as two proxies and a `usagetap topup` would have) debit and top up one

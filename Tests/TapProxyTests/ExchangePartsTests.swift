@@ -31,8 +31,10 @@ import UsageTap
 }
 
 @Suite struct CustomerCredentialTests {
-    private func credential(_ fields: [(String, String)]) -> CustomerCredential {
-        CustomerCredential(HeaderFields(fields))
+    private func credential(_ fields: [(String, String)]) -> (key: String?, style: AuthStyle) {
+        CustomerCredential.withKey(in: HeaderFields(fields)) { key, style in
+            (key.map { String(decoding: $0, as: UTF8.self) }, style)
+        }
     }
 
     @Test func aBearerTokenIsReadWhateverTheSchemesCaseAndTheBlanksBeforeIt() {

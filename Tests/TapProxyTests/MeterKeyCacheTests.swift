@@ -19,7 +19,8 @@ import Testing
         defer { try? group.syncShutdownGracefully() }
 
         let started = ContinuousClock.now
-        guard case .allowed(let first) = try meter.lookUp(key: key[...], on: group.next()).wait() else {
+        let lookup = Array(key.utf8).withUnsafeBytes { meter.lookUp(key: $0, on: group.next()) }
+        guard case .allowed(let first) = try lookup.wait() else {
             Issue.record("the key was not found")
             return
         }
@@ -31,7 +32,7 @@ import Testing
         // answered from the cache, which background reads keep fresh.
         var balances: [Int64?] = []
         for _ in 0..<150 {
-            balances.append(meter.freshOwner(of: key[...])?.tenant.balance)
+            balances.append(Array(key.utf8).withUnsafeBytes { meter.freshOwner(of: $0) }?.tenant.balance)
             usleep(20_000)
         }
         #expect(!balances.contains(nil), "a request found the key expired and would have waited for a lookup")
@@ -42,5 +43,24 @@ import Testing
         let elapsed = ContinuousClock.now - started
         let refreshAges = Int(elapsed / .microseconds(Meter.ownerRefreshAge))
         #expect(reads >= 2 && reads <= 2 + refreshAges, "\(reads) reads of the key for 150 requests in \(elapsed)")
+    }
+
+    @Test func aKnownKeyIsFoundByItsExactBytesOnly() {
+        var keys = KnownKeys()
+        let stored = (1...40).map { length in Array(("ut-" + String(repeating: "k", count: length)).utf8) }
+        for (index, key) in stored.enumerated() {
+            let owner = KeyOwner(keyID: Int64(index), tenant: Tenant(id: 1, name: "t", currency: "USD", balance: 0))
+            key.withUnsafeBytes { keys.set($0, owner: owner, fetchedMicros: 0) }
+        }
+        for (index, key) in stored.enumerated() {
+            #expect(key.withUnsafeBytes { keys[$0]?.owner.keyID } == Int64(index))
+            var changed = key
+            changed[changed.count - 1] ^= 0x20
+            #expect(changed.withUnsafeBytes { keys[$0] } == nil, "a key one byte off matched")
+        }
+        #expect(Array("".utf8).withUnsafeBytes { keys[$0] } == nil)
+        stored[7].withUnsafeBytes { keys.remove($0) }
+        #expect(stored[7].withUnsafeBytes { keys[$0] } == nil)
+        #expect(stored[8].withUnsafeBytes { keys[$0]?.owner.keyID } == 8)
     }
 }

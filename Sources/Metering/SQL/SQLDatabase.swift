@@ -47,8 +47,9 @@ extension SQLDatabase {
 
 /// A statement ready to run: bind parameters, then step through its rows.
 protocol SQLStatement: AnyObject {
-    /// Ends the last run and forgets every bound value, so that the statement can be bound and
-    /// run again.
+    /// Ends the last run, so that the statement can be bound and run again. Every placeholder
+    /// must then be bound before the next run: what the last run bound is not cleared (a debug
+    /// build checks this on the next `step`).
     func reset()
 
     /// Binds `value` to the placeholder at `position`, counted from 1. Rows are bound value by

@@ -73,7 +73,12 @@ final class SQLiteConnection: SQLDatabase {
 final class SQLiteStatement: SQLStatement {
     private let statement: OpaquePointer
     private let connection: SQLiteConnection
-    private var boundText = SQLiteTextArena()
+    private let boundText = SQLiteTextArena()
+    #if DEBUG
+    /// The placeholders bound since the last reset: every one must be, since reset keeps the
+    /// old values (see ``SQLStatement/reset()``).
+    private var boundSinceReset = Set<Int32>()
+    #endif
 
     fileprivate init(_ statement: OpaquePointer, connection: SQLiteConnection) {
         self.statement = statement
@@ -81,15 +86,20 @@ final class SQLiteStatement: SQLStatement {
     }
 
     deinit {
+        // Before the arena goes (it is released after this body): SQLite reads the bound text
+        // in place until the statement is finalized.
         sqlite3_finalize(statement)
-        // After the finalize: nothing reads the bound text any more.
-        boundText.deallocate()
     }
 
     func reset() {
         sqlite3_reset(statement)
-        sqlite3_clear_bindings(statement)
+        // No sqlite3_clear_bindings: every placeholder is bound again before the next run, and
+        // clearing them first was 2 % of a ledger row's cost. Text bound from the arena may
+        // point at reused bytes until then, never at freed memory: the arena keeps its blocks.
         boundText.rewind()
+        #if DEBUG
+        boundSinceReset.removeAll(keepingCapacity: true)
+        #endif
     }
 
     func bind(_ value: SQLValue, at position: Int32) throws {
@@ -109,9 +119,15 @@ final class SQLiteStatement: SQLStatement {
             }
         }
         guard status == SQLITE_OK else { throw SQLiteConnection.Failure(code: status, message: connection.lastMessage) }
+        #if DEBUG
+        boundSinceReset.insert(position)
+        #endif
     }
 
     func step() throws -> Bool {
+        #if DEBUG
+        assert(boundSinceReset.count == sqlite3_bind_parameter_count(statement), "a placeholder was left unbound")
+        #endif
         switch sqlite3_step(statement) {
         case SQLITE_ROW: return true
         case SQLITE_DONE: return false

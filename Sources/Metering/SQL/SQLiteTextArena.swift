@@ -5,7 +5,10 @@
 /// A copy stays put until the arena is rewound (when the statement is reset, which also unbinds
 /// every placeholder) or deallocated (after the statement is finalized). Blocks are kept for the
 /// next run, so a statement that runs again allocates nothing.
-struct SQLiteTextArena {
+///
+/// A class, held by its statement in a constant: a struct stored in the statement's variable
+/// was checked for exclusive access at every bind, a tenth of the Swift side of a ledger row.
+final class SQLiteTextArena {
     static let blockSize = 16 * 1024
 
     private var blocks: [UnsafeMutableRawPointer] = []
@@ -13,14 +16,14 @@ struct SQLiteTextArena {
     private var used = 0
 
     /// Forgets every copy; their memory is reused by the next ones.
-    mutating func rewind() {
+    func rewind() {
         block = 0
         used = 0
     }
 
     /// A copy of `text` that SQLite may read until the next rewind, or nil when it is longer
     /// than a block (rare: such text is left for SQLite to copy).
-    mutating func copy(_ text: UnsafeBufferPointer<UInt8>) -> UnsafePointer<CChar>? {
+    func copy(_ text: UnsafeBufferPointer<UInt8>) -> UnsafePointer<CChar>? {
         guard text.count <= Self.blockSize else { return nil }
         if block < blocks.count, used + text.count > Self.blockSize {
             block += 1
@@ -39,8 +42,8 @@ struct SQLiteTextArena {
         return UnsafePointer(start.assumingMemoryBound(to: CChar.self))
     }
 
-    /// Frees the blocks; only once nothing can read them any more.
-    func deallocate() {
+    /// Frees the blocks: the statement that read them is finalized first (see its deinit).
+    deinit {
         for block in blocks { block.deallocate() }
     }
 }

@@ -78,7 +78,7 @@ final class HTTP2ClientConnection: ChannelInboundHandler, NGHTTP2SessionDelegate
 
     // MARK: NGHTTP2SessionDelegate
 
-    func received(headers: HTTP2HeaderBlock, streamID: Int32, endsStream: Bool) {
+    func received(headers: consuming HTTP2HeaderBlock, streamID: Int32, endsStream: Bool) {
         if let stream = streams[streamID] {
             // A second header block on a request is its trailers.
             stream.exchange?.clientSentRequestEnd(trailers: headers.fields)
@@ -88,10 +88,12 @@ final class HTTP2ClientConnection: ChannelInboundHandler, NGHTTP2SessionDelegate
             session.reset(streamID: streamID, errorCode: .protocolError)
             return
         }
-        let head = RequestHead(method: HTTPMethod(rawValue: method), target: path, fields: headers.regular)
+        // Moved, not copied, into the exchange: the metered path swaps the customer's key for
+        // the upstream's credential in these fields, which a second reference would make copy.
+        let head = RequestHead(method: HTTPMethod(rawValue: method), target: path, fields: (consume headers).regular)
         let stream = HTTP2ClientStream(session: session, streamID: streamID)
         streams.set(stream, for: streamID)
-        let exchange = Exchange(requestHead: head, client: stream, loop: loop)
+        let exchange = Exchange(requestHead: consume head, client: stream, loop: loop)
         stream.exchange = exchange
         if endsStream { exchange.clientSentRequestEnd(trailers: nil) }
         exchange.start()

@@ -19,7 +19,9 @@ enum APIRoute {
 
     /// `/v1/usage`, the proxy's own endpoint under metering.
     static func isUsageQuery(_ target: String) -> Bool {
-        withPath(of: target) { $0.elementsEqual("/v1/usage".utf8) }
+        // The length first: the comparison with a `String`'s bytes is generic and slow, and
+        // every metered request asks.
+        withPath(of: target) { $0.count == 9 && $0.elementsEqual("/v1/usage".utf8) }
     }
 
     private static func withPath<R>(of target: String, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {

@@ -100,14 +100,29 @@ final class Exchange {
     /// Sends the request on its way upstream; with metering, once its key and balance pass.
     func start() {
         guard let metering = loop.metering else { return dispatch() }
-        let credential = CustomerCredential(requestHead.fields)
-        guard let key = credential.key else { return refuse(.missingKey, style: credential.style) }
-        if let owner = metering.meter.freshOwner(of: key) {
-            return authorized(.allowed(owner), style: credential.style, upstreamCredential: metering.upstreamCredential)
+        // The key is looked at where it lies in the head; only a lookup in the ledger copies it.
+        let (found, style) = CustomerCredential.withKey(in: requestHead.fields) { key, style -> (KeyCheck, AuthStyle) in
+            guard let key else { return (.missing, style) }
+            if let owner = metering.meter.freshOwner(of: key) { return (.known(owner), style) }
+            return (.lookingUp(metering.meter.lookUp(key: key, on: loop.eventLoop)), style)
         }
-        metering.meter.lookUp(key: key, on: loop.eventLoop)
-            .assumeIsolated()
-            .whenSuccess { self.authorized($0, style: credential.style, upstreamCredential: metering.upstreamCredential) }
+        switch found {
+        case .missing:
+            refuse(.missingKey, style: style)
+        case .known(let owner):
+            authorized(.allowed(owner), style: style, upstreamCredential: metering.upstreamCredential)
+        case .lookingUp(let decision):
+            decision.assumeIsolated().whenSuccess { self.authorized($0, style: style, upstreamCredential: metering.upstreamCredential) }
+        }
+    }
+
+    /// Where a request's key stands when the exchange starts.
+    private enum KeyCheck {
+        case missing
+        /// Known to this proxy's cache, with its owner as of less than a second ago.
+        case known(KeyOwner)
+        /// Being read from the ledger.
+        case lookingUp(EventLoopFuture<Meter.Decision>)
     }
 
     private func authorized(_ decision: Meter.Decision, style: AuthStyle, upstreamCredential: UpstreamCredential?) {

@@ -61,7 +61,9 @@ struct HTTP2ErrorCode: Equatable, CustomStringConvertible {
 /// ``NGHTTP2Session/receive(_:)`` and ``NGHTTP2Session/send(to:)``.
 protocol NGHTTP2SessionDelegate: AnyObject {
     /// A whole header block arrived on `streamID` (a head, or trailers).
-    func received(headers: HTTP2HeaderBlock, streamID: Int32, endsStream: Bool)
+    /// The block is handed over (consumed), so that a receiver keeping its fields holds the
+    /// only reference to their storage and can change them without a copy.
+    func received(headers: consuming HTTP2HeaderBlock, streamID: Int32, endsStream: Bool)
     /// A piece of a body arrived; it must be given back with ``NGHTTP2Session/consume(_:streamID:)``
     /// once it has been passed on, which is what reopens the peer's flow-control window.
     func received(data: ByteBuffer, streamID: Int32)
@@ -532,7 +534,7 @@ final class NGHTTP2Session {
         switch Int(header.type) {
         case Int(NGHTTP2_HEADERS.rawValue):
             guard let block = pendingHeaders.take() else { break }
-            delegate?.received(headers: block, streamID: header.stream_id, endsStream: endsStream)
+            delegate?.received(headers: consume block, streamID: header.stream_id, endsStream: endsStream)
         case Int(NGHTTP2_DATA.rawValue):
             if endsStream { delegate?.receivedEnd(streamID: header.stream_id) }
         case Int(NGHTTP2_GOAWAY.rawValue):

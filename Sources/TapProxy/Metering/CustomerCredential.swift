@@ -9,29 +9,17 @@ enum AuthStyle: Sendable {
 
 /// The customer key a request carries, if any, and how it was carried.
 ///
-/// Read for every metered request, so it works on UTF-8 bytes rather than characters.
-struct CustomerCredential {
-    var key: Substring?
-    var style: AuthStyle
-
-    /// Reads `x-api-key` first (Anthropic's clients send only that), else a Bearer token.
-    init(_ fields: HeaderFields) {
-        self.init(apiKey: fields.withValue(of: "x-api-key") { $0.map { String(decoding: $0, as: UTF8.self) } },
-                  authorization: fields.withValue(of: "authorization") { $0.map { String(decoding: $0, as: UTF8.self) } })
-    }
-
-    private init(apiKey: String?, authorization: String?) {
-        if let apiKey {
-            key = Self.nonEmpty(apiKey[...])
-            style = .apiKey
-            return
+/// Read for every metered request, so it works on the header's bytes where they lie: no
+/// `String` is made of a key the proxy already knows.
+enum CustomerCredential {
+    /// Calls `body` with the key's bytes (nil when the request carries none), valid for the
+    /// call, and the way it was carried. Reads `x-api-key` first (Anthropic's clients send only
+    /// that), else a Bearer token.
+    static func withKey<R>(in fields: HeaderFields, _ body: (UnsafeRawBufferPointer?, AuthStyle) -> R) -> R {
+        fields.withValue(of: "x-api-key") { apiKey in
+            if let apiKey { return body(nonEmpty(apiKey), .apiKey) }
+            return fields.withValue(of: "authorization") { authorization in body(authorization.flatMap(bearerToken), .bearer) }
         }
-        style = .bearer
-        guard let authorization = authorization?[...],
-              let space = authorization.utf8.firstIndex(of: UInt8(ascii: " ")),
-              Self.isBearer(authorization.utf8[..<space])
-        else { return }
-        key = Self.nonEmpty(authorization[space...])
     }
 
     /// Takes every customer credential out of headers about to go upstream.
@@ -40,18 +28,20 @@ struct CustomerCredential {
         fields.remove("x-api-key")
     }
 
-    /// The scheme name is case-insensitive (RFC 9110, section 11.1).
-    private static func isBearer(_ scheme: Substring.UTF8View) -> Bool {
-        // Setting bit 5 lowercases an ASCII letter, and "bearer" is all letters.
-        scheme.elementsEqual("bearer".utf8) { $0 | 0x20 == $1 }
+    /// The token of `Bearer TOKEN`; the scheme name is case-insensitive (RFC 9110, 11.1).
+    private static func bearerToken(_ value: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+        guard let space = value.firstIndex(of: UInt8(ascii: " ")),
+              ASCIICase.equal(UnsafeRawBufferPointer(rebasing: value[..<space]), lowercase: "bearer")
+        else { return nil }
+        return nonEmpty(UnsafeRawBufferPointer(rebasing: value[space...]))
     }
 
-    /// The text without its leading blanks, or nil when nothing else is there.
-    private static func nonEmpty(_ text: Substring) -> Substring? {
-        guard let start = text.utf8.firstIndex(where: { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\t") }) else {
+    /// The bytes without their leading blanks, or nil when nothing else is there.
+    private static func nonEmpty(_ text: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+        guard let start = text.firstIndex(where: { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\t") }) else {
             return nil
         }
-        return text[start...]
+        return UnsafeRawBufferPointer(rebasing: text[start...])
     }
 }
 

@@ -31,20 +31,10 @@ public final class Meter: Sendable {
     /// How long a failed batch waits before it is tried again.
     static let retryDelay: TimeAmount = .milliseconds(500)
 
-    private struct Cached: Sendable {
-        var owner: KeyOwner
-        var fetchedMicros: Int64
-        /// A background read of this key is under way; no other is started meanwhile.
-        var isRefreshing = false
-    }
-
     /// What this proxy knows of keys and balances.
     private struct Owners: Sendable {
-        /// Known keys' owners, by the key itself: a hit costs no digest. Keyed by the key as it
-        /// sits in the request's header, so that a hit makes no `String` either; each stored key
-        /// is a copy of its own, not a slice that would keep a request's header alive. Unknown
-        /// keys are never cached, so a client cannot fill this with made-up keys.
-        var byKey: [Substring: Cached] = [:]
+        /// Known keys' owners, by the key's bytes: a hit costs no digest and makes no `String`.
+        var keys = KnownKeys()
         /// The latest balance seen of each tenant, from a lookup or a batch this proxy wrote:
         /// apart from the owners, so that a batch updates its tenants, not every cached key.
         var balances: [Int64: Int64] = [:]
@@ -85,19 +75,18 @@ public final class Meter: Sendable {
     /// Past `ownerRefreshAge` the first request to ask also starts a background read, so that a
     /// key in steady use never expires: otherwise, once a second, every request arriving until
     /// the lookup came back (behind a batch write, perhaps) would wait for one of its own.
-    func freshOwner(of key: Substring) -> KeyOwner? {
+    func freshOwner(of key: UnsafeRawBufferPointer) -> KeyOwner? {
         let now = UTCCalendar.nowMicros()
         let (owner, startsRefresh) = owners.withLock { owners -> (KeyOwner?, Bool) in
-            guard let cached = owners.byKey[key], now - cached.fetchedMicros < Self.ownerFreshness else { return (nil, false) }
+            guard let cached = owners.keys[key], now - cached.fetchedMicros < Self.ownerFreshness else { return (nil, false) }
             var owner = cached.owner
             owner.tenant.balance = owners.balances[owner.tenant.id] ?? owner.tenant.balance
             guard now - cached.fetchedMicros >= Self.ownerRefreshAge, !cached.isRefreshing else { return (owner, false) }
-            // Changed in place: the stored key stays the cache's own copy, not this header's slice.
-            owners.byKey[key]?.isRefreshing = true
+            owners.keys.update(key) { $0.isRefreshing = true }
             return (owner, true)
         }
         if startsRefresh {
-            let key = String(key)
+            let key = Array(key)
             pool.submit { state in
                 guard case .active = state else { return }
                 do {
@@ -105,7 +94,7 @@ public final class Meter: Sendable {
                 } catch {
                     // The next request past the refresh age tries again; past `ownerFreshness`
                     // one waits for a lookup of its own, which reports the failure.
-                    self.owners.withLock { $0.byKey[key[...]]?.isRefreshing = false }
+                    self.owners.withLock { owners in key.withUnsafeBytes { owners.keys.update($0) { $0.isRefreshing = false } } }
                 }
             }
         }
@@ -114,9 +103,9 @@ public final class Meter: Sendable {
 
     /// The owner of `key`, from the ledger by its digest, on the ledger thread; kept for
     /// ``freshOwner(of:)``.
-    func lookUp(key: Substring, on eventLoop: any EventLoop) -> EventLoopFuture<Decision> {
+    func lookUp(key: UnsafeRawBufferPointer, on eventLoop: any EventLoop) -> EventLoopFuture<Decision> {
         let now = UTCCalendar.nowMicros()
-        let key = String(key)
+        let key = Array(key)
         return pool.runIfActive(eventLoop: eventLoop) { () -> Decision in
             do {
                 guard let owner = try self.readAndCacheOwner(of: key, at: now) else { return .unknownKey }
@@ -130,16 +119,15 @@ public final class Meter: Sendable {
 
     /// Reads the key's owner from the ledger and caches it as of `now`; a key the ledger no
     /// longer knows leaves the cache. Runs on the ledger thread only.
-    private func readAndCacheOwner(of key: String, at now: Int64) throws -> KeyOwner? {
-        let digest = CustomerKey.digest(of: key)
+    private func readAndCacheOwner(of key: [UInt8], at now: Int64) throws -> KeyOwner? {
+        let digest = CustomerKey.digest(of: String(decoding: key, as: UTF8.self))
         let owner = try Self.readTwice { try ledger.store.keyOwner(digest: digest) }
         owners.withLock { owners in
-            guard let owner else {
-                owners.byKey[key[...]] = nil
-                return
+            key.withUnsafeBytes { key in
+                guard let owner else { return owners.keys.remove(key) }
+                owners.keys.set(key, owner: owner, fetchedMicros: now)
+                owners.balances[owner.tenant.id] = owner.tenant.balance
             }
-            owners.byKey[key[...]] = Cached(owner: owner, fetchedMicros: now)
-            owners.balances[owner.tenant.id] = owner.tenant.balance
         }
         return owner
     }

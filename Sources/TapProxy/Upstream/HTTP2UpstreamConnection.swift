@@ -111,7 +111,7 @@ final class HTTP2UpstreamConnection: ChannelInboundHandler, NGHTTP2SessionDelega
 
     // MARK: NGHTTP2SessionDelegate
 
-    func received(headers: HTTP2HeaderBlock, streamID: Int32, endsStream: Bool) {
+    func received(headers: consuming HTTP2HeaderBlock, streamID: Int32, endsStream: Bool) {
         guard let stream = streams[streamID], let exchange = stream.exchange else { return }
         if stream.hasFinalHead {
             exchange.upstreamSentResponseEnd(trailers: headers.fields)

@@ -25,6 +25,13 @@ public struct Money: Sendable, Hashable, Comparable, AdditiveArithmetic {
 
     /// The amount in 10⁻⁹ of the currency unit, rounded half-up (away from zero at a half).
     public var nanos: Int128 {
+        // Amounts within 64 bits (up to 9,223 units of currency: every single response) are
+        // divided as such, which the compiler turns into a multiplication; a 128-bit division
+        // is a call to the runtime's `__divti3`, ten times the cost.
+        if let small = Int64(exactly: femtos) {
+            let (quotient, remainder) = small.quotientAndRemainder(dividingBy: 1_000_000)
+            return Int128(quotient + (remainder >= 500_000 ? 1 : remainder <= -500_000 ? -1 : 0))
+        }
         let (quotient, remainder) = femtos.quotientAndRemainder(dividingBy: 1_000_000)
         if remainder >= 500_000 { return quotient + 1 }
         if remainder <= -500_000 { return quotient - 1 }

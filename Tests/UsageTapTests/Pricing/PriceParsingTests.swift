@@ -34,6 +34,15 @@ struct PriceParsingTests {
         #expect(Money(femtos: -1_000_000).decimalText == "-0.000000001")
     }
 
+    @Test func amountsOnEitherSideOf64BitsRoundAlike() {
+        // 64-bit amounts take a faster division than wider ones; the results must meet.
+        #expect(Money(femtos: Int128(Int64.max)).nanos == 9_223_372_036_855)
+        #expect(Money(femtos: Int128(Int64.max) + 1).nanos == 9_223_372_036_855)
+        #expect(Money(femtos: Int128(Int64.min)).nanos == -9_223_372_036_855)
+        #expect(Money(femtos: Int128(Int64.min) - 1).nanos == -9_223_372_036_855)
+        #expect(Money(femtos: Int128(Int64.max) * 1_000_000 + 500_000).nanos == Int128(Int64.max) + 1)
+    }
+
     @Test func aSubNanoPriceKeepsItsFractionUntilTheTotalIsShown() {
         // 37.5 nano-dollars per token: three tokens cost 112.5 nanos, shown as 113.
         let price = TokenPrice(perMillionTokens: "0.0375")!
