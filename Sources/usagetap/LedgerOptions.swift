@@ -10,6 +10,12 @@ struct LedgerOptions: ParsableArguments {
     func open() throws -> any LedgerStore {
         try SQLLedger.open(ledger)
     }
+
+    /// The usage journal's directory when `--journal` is not given: beside a SQLite ledger;
+    /// for a PostgreSQL one, which has no file, in the working directory.
+    var defaultJournalDirectory: String {
+        SQLLedger.isPostgresURL(ledger) ? "usagetap.journal" : ledger + ".journal"
+    }
 }
 
 /// Nano-units of an amount of dollars given on the command line.

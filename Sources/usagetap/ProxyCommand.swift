@@ -65,6 +65,11 @@ struct ProxyCommand: ParsableCommand {
 
     @OptionGroup var ledger: LedgerOptions
 
+    @Option(help: ArgumentHelp(
+        "With --require-keys: the directory of the usage journal, where each response's ledger row is written before the response ends, and replayed at the next start if the process died first.",
+        discussion: "Default: the SQLite ledger's path followed by .journal; with a PostgreSQL ledger, usagetap.journal in the working directory. One process per directory."))
+    var journal: String?
+
     @Option(help: "With --require-keys: send upstream `Authorization: Bearer` with the value of this environment variable.")
     var upstreamBearerEnv: String?
 
@@ -79,6 +84,7 @@ struct ProxyCommand: ParsableCommand {
         if upstreamBearerEnv != nil && upstreamApiKeyEnv != nil {
             throw ValidationError("--upstream-bearer-env and --upstream-api-key-env exclude each other")
         }
+        if !requireKeys && journal != nil { throw ValidationError("--journal needs --require-keys") }
         if !requireKeys && (upstreamBearerEnv != nil || upstreamApiKeyEnv != nil) {
             throw ValidationError("--upstream-bearer-env and --upstream-api-key-env need --require-keys")
         }
@@ -126,7 +132,15 @@ struct ProxyCommand: ParsableCommand {
     }
 
     private func meteringConfiguration(upstreamHost: String) throws -> MeteringConfiguration {
-        let meter = Meter(provider: upstreamHost, store: try ledger.open())
+        let store = try ledger.open()
+        let journal = try UsageJournal(directory: journal ?? ledger.defaultJournalDirectory)
+        // Rows of a run that died before writing them: billed now, once, before any new one.
+        let replayed = try journal.replayLeftover(into: store)
+        if replayed != UsageJournal.ReplaySummary() {
+            Standard.error("usagetap: journal \(journal.directory): \(replayed.written) rows written to the ledger, "
+                           + "\(replayed.alreadyInLedger) already there, \(replayed.unreadableLines) unreadable lines")
+        }
+        let meter = Meter(provider: upstreamHost, store: store, journal: journal)
         return MeteringConfiguration(meter: meter, upstreamCredential: try upstreamCredential())
     }
 

@@ -14,6 +14,7 @@ enum LedgerClause: String, CaseIterable, CustomTestStringConvertible {
     case concurrentWritersOnSeveralConnectionsLoseNoUpdate
     case textOfAnyLengthIsStoredExactly
     case batchesOfEverySizeAreWrittenWholeAndInOrder
+    case aSecondRowForOneRequestIDIsRefusedAndNothingOfItsBatchIsWritten
 
     var testDescription: String { rawValue }
 
@@ -25,6 +26,7 @@ enum LedgerClause: String, CaseIterable, CustomTestStringConvertible {
         case .concurrentWritersOnSeveralConnectionsLoseNoUpdate: try LedgerContract.concurrentWriters(at: location)
         case .textOfAnyLengthIsStoredExactly: try LedgerContract.textOfAnyLength(at: location)
         case .batchesOfEverySizeAreWrittenWholeAndInOrder: try LedgerContract.batchesOfEverySize(at: location)
+        case .aSecondRowForOneRequestIDIsRefusedAndNothingOfItsBatchIsWritten: try LedgerContract.secondRowRefused(at: location)
         }
     }
 }
@@ -90,8 +92,10 @@ struct PostgresWithoutServerTests {
 
 /// The clauses' checks, on the ledger at a location.
 enum LedgerContract {
-    static func entry(tenant: Int64, at: Int64, cost: Int64?, status: Int = 200, input: Int = 5, output: Int = 7) -> LedgerEntry {
-        LedgerEntry(atMicros: at, requestID: "r\(at)", tenantID: tenant, keyID: 1, provider: "api.example",
+    /// A row; its request id is `r` and its time unless given (ids are unique in a ledger).
+    static func entry(tenant: Int64, at: Int64, cost: Int64?, status: Int = 200, input: Int = 5, output: Int = 7,
+                      requestID: String? = nil) -> LedgerEntry {
+        LedgerEntry(atMicros: at, requestID: requestID ?? "r\(at)", tenantID: tenant, keyID: 1, provider: "api.example",
                     status: status, outcome: status == 200 ? "completed" : "upstream_failed",
                     usage: UsageRecord(apiProtocol: .chat, model: "m", finished: true, inputTokens: input,
                                        outputTokens: output, totalTokens: input + output),
@@ -118,7 +122,7 @@ enum LedgerContract {
         let other = try store.addTenant(named: "other", atMicros: 1)
         var rows = [Self.entry(tenant: tenant.id, at: 99, cost: 1), Self.entry(tenant: tenant.id, at: 100, cost: 10),
                     Self.entry(tenant: tenant.id, at: 150, cost: 20, status: 502), Self.entry(tenant: tenant.id, at: 200, cost: 40),
-                    Self.entry(tenant: other.id, at: 150, cost: 80)]
+                    Self.entry(tenant: other.id, at: 150, cost: 80, requestID: "other-150")]
         try store.append(&rows)
         let totals = try store.totals(tenantID: tenant.id, fromMicros: 100, toMicros: 200)
         #expect(totals.costNanos == 30 && totals.requestCount == 2 && totals.successCount == 1)
@@ -184,6 +188,21 @@ enum LedgerContract {
         #expect(try store.balance(tenantID: tenant.id) == -written.reduce(0) { $0 + $1.debit })
     }
 
+    /// A replayed journal, or a batch retried after its commit's answer was lost, must not bill
+    /// a response twice: the ledger refuses the row, and the whole batch with it.
+    static func secondRowRefused(at location: String) throws {
+        let store = try SQLLedger.open(location)
+        let tenant = try store.addTenant(named: "acme", atMicros: 1)
+        var first = [Self.entry(tenant: tenant.id, at: 10, cost: 300)]
+        try store.append(&first)
+        var again = [Self.entry(tenant: tenant.id, at: 11, cost: 5), Self.entry(tenant: tenant.id, at: 10, cost: 300)]
+        #expect(throws: (any Error).self) { try store.append(&again) }
+        #expect(try store.balance(tenantID: tenant.id) == -300)
+        #expect(try store.entries(tenantID: tenant.id, fromMicros: 0, toMicros: .max).map(\.requestID) == ["r10"])
+        #expect(try store.knownRequestIDs(among: ["r10", "r11", "r12"]) == ["r10"])
+        #expect(try store.knownRequestIDs(among: []) == [])
+    }
+
     /// Three connections (as two proxies and a `usagetap topup` would have) debit and top up one
     /// tenant at once; every change must land.
     static func concurrentWriters(at location: String) throws {
@@ -200,8 +219,10 @@ enum LedgerContract {
                         _ = try store.topUp(tenantID: tenant.id, nanos: 1_000, atMicros: Int64(batch))
                     } else {
                         // Both tenants in each batch, in the writers' opposite orders.
-                        let rows = (0..<rowsPerBatch).map { _ in Self.entry(tenant: tenant.id, at: Int64(batch), cost: 7) }
-                        let other = [Self.entry(tenant: bystander.id, at: Int64(batch), cost: 1)]
+                        let rows = (0..<rowsPerBatch).map { row in
+                            Self.entry(tenant: tenant.id, at: Int64(batch), cost: 7, requestID: "w\(writer)-b\(batch)-r\(row)")
+                        }
+                        let other = [Self.entry(tenant: bystander.id, at: Int64(batch), cost: 1, requestID: "w\(writer)-b\(batch)-other")]
                         var batch = writer == 0 ? rows + other : other + rows
                         try store.append(&batch)
                     }

@@ -48,6 +48,7 @@ import UsageTap
         }
         func topUp(tenantID: Int64, nanos: Int64, atMicros: Int64) throws -> Int64 { try ledger.topUp(tenantID: tenantID, nanos: nanos, atMicros: atMicros) }
         func balance(tenantID: Int64) throws -> Int64? { try ledger.balance(tenantID: tenantID) }
+        func knownRequestIDs(among ids: [String]) throws -> Set<String> { try ledger.knownRequestIDs(among: ids) }
         func totals(tenantID: Int64, fromMicros: Int64, toMicros: Int64) throws -> UsageTotals {
             try ledger.totals(tenantID: tenantID, fromMicros: fromMicros, toMicros: toMicros)
         }
@@ -127,5 +128,53 @@ import UsageTap
         let contents = try Self.ledgerContents(folder, tenant: tenant)
         #expect(contents.requests == (0..<50).map { "request-\($0)" })
         #expect(contents.balance == Int64(1_000_000 - (0..<50).reduce(0, +)))
+    }
+
+    @Test func rowsTheLedgerAlreadyHasLeaveAFailedBatchAndAreNotBilledTwice() throws {
+        let folder = try ScratchFolder("meter-duplicates")
+        let (meter, store, tenant) = try Self.meter(in: folder)
+        // Written once already, as a batch whose commit's answer was lost would have been.
+        var first = (0..<5).map { Self.entry($0, tenant: tenant.id) }
+        try store.append(&first)
+        for index in 0..<10 { meter.record(Self.entry(index, tenant: tenant.id)) }
+        #expect(Self.eventually { meter.writtenCount == 10 })
+        meter.drainAndStop()
+        let contents = try Self.ledgerContents(folder, tenant: tenant)
+        #expect(contents.requests == (0..<10).map { "request-\($0)" })
+        #expect(contents.balance == Int64(1_000_000 - (0..<10).reduce(0, +)))
+    }
+
+    @Test func aJournalSegmentGoesOnceEveryRowWrittenToItIsInTheLedger() throws {
+        let folder = try ScratchFolder("meter-journal")
+        let store = try CountingLedger(path: folder.path("ledger.db"))
+        let tenant = try store.addTenant(named: "acme", atMicros: 1)
+        let journal = try UsageJournal(directory: folder.path("journal"))
+        // Any row ends a segment. A batch waits long enough for the rows recorded with it to
+        // reach the journal, as they do within the loop turn that records them.
+        let meter = Meter(provider: "api.example", store: store, journal: journal, batchWait: .milliseconds(200), journalSegmentBytes: 1)
+        func segments() throws -> [String] {
+            try FileManager.default.contentsOfDirectory(atPath: folder.path("journal")).filter { $0.hasSuffix(".jsonl") }.sorted()
+        }
+        // As a loop does: each row recorded, then journaled.
+        func end(_ indices: Range<Int>) {
+            var lines: [UInt8] = []
+            for index in indices {
+                let entry = Self.entry(index, tenant: tenant.id)
+                meter.record(entry)
+                JournalLine.append(entry, to: &lines)
+            }
+            lines.withUnsafeBytes { journal.append(lines: $0) }
+        }
+        end(0..<10)
+        #expect(Self.eventually { meter.writtenCount == 10 })
+        // The batch after the segment grew ended it; its rows are all written, but only the
+        // next batch's settling removes it.
+        #expect(Self.eventually { (try? segments()) == ["0000000001.jsonl", "0000000002.jsonl"] })
+        end(10..<11)
+        #expect(Self.eventually { meter.writtenCount == 11 })
+        #expect(Self.eventually { (try? segments())?.contains("0000000001.jsonl") == false })
+        meter.drainAndStop()
+        // A clean stop leaves nothing to replay.
+        #expect(try segments() == [])
     }
 }

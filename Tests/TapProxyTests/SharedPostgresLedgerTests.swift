@@ -39,7 +39,9 @@ import TestSupport
         }
         let proxies = try ["a", "b"].map { name in
             try ProxyUnderTest(upstream: "http://127.0.0.1:\(upstream.port)",
-                               arguments: ["--upstream-http2", "--require-keys", "--ledger", ledger, "--upstream-bearer-env", "UPSTREAM_TOKEN"],
+                               // A journal each: one process per journal directory.
+                               arguments: ["--upstream-http2", "--require-keys", "--ledger", ledger, "--upstream-bearer-env", "UPSTREAM_TOKEN",
+                                           "--journal", folder.path("proxy-\(name).journal")],
                                folder: folder, name: "proxy-\(name)", environment: ["UPSTREAM_TOKEN": "upstream-secret"])
         }
 
@@ -103,7 +105,8 @@ import TestSupport
         try #require(added.status == 0, "keys add: \(added.error)")
         let key = String(decoding: added.output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         let proxy = try ProxyUnderTest(upstream: "http://127.0.0.1:\(upstream.port)",
-                                       arguments: ["--upstream-http2", "--require-keys", "--ledger", ledger, "--upstream-bearer-env", "UPSTREAM_TOKEN"],
+                                       arguments: ["--upstream-http2", "--require-keys", "--ledger", ledger, "--upstream-bearer-env", "UPSTREAM_TOKEN",
+                                                   "--journal", folder.path("journal")],
                                        folder: folder, environment: ["UPSTREAM_TOKEN": "upstream-secret"])
         func wave(_ number: Int) throws {
             let load = try ChildProcess(Peers.h2load!, ["-n", "200", "-c", "2", "-m", "4", "-H", "authorization: Bearer \(key)",
@@ -143,7 +146,7 @@ import TestSupport
     }
 
     /// nghttpd serving ``chatStream()`` at /v1/chat/completions.
-    private static func upstreamServingTheChatStream(in folder: ScratchFolder) throws -> Nghttpd {
+    static func upstreamServingTheChatStream(in folder: ScratchFolder) throws -> Nghttpd {
         let page = folder.url.appendingPathComponent("htdocs/v1/chat/completions")
         try FileManager.default.createDirectory(at: page.deletingLastPathComponent(), withIntermediateDirectories: true)
         try Data(Self.chatStream().utf8).write(to: page)

@@ -3,7 +3,8 @@ import UsageTap
 /// The columns of a ledger row, in one order for every backend, and the conversion of an
 /// entry to and from them.
 enum LedgerColumns {
-    static let names = [
+    /// Static text, so that the journal writes them as JSON keys with no `String`.
+    static let names: [StaticString] = [
         "at_micros", "request_id", "tenant_id", "key_id", "provider", "protocol", "model", "status", "outcome",
         "finished", "error", "input_tokens", "output_tokens", "total_tokens", "cached_input_tokens",
         "cache_write_tokens", "reasoning_tokens", "web_search_requests", "price_entry", "cost_input_nanos",
@@ -11,15 +12,16 @@ enum LedgerColumns {
         "cost_web_search_nanos", "cost_nanos", "balance_before_nanos", "balance_after_nanos",
     ]
 
-    static var list: String { names.joined(separator: ", ") }
+    static var list: String { names.map { "\($0)" }.joined(separator: ", ") }
 
-    /// Binds the entry's values, in `names` order, to the placeholders from `first` on.
+    /// Calls `body` with each column's name and the entry's value for it, in `names` order: the
+    /// one place that says which value goes in which column, for the SQL row and the journal.
     /// Borrowed, and read field by field: a copy of the entry would retain every string in it.
-    static func bind(_ entry: borrowing LedgerEntry, to statement: any SQLStatement, from first: Int32) throws {
-        var position = first
+    static func forEachValue(of entry: borrowing LedgerEntry, _ body: (StaticString, SQLValue) throws -> Void) rethrows {
+        var column = 0
         func next(_ value: SQLValue) throws {
-            try statement.bind(value, at: position)
-            position += 1
+            try body(names[column], value)
+            column += 1
         }
         try next(.integer(entry.atMicros))
         try next(.text(entry.requestID))
@@ -49,6 +51,16 @@ enum LedgerColumns {
         try next(SQLValue(entry.cost?.total))
         try next(.integer(entry.balanceBefore))
         try next(.integer(entry.balanceAfter))
+        assert(column == names.count, "LedgerColumns: a value without a column, or a column without a value")
+    }
+
+    /// Binds the entry's values, in `names` order, to the placeholders from `first` on.
+    static func bind(_ entry: borrowing LedgerEntry, to statement: any SQLStatement, from first: Int32) throws {
+        var position = first
+        try forEachValue(of: entry) { _, value in
+            try statement.bind(value, at: position)
+            position += 1
+        }
     }
 
     /// An entry from a row read with the columns in `names` order; `integer` and `text` read

@@ -21,7 +21,11 @@ public protocol LedgerStore: AnyObject {
     /// Writes the entries in one transaction, debiting each from its tenant's balance, and fills
     /// in each one's balance before and after its debit. In place, because a proxy's batch holds
     /// hundreds of rows that a copy would retain and release field by field.
+    /// A second row with the `request_id` of one already written is refused (the whole call
+    /// fails), so that no response is billed twice: see ``knownRequestIDs(among:)``.
     func append(_ entries: inout [LedgerEntry]) throws
+    /// Those of `ids` that already have a row.
+    func knownRequestIDs(among ids: [String]) throws -> Set<String>
     /// The tenant's usage from `fromMicros` (inclusive) to `toMicros` (exclusive).
     func totals(tenantID: Int64, fromMicros: Int64, toMicros: Int64) throws -> UsageTotals
     /// The tenant's entries in that range, oldest first.

@@ -17,7 +17,7 @@ public final class SQLLedger: LedgerStore {
         isPostgresURL(location) ? try SQLLedger(postgresURL: location) : try SQLLedger(sqlitePath: location)
     }
 
-    private static func isPostgresURL(_ location: String) -> Bool {
+    public static func isPostgresURL(_ location: String) -> Bool {
         location.hasPrefix("postgres://") || location.hasPrefix("postgresql://")
     }
 
@@ -59,6 +59,7 @@ public final class SQLLedger: LedgerStore {
                     cost_request_nanos BIGINT, cost_web_search_nanos BIGINT, cost_nanos BIGINT,
                     balance_before_nanos BIGINT NOT NULL, balance_after_nanos BIGINT NOT NULL);
                 CREATE INDEX IF NOT EXISTS ledger_by_tenant_time ON ledger (tenant_id, at_micros);
+                CREATE UNIQUE INDEX IF NOT EXISTS ledger_by_request_id ON ledger (request_id);
                 """)
         }
     }
@@ -181,6 +182,20 @@ public final class SQLLedger: LedgerStore {
             "INSERT INTO ledger (\(LedgerColumns.list)) VALUES " + Array(repeating: row, count: rows).joined(separator: ", "))
         preparedInserts[rows] = statement
         return statement
+    }
+
+    public func knownRequestIDs(among ids: [String]) throws -> Set<String> {
+        var known = Set<String>()
+        for start in stride(from: ids.startIndex, to: ids.endIndex, by: Self.rowsPerInsert) {
+            let chunk = ids[start..<min(start + Self.rowsPerInsert, ids.endIndex)]
+            let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
+            let statement = try connection.prepare("SELECT request_id FROM ledger WHERE request_id IN (\(placeholders))")
+            try statement.bind(chunk.map { .text($0) })
+            while try statement.step() {
+                if let id = statement.text(0) { known.insert(id) }
+            }
+        }
+        return known
     }
 
     public func totals(tenantID: Int64, fromMicros: Int64, toMicros: Int64) throws -> UsageTotals {

@@ -141,6 +141,7 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, ClientStream {
     private func writeThenClose(_ bytes: ByteBuffer, context: ChannelHandlerContext) {
         isClosing = true
         let written = context.eventLoop.makePromise(of: Void.self)
+        loop.flushJournal()
         context.writeAndFlush(wrapOutboundOut(bytes), promise: written)
         written.futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
     }
@@ -260,6 +261,8 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, ClientStream {
             return writeThenClose(last, context: context)
         }
         writeFraming(context)
+        // The response's ledger row (journaled as the exchange ended) goes before its last bytes.
+        loop.flushJournal()
         context.flush()
         flushScheduled = false
         readNextRequest(context)
@@ -271,6 +274,7 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, ClientStream {
         // What was written before the break goes out first (but no more framing: the client
         // must see the body break off, not end).
         framingBytes = nil
+        loop.flushJournal()
         context?.flush()
         context?.close(promise: nil)
     }
@@ -307,6 +311,7 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, ClientStream {
             guard flushScheduled, let context = self.context else { return }
             flushScheduled = false
             writeFraming(context)
+            loop.flushJournal()
             context.flush()
         }
     }

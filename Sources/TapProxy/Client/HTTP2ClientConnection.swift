@@ -99,6 +99,11 @@ final class HTTP2ClientConnection: ChannelInboundHandler, NGHTTP2SessionDelegate
         exchange.start()
     }
 
+    func willFlush() {
+        // A response's last frames never reach the socket before its ledger row.
+        loop.flushJournal()
+    }
+
     func received(data: ByteBuffer, streamID: Int32) {
         session.hold(data, on: streams[streamID], streamID: streamID)?.clientSent(requestBody: data)
     }

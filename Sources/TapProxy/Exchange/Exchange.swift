@@ -276,8 +276,10 @@ final class Exchange {
         guard case .responding = state else {
             return unexpected("upstreamSentResponseEnd")
         }
-        client?.sendResponseEnd(trailers: trailers)
+        // Ended first, so that its ledger row is journaled before the end reaches the client.
+        let client = client
         finish(.completed)
+        client?.sendResponseEnd(trailers: trailers)
     }
 
     /// The upstream connection closed before answering and before taking any request body:
@@ -297,7 +299,11 @@ final class Exchange {
         case .over:
             return
         case .responding:
+            // Ended first, as in `upstreamSentResponseEnd`: the row before the last bytes.
+            let client = client
+            finish(.upstreamFailed)
             client?.abortResponse()
+            return
         case .receiving, .dispatched, .awaitingResponse:
             respondLocally(status: .badGateway, body: BadGateway.body(reason: reason))
         }

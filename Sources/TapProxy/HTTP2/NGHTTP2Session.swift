@@ -75,6 +75,8 @@ protocol NGHTTP2SessionDelegate: AnyObject {
     func sent(bodyBytes count: Int, streamID: Int32)
     /// The peer sent GOAWAY: no new streams on this connection.
     func receivedGoAway()
+    /// Frames are about to be flushed to the peer (see ``LoopContext/flushJournal()``).
+    func willFlush()
 }
 
 /// An nghttp2 session, client or server, fed from and writing to a NIO channel.
@@ -317,6 +319,7 @@ final class NGHTTP2Session {
             context.write(NIOAny(staging), promise: nil)
             staging = context.channel.allocator.buffer(capacity: 4096)
         }
+        delegate?.willFlush()
         context.flush()
         if status < 0 { throw ProtocolError(code: Int(status)) }
     }

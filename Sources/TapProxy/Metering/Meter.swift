@@ -42,6 +42,10 @@ public final class Meter: Sendable {
 
     private struct Queue: Sendable {
         var pending: [LedgerEntry] = []
+        /// Rows recorded since start, and a journal segment ended when `recorded` was
+        /// `rowsBefore`: once that many are written, every row in it is in the ledger.
+        var recorded = 0
+        var endedSegment: (path: String, rowsBefore: Int)?
         /// A batch's timer is set or its write is running: rows queued meanwhile go in the
         /// next batch of that chain and start no timer of their own.
         var isFlushing = false
@@ -50,6 +54,12 @@ public final class Meter: Sendable {
 
     private let pool: NIOThreadPool
     private let ledger: StoreBox
+    /// Where the loops write each row before its response's last bytes (see ``UsageJournal``);
+    /// nil for a meter without one (an embedder's choice, and tests).
+    public let journal: UsageJournal?
+    /// A journal segment is ended past this size (16 MiB by default: about 27,000 rows), and
+    /// removed once its rows are in the ledger.
+    let journalSegmentBytes: Int
     private let owners = Mutex(Owners())
     private let queue = Mutex(Queue())
     public let provider: String
@@ -61,9 +71,14 @@ public final class Meter: Sendable {
     /// much, well inside the second that a cached key's balance may already be behind.
     let batchWait: TimeAmount
 
-    /// A meter over `store`, which from now on is used on the ledger thread only.
-    public init(provider: String, store: any LedgerStore, batchWait: TimeAmount = .milliseconds(100)) {
+    /// A meter over `store`, which from now on is used on the ledger thread only. With a
+    /// journal, its leftover segments must have been replayed first
+    /// (``UsageJournal/replayLeftover(into:)``).
+    public init(provider: String, store: any LedgerStore, journal: UsageJournal? = nil,
+                batchWait: TimeAmount = .milliseconds(100), journalSegmentBytes: Int = 16 << 20) {
         self.provider = provider
+        self.journal = journal
+        self.journalSegmentBytes = journalSegmentBytes
         self.batchWait = batchWait
         ledger = StoreBox(store)
         pool = NIOThreadPool(numberOfThreads: 1)
@@ -138,6 +153,7 @@ public final class Meter: Sendable {
     func record(_ entry: LedgerEntry) {
         let startsBatch = queue.withLock { queue -> Bool in
             queue.pending.append(entry)
+            queue.recorded += 1
             guard !queue.isFlushing else { return false }
             queue.isFlushing = true
             return true
@@ -206,6 +222,11 @@ public final class Meter: Sendable {
         }
         drained.wait()
         try? pool.syncShutdownGracefully()
+        // Every row is in the ledger: the journal has nothing left to replay.
+        if let journal, queue.withLock({ $0.pending.isEmpty }) {
+            if let ended = queue.withLock({ $0.endedSegment }) { journal.remove(segment: ended.path) }
+            journal.stop(removingCurrentSegment: true)
+        }
     }
 
 
@@ -232,11 +253,46 @@ public final class Meter: Sendable {
             try ledger.store.append(&batch)
             refreshBalances(from: batch)
             queue.withLock { $0.written += batch.count }
+            settleJournal()
             return .written
         } catch {
             Self.report("ledger write of \(batch.count) rows failed, will retry: \(error)")
+            dropRowsAlreadyWritten(from: &batch)
             queue.withLock { $0.pending.insert(contentsOf: batch, at: 0) }
             return .failed
+        }
+    }
+
+    /// After a failed write: rows the ledger already has leave the batch, so that they are
+    /// neither billed twice nor retried for ever against its refusal of a second row per
+    /// request id. That happens when a commit succeeded but its answer was lost (a database
+    /// connection dropped at that moment), and the batch was then tried again.
+    private func dropRowsAlreadyWritten(from batch: inout [LedgerEntry]) {
+        guard let known = try? ledger.store.knownRequestIDs(among: batch.map(\.requestID)), !known.isEmpty else { return }
+        let before = batch.count
+        batch.removeAll { known.contains($0.requestID) }
+        Self.report("\(before - batch.count) rows of the batch were already in the ledger; not written again")
+        queue.withLock { $0.written += before - batch.count }
+    }
+
+    /// Ends a journal segment that has grown past `journalSegmentBytes`, and removes the
+    /// ended one once every row recorded before it ended is written: rows are recorded before
+    /// the loops write them to the journal, and written to the ledger in the order recorded.
+    private func settleJournal() {
+        guard let journal else { return }
+        let settled = queue.withLock { queue -> String? in
+            guard let ended = queue.endedSegment, queue.written >= ended.rowsBefore else { return nil }
+            queue.endedSegment = nil
+            return ended.path
+        }
+        if let settled { journal.remove(segment: settled) }
+        guard journal.currentSize >= journalSegmentBytes, queue.withLock({ $0.endedSegment == nil }) else { return }
+        do {
+            let ended = try journal.rotate()
+            // Counted after the rotation: every row in the ended segment was recorded before.
+            queue.withLock { $0.endedSegment = (ended, $0.recorded) }
+        } catch {
+            Self.report("the journal could not start a new segment, will try again: \(error)")
         }
     }
 

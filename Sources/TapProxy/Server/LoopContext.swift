@@ -30,6 +30,10 @@ final class LoopContext {
     /// Usage lines of this loop turn, written together at its end.
     private var pendingLog: [UInt8] = []
     private var logFlushScheduled = false
+    /// Ledger rows of this loop turn for the usage journal, written at the latest before any
+    /// client connection of the loop flushes (``flushJournal()``).
+    private var pendingJournal: [UInt8] = []
+    private var journalFlushScheduled = false
     private var drained: EventLoopPromise<Void>?
     /// The price table's match for the model priced last on this loop.
     private var lastMatch: (model: String, match: (entry: String, price: ModelPrice)?)?
@@ -92,6 +96,26 @@ final class LoopContext {
         pendingLog.removeAll(keepingCapacity: true)
     }
 
+    /// Queues a row for the journal; the rows of one turn go in one write, before the first
+    /// client flush that follows (or at the turn's end).
+    private func appendToJournal(_ entry: borrowing LedgerEntry) {
+        JournalLine.append(entry, to: &pendingJournal)
+        guard !journalFlushScheduled else { return }
+        journalFlushScheduled = true
+        eventLoop.assumeIsolated().execute { self.flushJournal() }
+    }
+
+    /// Hands the rows queued for the journal to the kernel. Client connections call it before
+    /// every flush: an exchange journals its row as it ends, before its response's last bytes
+    /// are sent, so those bytes never reach the client's socket before the row is safe from a
+    /// death of the process.
+    func flushJournal() {
+        journalFlushScheduled = false
+        guard !pendingJournal.isEmpty, let journal = metering?.meter.journal else { return }
+        pendingJournal.withUnsafeBytes { journal.append(lines: $0) }
+        pendingJournal.removeAll(keepingCapacity: true)
+    }
+
     func exchangeStarted() {
         activeExchanges += 1
     }
@@ -101,13 +125,20 @@ final class LoopContext {
     func exchangeEnded(_ report: ExchangeReport) {
         appendToLog { report.addLogFields(to: &$0, priced: prices != nil) }
         if let metering, let entry = report.ledgerEntry(atMicros: UTCCalendar.nowMicros(), provider: metering.meter.provider) {
+            if metering.meter.journal != nil { appendToJournal(entry) }
             metering.meter.record(entry)
         }
         onExchangeEnded?(report)
         activeExchanges -= 1
         if isDraining, activeExchanges == 0 {
-            drained?.succeed()
-            drained = nil
+            // Not at once: an exchange ends before its response's end is sent (its ledger row
+            // first), and that end is sent, or queued to be, later in this turn. A drain that
+            // finished now could shut the loop down ahead of it.
+            eventLoop.assumeIsolated().execute {
+                guard self.activeExchanges == 0 else { return }
+                self.drained?.succeed()
+                self.drained = nil
+            }
         }
     }
 

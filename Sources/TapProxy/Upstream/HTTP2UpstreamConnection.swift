@@ -111,6 +111,9 @@ final class HTTP2UpstreamConnection: ChannelInboundHandler, NGHTTP2SessionDelega
 
     // MARK: NGHTTP2SessionDelegate
 
+    /// Nothing to do before frames go upstream: the journal orders only the client's bytes.
+    func willFlush() {}
+
     func received(headers: consuming HTTP2HeaderBlock, streamID: Int32, endsStream: Bool) {
         guard let stream = streams[streamID], let exchange = stream.exchange else { return }
         if stream.hasFinalHead {
