@@ -138,7 +138,7 @@ struct ProxyCommand: ParsableCommand {
         let replayed = try journal.replayLeftover(into: store)
         if replayed != UsageJournal.ReplaySummary() {
             Standard.error("usagetap: journal \(journal.directory): \(replayed.written) rows written to the ledger, "
-                           + "\(replayed.alreadyInLedger) already there, \(replayed.unreadableLines) unreadable lines")
+                           + "\(replayed.alreadyInLedger) already there, \(replayed.unreadableSegments) segments not readable to their end")
         }
         let meter = Meter(provider: upstreamHost, store: store, journal: journal)
         return MeteringConfiguration(meter: meter, upstreamCredential: try upstreamCredential())

@@ -16,43 +16,75 @@ import UsageTap
 
     private static func write(_ entries: [LedgerEntry], to journal: UsageJournal) {
         var bytes: [UInt8] = []
-        for entry in entries { JournalLine.append(entry, to: &bytes) }
-        bytes.withUnsafeBytes { journal.append(lines: $0) }
+        for entry in entries { JournalRecord.append(entry, to: &bytes) }
+        bytes.withUnsafeBytes { journal.append(records: $0) }
     }
 
-    @Test func aLineGivesBackTheEntryItWasWrittenFrom() throws {
+    /// A segment's bytes: its header, then `records`.
+    private static func segment(_ records: [UInt8]) -> [UInt8] {
+        JournalRecord.segmentHeader + records
+    }
+
+    @Test func aRecordGivesBackTheEntryItWasWrittenFrom() throws {
         var full = Self.entry(1)
         full.usage = UsageRecord(apiProtocol: .messages, model: "modèle \"été\"\n🙂", finished: false, error: "overloaded_error",
                                  inputTokens: 9_000_000_000_000, outputTokens: 0, totalTokens: 9_000_000_000_000,
                                  cachedInputTokens: 3, cacheWriteTokens: 4, reasoningTokens: 5, webSearchRequests: 2)
         full.status = nil
-        full.cost = CostNanos(priceEntry: "claude", input: 1, cachedInput: 2, cacheWrite: 3, output: 4, request: 5, webSearch: Int64.max / 2)
+        full.requestID = String(repeating: "long", count: 5_000)
+        full.cost = CostNanos(priceEntry: "claude", input: 1, cachedInput: 2, cacheWrite: 3, output: -4, request: 5, webSearch: Int64.max / 2)
         var bare = Self.entry(2, cost: nil)
         bare.usage = UsageRecord()
         bare.provider = ""
-        for entry in [full, bare] {
-            var bytes: [UInt8] = []
-            JournalLine.append(entry, to: &bytes)
-            #expect(bytes.last == UInt8(ascii: "\n"))
-            #expect(bytes.dropLast().allSatisfy { $0 != UInt8(ascii: "\n") }, "a line holds a raw newline")
-            #expect(try JournalLine.entry(from: bytes.dropLast()) == entry)
-        }
+        var bytes: [UInt8] = []
+        for entry in [full, bare] { JournalRecord.append(entry, to: &bytes) }
+        let read = JournalRecord.entries(inSegment: Self.segment(bytes))
+        #expect(read.unreadable == nil)
+        #expect(read.entries == [full, bare])
     }
 
-    @Test func aCutOffLastLineAndDamagedLinesAreReportedAndTheRestRead() throws {
-        let directory = Self.folder()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let journal = try UsageJournal(directory: directory)
-        Self.write([Self.entry(1)], to: journal)
-        let damaged = Array(#"{"request_id":"x","at_micros":"soon"}"#.utf8) + [10] + Array("not json\n".utf8)
-        damaged.withUnsafeBytes { journal.append(lines: $0) }
-        Self.write([Self.entry(2)], to: journal)
-        var cut: [UInt8] = []
-        JournalLine.append(Self.entry(3), to: &cut)
-        cut.dropLast(5).withUnsafeBytes { journal.append(lines: UnsafeRawBufferPointer($0)) }
-        let read = try UsageJournal.entries(inSegment: journal.currentSegment)
-        #expect(read.entries.map(\.requestID) == ["r1001", "r1002"])
-        #expect(read.unreadable.map(\.line) == [2, 3, 5])
+    @Test func aRecordCutOffAtTheEndIsToldFromDamageAndWhatCameBeforeIsRead() throws {
+        var bytes: [UInt8] = []
+        for index in 0..<3 { JournalRecord.append(Self.entry(index), to: &bytes) }
+        let whole = bytes.count
+        JournalRecord.append(Self.entry(3), to: &bytes)
+        // Cut anywhere in the last record.
+        for cut in whole + 1..<bytes.count {
+            let read = JournalRecord.entries(inSegment: Self.segment(Array(bytes[..<cut])))
+            #expect(read.entries.map(\.requestID) == ["r1000", "r1001", "r1002"])
+            #expect(read.unreadable?.isCutOff == true, "cut at \(cut)")
+        }
+        // A byte changed anywhere in the second record's payload or checksum: the first is
+        // read, nothing after it. (A changed length that points past the end reads as a cut.)
+        var first: [UInt8] = []
+        JournalRecord.append(Self.entry(0), to: &first)
+        var second: [UInt8] = []
+        JournalRecord.append(Self.entry(1), to: &second)
+        for position in first.count + 4..<first.count + second.count {
+            var damaged = bytes
+            damaged[position] ^= 0x40
+            let read = JournalRecord.entries(inSegment: Self.segment(damaged))
+            #expect(read.entries.map(\.requestID) == ["r1000"], "damage at \(position)")
+            #expect(read.unreadable != nil && read.unreadable?.isCutOff == false, "damage at \(position)")
+        }
+        #expect(JournalRecord.entries(inSegment: Array("not a journal\n".utf8)).unreadable != nil)
+    }
+
+    @Test func aSegmentWithColumnsOfAnotherVersionIsReadByName() throws {
+        // Written by a version whose columns were fewer and in another order.
+        var segment = Array("usagetap journal 1\nkey_id,request_id,at_micros,tenant_id,retired_column\n".utf8)
+        var payload: [UInt8] = [1] + withUnsafeBytes(of: Int64(7).littleEndian, Array.init)
+        payload += [2] + withUnsafeBytes(of: UInt32(3).littleEndian, Array.init) + Array("abc".utf8)
+        payload += [1] + withUnsafeBytes(of: Int64(1_234).littleEndian, Array.init)
+        payload += [1] + withUnsafeBytes(of: Int64(9).littleEndian, Array.init)
+        payload += [0]
+        segment += withUnsafeBytes(of: UInt32(payload.count).littleEndian, Array.init) + payload
+        segment += withUnsafeBytes(of: payload.withUnsafeBytes { JournalRecord.checksum($0) }.littleEndian, Array.init)
+        let read = JournalRecord.entries(inSegment: segment)
+        #expect(read.unreadable == nil)
+        let entry = try #require(read.entries.first)
+        #expect(entry.keyID == 7 && entry.requestID == "abc" && entry.atMicros == 1_234 && entry.tenantID == 9)
+        #expect(entry.usage.model == nil && entry.cost == nil)
     }
 
     @Test func aSecondProcessCannotUseAJournalInUse() throws {
@@ -102,7 +134,7 @@ import UsageTap
         #expect(rows.map(\.requestID) == entries.map(\.requestID))
         #expect(try store.balance(tenantID: tenant.id) == 1_000_000 - (0..<700).reduce(0, +))
         // Replayed segments are gone; the new run's own segment is all that is left.
-        let left = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".jsonl") }
+        let left = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".journal") }
         #expect(left == [URL(fileURLWithPath: journal.currentSegment).lastPathComponent])
     }
 }

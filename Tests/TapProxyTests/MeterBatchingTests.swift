@@ -153,7 +153,7 @@ import UsageTap
         // reach the journal, as they do within the loop turn that records them.
         let meter = Meter(provider: "api.example", store: store, journal: journal, batchWait: .milliseconds(200), journalSegmentBytes: 1)
         func segments() throws -> [String] {
-            try FileManager.default.contentsOfDirectory(atPath: folder.path("journal")).filter { $0.hasSuffix(".jsonl") }.sorted()
+            try FileManager.default.contentsOfDirectory(atPath: folder.path("journal")).filter { $0.hasSuffix(".journal") }.sorted()
         }
         // As a loop does: each row recorded, then journaled.
         func end(_ indices: Range<Int>) {
@@ -161,18 +161,18 @@ import UsageTap
             for index in indices {
                 let entry = Self.entry(index, tenant: tenant.id)
                 meter.record(entry)
-                JournalLine.append(entry, to: &lines)
+                JournalRecord.append(entry, to: &lines)
             }
-            lines.withUnsafeBytes { journal.append(lines: $0) }
+            lines.withUnsafeBytes { journal.append(records: $0) }
         }
         end(0..<10)
         #expect(Self.eventually { meter.writtenCount == 10 })
         // The batch after the segment grew ended it; its rows are all written, but only the
         // next batch's settling removes it.
-        #expect(Self.eventually { (try? segments()) == ["0000000001.jsonl", "0000000002.jsonl"] })
+        #expect(Self.eventually { (try? segments()) == ["0000000001.journal", "0000000002.journal"] })
         end(10..<11)
         #expect(Self.eventually { meter.writtenCount == 11 })
-        #expect(Self.eventually { (try? segments())?.contains("0000000001.jsonl") == false })
+        #expect(Self.eventually { (try? segments())?.contains("0000000001.journal") == false })
         meter.drainAndStop()
         // A clean stop leaves nothing to replay.
         #expect(try segments() == [])

@@ -11,8 +11,10 @@ extension UsageJournal {
         public var written = 0
         /// Rows the ledger already had (written before the process died): not written again.
         public var alreadyInLedger = 0
-        /// Lines that could not be read; their segments are kept, renamed `….unreadable`.
-        public var unreadableLines = 0
+        /// Damaged segments, not read to their end: kept, renamed `….unreadable`, after what
+        /// could be read of them was replayed. (A last record cut off by the process's death is
+        /// not damage: its response was never delivered.)
+        public var unreadableSegments = 0
 
         public init() {}
     }
@@ -41,15 +43,19 @@ extension UsageJournal {
                 if !fresh.isEmpty { try store.append(&fresh) }
                 summary.written += fresh.count
             }
-            if unreadable.isEmpty {
+            if let unreadable, unreadable.isCutOff {
+                // The process died in this write, before the response it was for was flushed.
+                Self.report("\(segment): its last record was cut off at \(unreadable); a response not delivered")
                 remove(segment: segment)
-            } else {
-                summary.unreadableLines += unreadable.count
-                for (line, reason) in unreadable { Self.report("\(segment) line \(line) not replayed: \(reason)") }
+            } else if let unreadable {
+                summary.unreadableSegments += 1
+                Self.report("\(segment): read up to \(unreadable); what follows is not replayed")
                 // Kept for a person to look at, and out of the next replay's way.
                 if rename(segment, segment + ".unreadable") != 0 {
                     Self.report("cannot rename \(segment): \(String(cString: strerror(errno)))")
                 }
+            } else {
+                remove(segment: segment)
             }
         }
         return summary

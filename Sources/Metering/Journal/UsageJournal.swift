@@ -9,8 +9,8 @@ import Musl
 /// reach the client, so that a process that dies (a `kill -9`, an OOM kill, a crash) loses no
 /// row: the rows still queued for the ledger are in here, and the next start replays them.
 ///
-/// A directory of numbered segments (`0000000001.jsonl`, …), one JSON line per row
-/// (``JournalLine``), appended with `O_APPEND` in one `write(2)` per event-loop turn. Rows
+/// A directory of numbered segments (`0000000001.journal`, …), one binary record per row
+/// (``JournalRecord``), appended with `O_APPEND` in one `write(2)` per event-loop turn. Rows
 /// reach the kernel, which keeps them through the death of the process; not through a power
 /// loss, for which they would also have to be synced to the disk (not done: see the README).
 ///
@@ -52,7 +52,7 @@ public final class UsageJournal: Sendable {
         let numbers = try Self.segmentNumbers(in: directory)
         leftover = numbers.map { Self.path(of: $0, in: directory) }
         let first = (numbers.last ?? 0) + 1
-        current = Mutex(Segment(number: first, descriptor: try Self.create(first, in: directory), size: 0))
+        current = Mutex(try Self.create(first, in: directory))
     }
 
     deinit {
@@ -71,15 +71,15 @@ public final class UsageJournal: Sendable {
         }
     }
 
-    /// Appends whole lines in one `write(2)` (more only if the kernel takes part of them).
+    /// Appends whole records in one `write(2)` (more only if the kernel takes part of them).
     /// A failure is reported on stderr: the rows are still queued for the ledger, and only a
     /// death of the process before they are written there would lose them.
-    public func append(lines bytes: UnsafeRawBufferPointer) {
+    public func append(records bytes: UnsafeRawBufferPointer) {
         guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
         // Under the lock: a rotation must not close the descriptor in the middle of a write.
         current.withLock { segment in
             guard segment.descriptor >= 0 else {
-                return Self.report("\(bytes.count) bytes of rows after the journal was closed: not journaled")
+                return Self.report("\(bytes.count) bytes of records after the journal was closed: not journaled")
             }
             var offset = 0
             while offset < bytes.count {
@@ -102,11 +102,10 @@ public final class UsageJournal: Sendable {
     public func rotate() throws -> String {
         try current.withLock { segment in
             guard segment.descriptor >= 0 else { throw Failure(description: "the journal is closed") }
-            let next = segment.number + 1
-            let descriptor = try Self.create(next, in: directory)
+            let next = try Self.create(segment.number + 1, in: directory)
             close(segment.descriptor)
             let ended = Self.path(of: segment.number, in: directory)
-            segment = Segment(number: next, descriptor: descriptor, size: 0)
+            segment = next
             return ended
         }
     }
@@ -119,45 +118,33 @@ public final class UsageJournal: Sendable {
     /// The path of the segment being written.
     public var currentSegment: String { current.withLock { Self.path(of: $0.number, in: directory) } }
 
-    /// What a segment holds: its entries, and the lines that could not be read (a line cut off
-    /// by a crash of the machine, or damage), by line number.
-    public static func entries(inSegment path: String) throws -> (entries: [LedgerEntry], unreadable: [(line: Int, reason: String)]) {
-        let bytes = try contents(of: path)
-        var entries: [LedgerEntry] = []
-        var unreadable: [(line: Int, reason: String)] = []
-        var start = bytes.startIndex
-        var number = 0
-        while start < bytes.endIndex {
-            number += 1
-            let end = bytes[start...].firstIndex(of: UInt8(ascii: "\n"))
-            let line = bytes[start..<(end ?? bytes.endIndex)]
-            start = end.map { $0 + 1 } ?? bytes.endIndex
-            if line.isEmpty { continue }
-            guard end != nil else {
-                unreadable.append((number, "the last line has no newline: it was cut off"))
-                break
-            }
-            do {
-                entries.append(try JournalLine.entry(from: line))
-            } catch {
-                unreadable.append((number, error.description))
-            }
-        }
-        return (entries, unreadable)
+    /// What a segment holds: its entries, and what stopped the reading, if anything (a record
+    /// cut off by a crash of the machine, or damage).
+    public static func entries(inSegment path: String) throws -> (entries: [LedgerEntry], unreadable: JournalRecord.Unreadable?) {
+        JournalRecord.entries(inSegment: try contents(of: path))
     }
 
     // MARK: Files
 
     private static func path(of number: Int, in directory: String) -> String {
         let digits = String(number)
-        return directory + "/" + String(repeating: "0", count: max(0, 10 - digits.count)) + digits + ".jsonl"
+        return directory + "/" + String(repeating: "0", count: max(0, 10 - digits.count)) + digits + ".journal"
     }
 
-    private static func create(_ number: Int, in directory: String) throws -> Int32 {
+    /// A new segment, its header written.
+    private static func create(_ number: Int, in directory: String) throws -> Segment {
         let path = path(of: number, in: directory)
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw Failure(description: "cannot create \(path): \(lastError)") }
-        return descriptor
+        let header = JournalRecord.segmentHeader
+        let wrote = header.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        guard wrote == header.count else {
+            let reason = wrote < 0 ? lastError : "a short write"
+            close(descriptor)
+            unlink(path)
+            throw Failure(description: "cannot write the header of \(path): \(reason)")
+        }
+        return Segment(number: number, descriptor: descriptor, size: header.count)
     }
 
     /// The numbers of the segments in `directory`, in order.
@@ -171,7 +158,7 @@ public final class UsageJournal: Sendable {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
                 String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
             }
-            guard name.hasSuffix(".jsonl"), let number = Int(name.dropLast(6)), number > 0 else { continue }
+            guard name.hasSuffix(".journal"), let number = Int(name.dropLast(8)), number > 0 else { continue }
             numbers.append(number)
         }
         return numbers.sorted()

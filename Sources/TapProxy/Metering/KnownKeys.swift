@@ -6,8 +6,8 @@ import Metering
 /// The customer keys this proxy has found in the ledger, with their owners, looked up by the
 /// key's bytes where they lie in the request: a hit makes no `String` and no copy.
 ///
-/// Keys are hashed by a few multiplications over their 8-byte words rather than the standard
-/// library's SipHash (a tenth of the cost): collisions cannot be forced to any effect, since only
+/// Keys are hashed with ``WordHash`` rather than the standard library's SipHash (a tenth of the
+/// cost): collisions cannot be forced to any effect, since only
 /// keys the ledger knows are stored (a client cannot fill this with made-up ones), and a lookup
 /// compares the bytes of the entries in its bucket.
 struct KnownKeys: Sendable {
@@ -31,21 +31,7 @@ struct KnownKeys: Sendable {
     private var buckets: [Int: [Entry]] = [:]
 
     private static func hash(_ key: UnsafeRawBufferPointer) -> Int {
-        var hash: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(key.count)
-        var offset = 0
-        func mix(_ word: UInt64) {
-            hash = (hash ^ word) &* 0xFF51_AFD7_ED55_8CCD
-            hash ^= hash >> 32
-        }
-        while offset + 8 <= key.count {
-            // In bounds: `offset + 8 <= key.count`.
-            mix(key.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
-            offset += 8
-        }
-        var tail: UInt64 = 0
-        for byte in key[offset...].reversed() { tail = tail << 8 | UInt64(byte) }
-        mix(tail)
-        return Int(truncatingIfNeeded: hash)
+        Int(truncatingIfNeeded: WordHash.hash(key))
     }
 
     subscript(key: UnsafeRawBufferPointer) -> Entry? {

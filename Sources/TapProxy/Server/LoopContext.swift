@@ -99,7 +99,7 @@ final class LoopContext {
     /// Queues a row for the journal; the rows of one turn go in one write, before the first
     /// client flush that follows (or at the turn's end).
     private func appendToJournal(_ entry: borrowing LedgerEntry) {
-        JournalLine.append(entry, to: &pendingJournal)
+        JournalRecord.append(entry, to: &pendingJournal)
         guard !journalFlushScheduled else { return }
         journalFlushScheduled = true
         eventLoop.assumeIsolated().execute { self.flushJournal() }
@@ -112,7 +112,7 @@ final class LoopContext {
     func flushJournal() {
         journalFlushScheduled = false
         guard !pendingJournal.isEmpty, let journal = metering?.meter.journal else { return }
-        pendingJournal.withUnsafeBytes { journal.append(lines: $0) }
+        pendingJournal.withUnsafeBytes { journal.append(records: $0) }
         pendingJournal.removeAll(keepingCapacity: true)
     }
 
