@@ -9,12 +9,14 @@ extension UsageRecord {
         return json.finish()
     }
 
-    /// The record as one line of JSON with a `cost` member after the documented keys: the cost
-    /// object of ``Cost/jsonObject``, or `null` when the cost is unknown.
+    /// The record as one line of JSON with `cost` and `unpriced` members after the documented
+    /// keys: the cost object of ``Cost/jsonObject``, or `null` when the cost is unknown, and what
+    /// went unpriced (``UnpricedPart/of(_:cost:)``).
     public func jsonLine(cost: Cost?) -> String {
         var json = JSONObjectWriter()
         addFields(to: &json)
         json.add("cost", cost: cost)
+        json.add("unpriced", unpricedOf: self, cost: cost)
         return json.finish()
     }
 

@@ -21,6 +21,7 @@ struct Statement {
             json.add("price_entry", string: entry.cost?.priceEntry)
             json.add("cost_nanos", integer: entry.cost.map { Int($0.total) })
             json.add("cost_usd", string: entry.cost.map { Money(nanos: $0.total).decimalText })
+            json.add("unpriced", rawJSON: UnpricedPart.jsonArray(entry.unpriced))
             json.add("balance_before_nanos", integer: Int(entry.balanceBefore))
             json.add("balance_after_nanos", integer: Int(entry.balanceAfter))
             return json.finish()
@@ -28,7 +29,7 @@ struct Statement {
     }
 
     func csvLines() -> [String] {
-        let header = "at,request_id,key_id,provider,status,outcome,protocol,model,input_tokens,output_tokens,total_tokens,cached_input_tokens,cache_write_tokens,reasoning_tokens,web_search_requests,price_entry,cost_nanos,cost_usd,balance_before_nanos,balance_after_nanos"
+        let header = "at,request_id,key_id,provider,status,outcome,protocol,model,input_tokens,output_tokens,total_tokens,cached_input_tokens,cache_write_tokens,reasoning_tokens,web_search_requests,price_entry,cost_nanos,cost_usd,unpriced,balance_before_nanos,balance_after_nanos"
         let rows = entries.map { entry -> String in
             let usage = entry.usage
             let fields: [String?] = [
@@ -38,12 +39,12 @@ struct Statement {
                 usage.cachedInputTokens.map(String.init), usage.cacheWriteTokens.map(String.init),
                 usage.reasoningTokens.map(String.init), String(usage.webSearchRequests), entry.cost?.priceEntry,
                 entry.cost.map { String($0.total) }, entry.cost.map { Money(nanos: $0.total).decimalText },
-                String(entry.balanceBefore), String(entry.balanceAfter),
+                entry.unpriced.map(\.rawValue).joined(separator: " "), String(entry.balanceBefore), String(entry.balanceAfter),
             ]
             return fields.map { Self.csvField($0 ?? "") }.joined(separator: ",")
         }
         let total = Money(femtos: totalNanos * 1_000_000)
-        return [header] + rows + ["total,,,,,,,,,,,,,,,,\(totalNanos),\(total.decimalText),,"]
+        return [header] + rows + ["total,,,,,,,,,,,,,,,,\(totalNanos),\(total.decimalText),,,"]
     }
 
     private func totalJSON() -> String {

@@ -15,6 +15,8 @@ enum LedgerClause: String, CaseIterable, CustomTestStringConvertible {
     case textOfAnyLengthIsStoredExactly
     case batchesOfEverySizeAreWrittenWholeAndInOrder
     case aSecondRowForOneRequestIDIsRefusedAndNothingOfItsBatchIsWritten
+    case whatWentUnpricedIsKeptAndARepriceDebitsEachRowOnce
+    case aLedgerOfAnEarlierVersionGetsTheNewColumnsAndKeepsItsRows
 
     var testDescription: String { rawValue }
 
@@ -27,6 +29,8 @@ enum LedgerClause: String, CaseIterable, CustomTestStringConvertible {
         case .textOfAnyLengthIsStoredExactly: try LedgerContract.textOfAnyLength(at: location)
         case .batchesOfEverySizeAreWrittenWholeAndInOrder: try LedgerContract.batchesOfEverySize(at: location)
         case .aSecondRowForOneRequestIDIsRefusedAndNothingOfItsBatchIsWritten: try LedgerContract.secondRowRefused(at: location)
+        case .whatWentUnpricedIsKeptAndARepriceDebitsEachRowOnce: try LedgerContract.unpricedAndRepriced(at: location)
+        case .aLedgerOfAnEarlierVersionGetsTheNewColumnsAndKeepsItsRows: try LedgerContract.earlierVersion(at: location)
         }
     }
 }
@@ -201,6 +205,59 @@ enum LedgerContract {
         #expect(try store.entries(tenantID: tenant.id, fromMicros: 0, toMicros: .max).map(\.requestID) == ["r10"])
         #expect(try store.knownRequestIDs(among: ["r10", "r11", "r12"]) == ["r10"])
         #expect(try store.knownRequestIDs(among: []) == [])
+    }
+
+    static func unpricedAndRepriced(at location: String) throws {
+        let store = try SQLLedger.open(location)
+        let tenant = try store.addTenant(named: "acme", atMicros: 1)
+        var searched = Self.entry(tenant: tenant.id, at: 10, cost: 50)
+        searched.unpriced = [.webSearch]
+        var unknownModel = Self.entry(tenant: tenant.id, at: 11, cost: nil)
+        unknownModel.unpriced = [.model]
+        var noUsage = Self.entry(tenant: tenant.id, at: 12, cost: nil)
+        noUsage.usage = UsageRecord()
+        var rows = [searched, unknownModel, noUsage]
+        try store.append(&rows)
+        #expect(try store.entries(tenantID: tenant.id, fromMicros: 0, toMicros: .max) == rows)
+
+        // Only the row whose model had no price is to be priced, and only once.
+        let waiting = try store.entriesWithUnpricedModel(fromMicros: 0, toMicros: 100)
+        #expect(waiting.map(\.entry.requestID) == ["r11"])
+        let cost = CostNanos(priceEntry: "m", input: 7, cachedInput: 0, cacheWrite: 0, output: 3, request: 0, webSearch: 0)
+        let id = try #require(waiting.first?.id)
+        #expect(try store.price([(id, cost, [])]) == [id])
+        #expect(try store.price([(id, cost, [])]) == [])
+        #expect(try store.balance(tenantID: tenant.id) == -60)
+        #expect(try store.entriesWithUnpricedModel(fromMicros: 0, toMicros: 100).isEmpty)
+        let repriced = try store.entries(tenantID: tenant.id, fromMicros: 0, toMicros: .max)[1]
+        #expect(repriced.cost == cost && repriced.unpriced == [])
+    }
+
+    /// A ledger table as the versions before issue 18 made it (no `unpriced`), with one row.
+    static func earlierVersion(at location: String) throws {
+        let old: any SQLDatabase = SQLLedger.isPostgresURL(location)
+            ? try PostgresConnection(url: location) : try SQLiteConnection(path: location)
+        let earlier = LedgerColumns.all.filter { "\($0.name)" != "unpriced" }
+        try old.execute("""
+            CREATE TABLE tenants (id \(old.identityColumnType), name TEXT NOT NULL UNIQUE, currency TEXT NOT NULL DEFAULT 'USD',
+                balance_nanos BIGINT NOT NULL DEFAULT 0, created_micros BIGINT NOT NULL);
+            INSERT INTO tenants (name, created_micros) VALUES ('acme', 1);
+            CREATE TABLE ledger (id \(old.identityColumnType), \(earlier.map { "\($0.name) \($0.type)" }.joined(separator: ", ")));
+            INSERT INTO ledger (at_micros, request_id, tenant_id, key_id, provider, outcome, finished, web_search_requests,
+                balance_before_nanos, balance_after_nanos, input_tokens, output_tokens)
+                VALUES (5, 'old-row', 1, 1, 'api.example', 'completed', 1, 0, 0, 0, 3, 4);
+            """)
+        let store = try SQLLedger.open(location)
+        #expect(try old.columnNames(of: "ledger").contains("unpriced"))
+        let tenant = try #require(try store.tenant(named: "acme"))
+        let rows = try store.entries(tenantID: tenant.id, fromMicros: 0, toMicros: .max)
+        #expect(rows.map(\.requestID) == ["old-row"] && rows.first?.unpriced == [])
+        // A null cost with usage, from before `unpriced` existed, is one reprice can price.
+        #expect(try store.entriesWithUnpricedModel(fromMicros: 0, toMicros: 100).map(\.entry.requestID) == ["old-row"])
+        var new = [Self.entry(tenant: tenant.id, at: 6, cost: 1)]
+        new[0].unpriced = [.webSearch]
+        try store.append(&new)
+        #expect(try store.entries(tenantID: tenant.id, fromMicros: 0, toMicros: .max).last?.unpriced == [.webSearch])
     }
 
     /// Three connections (as two proxies and a `usagetap topup` would have) debit and top up one

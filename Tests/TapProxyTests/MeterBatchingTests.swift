@@ -49,6 +49,10 @@ import UsageTap
         func topUp(tenantID: Int64, nanos: Int64, atMicros: Int64) throws -> Int64 { try ledger.topUp(tenantID: tenantID, nanos: nanos, atMicros: atMicros) }
         func balance(tenantID: Int64) throws -> Int64? { try ledger.balance(tenantID: tenantID) }
         func knownRequestIDs(among ids: [String]) throws -> Set<String> { try ledger.knownRequestIDs(among: ids) }
+        func entriesWithUnpricedModel(fromMicros: Int64, toMicros: Int64) throws -> [(id: Int64, entry: LedgerEntry)] {
+            try ledger.entriesWithUnpricedModel(fromMicros: fromMicros, toMicros: toMicros)
+        }
+        func price(_ rows: [(id: Int64, cost: CostNanos, unpriced: [UnpricedPart])]) throws -> [Int64] { try ledger.price(rows) }
         func totals(tenantID: Int64, fromMicros: Int64, toMicros: Int64) throws -> UsageTotals {
             try ledger.totals(tenantID: tenantID, fromMicros: fromMicros, toMicros: toMicros)
         }

@@ -21,10 +21,17 @@ import Glibc
         let upstream: ScriptedUpstream
         let proxy: ProxyUnderTest
 
+        /// With `prices`, the proxy prices by that table (UsageTap's text format) instead of the
+        /// default one.
         init(_ name: String, stream: MessagesStream = MessagesStream(deltas: 4, model: "claude-opus-4-6"),
-             paced: Bool = false) throws {
+             paced: Bool = false, prices: String? = nil) throws {
             folder = try ScratchFolder(name)
             ledgerPath = folder.path("ledger.db")
+            var priceArguments: [String] = []
+            if let prices {
+                try Data(prices.utf8).write(to: folder.url.appendingPathComponent("prices.txt"))
+                priceArguments = ["--prices", folder.path("prices.txt")]
+            }
             upstream = try ScriptedUpstream { exchange in
                 guard exchange.readRequest() else { return }
                 exchange.send(MessagesStream.chunkedHead)
@@ -36,7 +43,7 @@ import Glibc
             }
             proxy = try ProxyUnderTest(
                 upstream: "http://127.0.0.1:\(upstream.port)",
-                arguments: ["--require-keys", "--ledger", ledgerPath, "--upstream-bearer-env", "UPSTREAM_TOKEN"],
+                arguments: ["--require-keys", "--ledger", ledgerPath, "--upstream-bearer-env", "UPSTREAM_TOKEN"] + priceArguments,
                 folder: folder, environment: ["UPSTREAM_TOKEN": MeteringThroughProxyTests.upstreamSecret])
         }
 
@@ -90,6 +97,29 @@ import Glibc
         #expect(apiKey.status == 402)
         #expect(apiKey.body == #"{"type":"error","error":{"type":"billing_error","message":"Insufficient balance. Please recharge your wallet."}}"#)
         #expect(site.upstream.accepted.isEmpty, "the upstream received \(site.upstream.accepted.count) connections")
+    }
+
+    @Test(.enabled(if: Peers.curl != nil, "curl missing: run ./test"))
+    func aResponseWhoseModelHasNoPriceDebitsNothingUntilRepricedAndTwoRepricesDebitItOnce() throws {
+        let site = try Site("metering-reprice", prices: "some-other-model input=1 output=1\n")
+        let key = try site.addKey(tenant: "acme", balance: "1")
+        #expect(try site.fetch("/v1/messages", headers: ["x-api-key: \(key)"]).status == 200)
+        let unpriced = try #require(try site.ledger(waitingFor: 1, tenant: "acme").entries.first)
+        #expect(unpriced.cost == nil && unpriced.unpriced == [.model])
+        #expect(site.proxy.logLines(count: 1).first?["unpriced"] as? [String] == ["model"])
+
+        let today = String(UTCCalendar.timestamp(micros: unpriced.atMicros).prefix(10))
+        let runs = try (0..<2).map { _ in
+            try run(Peers.usagetap, ["ledger", "reprice", "--from", today, "--to", today, "--prices", "default", "--ledger", site.ledgerPath],
+                    folder: site.folder.url)
+        }
+        #expect(runs.map(\.status) == [0, 0], "\(runs.map(\.error))")
+        let reports = try runs.map { try JSONSerialization.jsonObject(with: Data($0.output)) as? [String: Any] }
+        #expect(reports.map { $0?["priced"] as? Int } == [1, 0])
+        #expect(reports.first??["debited_nanos"] as? Int == Int(Self.costOfOneStream))
+        let after = try site.ledger(waitingFor: 1, tenant: "acme")
+        #expect(after.tenant.balance == 1_000_000_000 - Self.costOfOneStream)
+        #expect(after.entries.first?.cost?.total == Self.costOfOneStream && after.entries.first?.unpriced == [])
     }
 
     @Test(.enabled(if: Peers.curl != nil, "curl missing: run ./test"))

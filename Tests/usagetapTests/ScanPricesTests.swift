@@ -16,7 +16,9 @@ struct ScanPricesTests {
 
     func cost(in line: String) throws -> [String: RecordedFixtures.ExpectedValue]? {
         let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
-        guard let cost = object?["cost"] as? [String: Any] else { return nil }
+        // `unpriced`, an array, is checked on its own.
+        guard var cost = object?["cost"] as? [String: Any] else { return nil }
+        cost["unpriced"] = nil
         let data = try JSONSerialization.data(withJSONObject: cost)
         return try JSONDecoder().decode([String: RecordedFixtures.ExpectedValue].self, from: data)
     }
@@ -34,13 +36,25 @@ struct ScanPricesTests {
             "total_usd": .string("0.012936000"), "parts_exceed_input": .bool(false),
         ])
         #expect(line.hasPrefix(#"{"protocol":"messages","model":"claude-sonnet-4-5-20250929","finished":true"#))
+        #expect(line.hasSuffix(#""unpriced":[]},"unpriced":[]}"#))
+    }
+
+    @Test func anEntryWithoutCachePricesPricesCacheReadsAndWritesAtTheInputPrice() throws {
+        try withPriceFile("claude-sonnet-4-5 input=3 output=15\n") { path in
+            let result = ScanProcess.run(["scan", "--prices", path, Self.examples.appendingPathComponent("messages_stream.sse").path])
+            // All 21,512 input tokens (12 fresh, 20,000 read, 1,500 written) at 3,000, 85 output at 15,000.
+            let printed = try cost(in: result.records.first ?? "")
+            #expect(printed?["cached_input"] == .integer(60_000_000))
+            #expect(printed?["cache_write"] == .integer(4_500_000))
+            #expect(printed?["total"] == .integer(65_811_000))
+        }
     }
 
     @Test func aModelNoEntryMatchesHasANullCost() throws {
         try withPriceFile("other input=1 output=1\n") { path in
             let result = ScanProcess.run(["scan", "--prices", path, Self.examples.appendingPathComponent("chat_stream.sse").path])
             #expect(result.status == 0)
-            #expect(result.records.first?.hasSuffix(#","cost":null}"#) == true)
+            #expect(result.records.first?.hasSuffix(#","cost":null,"unpriced":["model"]}"#) == true)
         }
     }
 

@@ -3,14 +3,37 @@ import UsageTap
 /// The columns of a ledger row, in one order for every backend, and the conversion of an
 /// entry to and from them.
 enum LedgerColumns {
-    /// Static text, so that the journal writes them as JSON keys with no `String`.
-    static let names: [StaticString] = [
-        "at_micros", "request_id", "tenant_id", "key_id", "provider", "protocol", "model", "status", "outcome",
-        "finished", "error", "input_tokens", "output_tokens", "total_tokens", "cached_input_tokens",
-        "cache_write_tokens", "reasoning_tokens", "web_search_requests", "price_entry", "cost_input_nanos",
-        "cost_cached_input_nanos", "cost_cache_write_nanos", "cost_output_nanos", "cost_request_nanos",
-        "cost_web_search_nanos", "cost_nanos", "balance_before_nanos", "balance_after_nanos",
+    /// A column: its name and its SQL type, the same in SQLite and PostgreSQL.
+    struct Column {
+        let name: StaticString
+        let type: StaticString
+        init(_ name: StaticString, _ type: StaticString) {
+            self.name = name
+            self.type = type
+        }
+    }
+
+    /// Every column of a ledger row after its `id`, in order: the one list that the table, its
+    /// statements, the journal's records and the row's reading follow (see ``forEachValue``).
+    /// A column added here is added to existing ledgers when a process next opens them, so it
+    /// must allow NULL (old rows have none).
+    static let all: [Column] = [
+        Column("at_micros", "BIGINT NOT NULL"), Column("request_id", "TEXT NOT NULL"),
+        Column("tenant_id", "BIGINT NOT NULL REFERENCES tenants(id)"), Column("key_id", "BIGINT NOT NULL"),
+        Column("provider", "TEXT NOT NULL"), Column("protocol", "TEXT"), Column("model", "TEXT"), Column("status", "BIGINT"),
+        Column("outcome", "TEXT NOT NULL"), Column("finished", "BIGINT NOT NULL"), Column("error", "TEXT"),
+        Column("input_tokens", "BIGINT"), Column("output_tokens", "BIGINT"), Column("total_tokens", "BIGINT"),
+        Column("cached_input_tokens", "BIGINT"), Column("cache_write_tokens", "BIGINT"), Column("reasoning_tokens", "BIGINT"),
+        Column("web_search_requests", "BIGINT NOT NULL"), Column("price_entry", "TEXT"), Column("cost_input_nanos", "BIGINT"),
+        Column("cost_cached_input_nanos", "BIGINT"), Column("cost_cache_write_nanos", "BIGINT"), Column("cost_output_nanos", "BIGINT"),
+        Column("cost_request_nanos", "BIGINT"), Column("cost_web_search_nanos", "BIGINT"), Column("cost_nanos", "BIGINT"),
+        Column("balance_before_nanos", "BIGINT NOT NULL"), Column("balance_after_nanos", "BIGINT NOT NULL"),
+        // Added with issue 18: what went unpriced, comma-separated (`web_search`, `model`).
+        Column("unpriced", "TEXT"),
     ]
+
+    /// The columns' names, in order.
+    static let names: [StaticString] = all.map(\.name)
 
     static var list: String { names.map { "\($0)" }.joined(separator: ", ") }
 
@@ -51,6 +74,7 @@ enum LedgerColumns {
         try next(SQLValue(entry.cost?.total))
         try next(.integer(entry.balanceBefore))
         try next(.integer(entry.balanceAfter))
+        try next(entry.unpriced.isEmpty ? .null : .text(entry.unpriced.map(\.rawValue).joined(separator: ",")))
         assert(column == names.count, "LedgerColumns: a value without a column, or a column without a value")
     }
 
@@ -82,6 +106,7 @@ enum LedgerColumns {
             provider: text(4) ?? "", status: integer(7).map(Int.init), outcome: text(8) ?? "", usage: usage, cost: cost)
         entry.balanceBefore = integer(26) ?? 0
         entry.balanceAfter = integer(27) ?? 0
+        entry.unpriced = text(28).map { $0.split(separator: ",").compactMap { UnpricedPart(rawValue: String($0)) } } ?? []
         return entry
     }
 }

@@ -15,12 +15,14 @@ public struct LedgerEntry: Sendable, Equatable {
     public var usage: UsageRecord
     /// Nil when the model has no price: nothing is debited, and the row says so.
     public var cost: CostNanos?
+    /// What went unpriced: `model` with a nil cost, `web_search` when searches had no price.
+    public var unpriced: [UnpricedPart]
     /// Filled in by the ledger when the row is written.
     public var balanceBefore: Int64 = 0
     public var balanceAfter: Int64 = 0
 
     public init(atMicros: Int64, requestID: String, tenantID: Int64, keyID: Int64, provider: String,
-                status: Int?, outcome: String, usage: UsageRecord, cost: CostNanos?) {
+                status: Int?, outcome: String, usage: UsageRecord, cost: CostNanos?, unpriced: [UnpricedPart] = []) {
         self.atMicros = atMicros
         self.requestID = requestID
         self.tenantID = tenantID
@@ -30,6 +32,7 @@ public struct LedgerEntry: Sendable, Equatable {
         self.outcome = outcome
         self.usage = usage
         self.cost = cost
+        self.unpriced = unpriced
     }
 
     /// What the balance goes down by: the cost, or nothing when it is unknown.

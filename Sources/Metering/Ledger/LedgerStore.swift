@@ -1,3 +1,5 @@
+import UsageTap
+
 /// Where tenants, keys, balances and ledger rows live: SQLite for one proxy, PostgreSQL when
 /// several proxies share one ledger.
 ///
@@ -28,6 +30,14 @@ public protocol LedgerStore: AnyObject {
     func knownRequestIDs(among ids: [String]) throws -> Set<String>
     /// The tenant's usage from `fromMicros` (inclusive) to `toMicros` (exclusive).
     func totals(tenantID: Int64, fromMicros: Int64, toMicros: Int64) throws -> UsageTotals
+    /// Rows of every tenant from `fromMicros` (inclusive) to `toMicros` (exclusive) with no cost
+    /// because their model had no price (`unpriced` is `model`, or, in rows written before that
+    /// column, a null cost with usage), by row id, oldest first.
+    func entriesWithUnpricedModel(fromMicros: Int64, toMicros: Int64) throws -> [(id: Int64, entry: LedgerEntry)]
+    /// Sets the cost of each of those rows that still has none, and debits its tenant by it, in
+    /// one transaction. A row priced already (by an earlier run) is left as it is, so a second
+    /// run debits nothing. Returns the rows priced.
+    func price(_ rows: [(id: Int64, cost: CostNanos, unpriced: [UnpricedPart])]) throws -> [Int64]
     /// The tenant's entries in that range, oldest first.
     func entries(tenantID: Int64, fromMicros: Int64, toMicros: Int64) throws -> [LedgerEntry]
 }

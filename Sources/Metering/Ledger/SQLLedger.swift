@@ -1,3 +1,5 @@
+import UsageTap
+
 /// The ledger in SQL: one SQLite file by default, for a single proxy, or a PostgreSQL database
 /// that several proxies share.
 ///
@@ -48,19 +50,15 @@ public final class SQLLedger: LedgerStore {
                 CREATE TABLE IF NOT EXISTS topups (
                     id \(id), tenant_id BIGINT NOT NULL REFERENCES tenants(id),
                     at_micros BIGINT NOT NULL, amount_nanos BIGINT NOT NULL, balance_after_nanos BIGINT NOT NULL);
-                CREATE TABLE IF NOT EXISTS ledger (
-                    id \(id), at_micros BIGINT NOT NULL, request_id TEXT NOT NULL,
-                    tenant_id BIGINT NOT NULL REFERENCES tenants(id), key_id BIGINT NOT NULL, provider TEXT NOT NULL,
-                    protocol TEXT, model TEXT, status BIGINT, outcome TEXT NOT NULL, finished BIGINT NOT NULL,
-                    error TEXT, input_tokens BIGINT, output_tokens BIGINT, total_tokens BIGINT,
-                    cached_input_tokens BIGINT, cache_write_tokens BIGINT, reasoning_tokens BIGINT,
-                    web_search_requests BIGINT NOT NULL, price_entry TEXT, cost_input_nanos BIGINT,
-                    cost_cached_input_nanos BIGINT, cost_cache_write_nanos BIGINT, cost_output_nanos BIGINT,
-                    cost_request_nanos BIGINT, cost_web_search_nanos BIGINT, cost_nanos BIGINT,
-                    balance_before_nanos BIGINT NOT NULL, balance_after_nanos BIGINT NOT NULL);
+                CREATE TABLE IF NOT EXISTS ledger (id \(id), \(LedgerColumns.all.map { "\($0.name) \($0.type)" }.joined(separator: ", ")));
                 CREATE INDEX IF NOT EXISTS ledger_by_tenant_time ON ledger (tenant_id, at_micros);
                 CREATE UNIQUE INDEX IF NOT EXISTS ledger_by_request_id ON ledger (request_id);
                 """)
+            // A ledger made by an earlier version gets the columns added since.
+            let existing = try connection.columnNames(of: "ledger")
+            for column in LedgerColumns.all where !existing.contains("\(column.name)") {
+                try connection.execute("ALTER TABLE ledger ADD COLUMN \(column.name) \(column.type)")
+            }
         }
     }
 
@@ -196,6 +194,49 @@ public final class SQLLedger: LedgerStore {
             }
         }
         return known
+    }
+
+    public func entriesWithUnpricedModel(fromMicros: Int64, toMicros: Int64) throws -> [(id: Int64, entry: LedgerEntry)] {
+        let statement = try connection.prepare("""
+            SELECT id, \(LedgerColumns.list) FROM ledger WHERE at_micros >= ? AND at_micros < ? AND cost_nanos IS NULL
+            AND (unpriced = 'model' OR (unpriced IS NULL AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL))) ORDER BY id
+            """)
+        try statement.bind([.integer(fromMicros), .integer(toMicros)])
+        var rows: [(id: Int64, entry: LedgerEntry)] = []
+        while try statement.step() {
+            guard let id = statement.integer(0) else { continue }
+            rows.append((id, LedgerColumns.entry(integer: { statement.integer($0 + 1) }, text: { statement.text($0 + 1) })))
+        }
+        return rows
+    }
+
+    public func price(_ rows: [(id: Int64, cost: CostNanos, unpriced: [UnpricedPart])]) throws -> [Int64] {
+        try connection.transaction {
+            let update = try connection.prepare("""
+                UPDATE ledger SET price_entry = ?, cost_input_nanos = ?, cost_cached_input_nanos = ?, cost_cache_write_nanos = ?,
+                cost_output_nanos = ?, cost_request_nanos = ?, cost_web_search_nanos = ?, cost_nanos = ?, unpriced = ?
+                WHERE id = ? AND cost_nanos IS NULL RETURNING tenant_id
+                """)
+            var priced: [Int64] = []
+            var debits: [Int64: Int64] = [:]
+            for row in rows {
+                let cost = row.cost
+                try update.bind([.text(cost.priceEntry), .integer(cost.input), .integer(cost.cachedInput), .integer(cost.cacheWrite),
+                                 .integer(cost.output), .integer(cost.request), .integer(cost.webSearch), .integer(cost.total),
+                                 row.unpriced.isEmpty ? .null : .text(row.unpriced.map(\.rawValue).joined(separator: ",")),
+                                 .integer(row.id)])
+                // No row back: priced already, by an earlier run.
+                guard try update.step(), let tenantID = update.integer(0) else { continue }
+                try update.run()
+                priced.append(row.id)
+                debits[tenantID, default: 0] += cost.total
+            }
+            // In tenant-id order, as `append` does, so that two writers never wait in a cycle.
+            for (tenantID, debit) in debits.sorted(by: { $0.key < $1.key }) {
+                _ = try updateBalance(tenantID: tenantID, by: -debit)
+            }
+            return priced
+        }
     }
 
     public func totals(tenantID: Int64, fromMicros: Int64, toMicros: Int64) throws -> UsageTotals {

@@ -84,6 +84,10 @@ final class PostgresConnection: SQLDatabase {
 
     var lockSchema: String? { "SELECT pg_advisory_xact_lock(\(Self.schemaLockKey))" }
 
+    func columnNamesQuery(of table: String) -> String {
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = '\(table)'"
+    }
+
     /// Runs `sql` with `values` as its `$1`, `$2`, … parameters; the caller clears the result.
     fileprivate func run(_ sql: String, _ values: [SQLValue]) throws -> OpaquePointer? {
         try reconnectIfBroken()

@@ -19,6 +19,9 @@ protocol SQLDatabase: AnyObject {
     /// A statement that, run first in a transaction, keeps other processes from changing the
     /// schema until it ends; nil when `beginTransaction` does that already.
     var lockSchema: String? { get }
+
+    /// A query whose rows are the names of `table`'s columns.
+    func columnNamesQuery(of table: String) -> String
 }
 
 extension SQLDatabase {
@@ -33,6 +36,16 @@ extension SQLDatabase {
             try? execute("ROLLBACK")
             throw error
         }
+    }
+
+    /// The names of `table`'s columns.
+    func columnNames(of table: String) throws -> Set<String> {
+        let statement = try prepare(columnNamesQuery(of: table))
+        var names = Set<String>()
+        while try statement.step() {
+            if let name = statement.text(0) { names.insert(name) }
+        }
+        return names
     }
 
     /// Runs `body` in a transaction that holds the schema lock, so that two processes starting

@@ -66,6 +66,8 @@ final class SQLiteConnection: SQLDatabase {
 
     var lockSchema: String? { nil }
 
+    func columnNamesQuery(of table: String) -> String { "SELECT name FROM pragma_table_info('\(table)')" }
+
     fileprivate var lastMessage: String { String(cString: sqlite3_errmsg(handle)) }
 }
 

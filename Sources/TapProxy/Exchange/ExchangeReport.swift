@@ -50,6 +50,7 @@ public struct ExchangeReport: Sendable {
         usage.addFields(to: &json)
         if priced {
             json.add("cost", cost: cost)
+            json.add("unpriced", unpricedOf: usage, cost: cost)
         }
     }
 
@@ -58,6 +59,7 @@ public struct ExchangeReport: Sendable {
         guard let customer else { return nil }
         return LedgerEntry(
             atMicros: atMicros, requestID: requestID, tenantID: customer.tenant.id, keyID: customer.keyID,
-            provider: provider, status: status, outcome: outcome.rawValue, usage: usage, cost: cost.map(CostNanos.init))
+            provider: provider, status: status, outcome: outcome.rawValue, usage: usage, cost: cost.map(CostNanos.init),
+            unpriced: UnpricedPart.of(usage, cost: cost))
     }
 }

@@ -29,6 +29,7 @@ extension Cost {
         json.add("total", integer: parts.total)
         json.add("total_usd", decimalNanos: parts.total)
         json.add("parts_exceed_input", bool: partsExceedInput)
+        json.add("unpriced", rawJSON: UnpricedPart.jsonArray(unpriced))
     }
 }
 
@@ -37,5 +38,11 @@ extension JSONObjectWriter {
     public mutating func add(_ key: StaticString, cost: Cost?) {
         guard let cost else { return add(key, rawJSON: "null") }
         addObject(key) { cost.addMembers(to: &$0) }
+    }
+
+    /// `key` with what of `record` went unpriced at `cost`, as a JSON array.
+    public mutating func add(_ key: StaticString, unpricedOf record: UsageRecord, cost: Cost?) {
+        let parts = UnpricedPart.of(record, cost: cost)
+        add(key, rawJSON: parts.isEmpty ? "[]" : UnpricedPart.jsonArray(parts))
     }
 }

@@ -16,13 +16,40 @@ public struct Cost: Sendable, Hashable {
     /// The record's cached and cache-write tokens add up to more than its input: they are
     /// priced as reported and uncached input is taken as 0. A provider bug worth a look.
     public var partsExceedInput: Bool
+    /// Calls the entry has no price for: they cost nothing here, and are named so that nobody
+    /// mistakes that for free.
+    public var unpriced: [UnpricedPart] = []
 
     public var total: Money { input + cachedInput + cacheWrite + output + request + webSearch }
 }
 
+/// A part of a response's usage that could not be priced, named in the cost, the usage log, the
+/// ledger and the export.
+public enum UnpricedPart: String, Sendable, Hashable, CaseIterable {
+    /// The model has no price entry: the whole response has a null cost and debits nothing
+    /// (`usagetap ledger reprice` can price it later).
+    case model
+    /// Server-side web searches, where the entry has no price per search.
+    case webSearch = "web_search"
+
+    /// What of `record` went unpriced: its cost's unpriced calls, or, with no cost although the
+    /// record reports usage, the model. A record without usage has nothing to price.
+    public static func of(_ record: UsageRecord, cost: Cost?) -> [UnpricedPart] {
+        if let cost { return cost.unpriced }
+        return record.inputTokens != nil || record.outputTokens != nil ? [.model] : []
+    }
+
+    /// The list as a JSON array: `["web_search"]`, `[]`.
+    public static func jsonArray(_ parts: [UnpricedPart]) -> String {
+        "[" + parts.map { "\"" + $0.rawValue + "\"" }.joined(separator: ",") + "]"
+    }
+}
+
 extension ModelPrice {
-    /// The cost of `record` at these prices, or nil when it cannot be known exactly: the record
-    /// has no usage, or it has tokens of a kind this model has no price for.
+    /// The cost of `record` at these prices, or nil when the record has no usage. Everything the
+    /// entry can price is priced, as LiteLLM does: cache reads and cache writes without a price
+    /// of their own at the input price. Web searches without a price cost nothing and are named
+    /// in ``Cost/unpriced``.
     public func cost(of record: UsageRecord, priceEntry: String) -> Cost? {
         guard let inputTokens = record.inputTokens, let outputTokens = record.outputTokens else { return nil }
         let input = Int64(inputTokens)
@@ -34,22 +61,20 @@ extension ModelPrice {
 
         let (uncached, overflow) = input.subtractingReportingOverflow(cached.saturatingAdd(cacheWrite))
         let partsExceedInput = overflow || uncached < 0
-        let cachedPrice = prices.cachedInput ?? (cachedInputAtInputPrice ? prices.input : nil)
+        let cachedPrice = prices.cachedInput ?? prices.input
+        let cacheWritePrice = prices.cacheWrite ?? prices.input
         let searches = Int64(record.webSearchRequests)
-        // Tokens (or calls) of a kind the table has no price for make the cost unknown.
-        guard cached == 0 || cachedPrice != nil, cacheWrite == 0 || prices.cacheWrite != nil,
-              searches == 0 || perWebSearch != nil
-        else { return nil }
         let reasoningPrice = prices.reasoningOutput ?? prices.output
 
         return Cost(
             priceEntry: priceEntry,
             input: prices.input.cost(of: partsExceedInput ? 0 : uncached),
-            cachedInput: cachedPrice?.cost(of: cached) ?? .zero,
-            cacheWrite: prices.cacheWrite?.cost(of: cacheWrite) ?? .zero,
+            cachedInput: cachedPrice.cost(of: cached),
+            cacheWrite: cacheWritePrice.cost(of: cacheWrite),
             output: prices.output.cost(of: output - reasoning) + reasoningPrice.cost(of: reasoning),
             request: perRequest?.cost(of: 1) ?? .zero,
             webSearch: perWebSearch?.cost(of: searches) ?? .zero,
-            partsExceedInput: partsExceedInput)
+            partsExceedInput: partsExceedInput,
+            unpriced: searches > 0 && perWebSearch == nil ? [.webSearch] : [])
     }
 }

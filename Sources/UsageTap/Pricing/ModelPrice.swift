@@ -5,9 +5,11 @@ public struct ModelPrice: Sendable, Hashable {
     public struct TokenPrices: Sendable, Hashable {
         /// Fresh (uncached) input.
         public var input: TokenPrice
-        /// Input read from a cache; nil when the provider does not price it apart.
+        /// Input read from a cache; nil when the provider does not price it apart (it is then
+        /// priced as input).
         public var cachedInput: TokenPrice?
-        /// Input written to a cache (Anthropic's 5-minute cache, the default).
+        /// Input written to a cache (Anthropic's 5-minute cache, the default); nil prices it as
+        /// input.
         public var cacheWrite: TokenPrice?
         /// Input written to Anthropic's 1-hour cache. The usage record does not split writes by
         /// duration, so this is kept for tables that list it and not used in costs yet.
@@ -47,20 +49,11 @@ public struct ModelPrice: Sendable, Hashable {
     public var perRequest: CallPrice?
     /// The price of one server-side web search call.
     public var perWebSearch: CallPrice?
-    /// Without a cached-input price, whether cached input is charged at the input price (the
-    /// provider bills it as ordinary input). When false and a record has cached tokens, its
-    /// cost is unknown: silence in the table is not a price of zero.
-    public var cachedInputAtInputPrice: Bool
-
-    public init(
-        prices: TokenPrices, tier: Tier? = nil, perRequest: CallPrice? = nil,
-        perWebSearch: CallPrice? = nil, cachedInputAtInputPrice: Bool = false
-    ) {
+    public init(prices: TokenPrices, tier: Tier? = nil, perRequest: CallPrice? = nil, perWebSearch: CallPrice? = nil) {
         self.prices = prices
         self.tier = tier
         self.perRequest = perRequest
         self.perWebSearch = perWebSearch
-        self.cachedInputAtInputPrice = cachedInputAtInputPrice
     }
 
     /// The token prices that apply to a request with `inputTokens` of input in all.

@@ -10,9 +10,11 @@
 ///
 /// Keys: `input` and `output` (required), `cached_input`, `cache_write`, `cache_write_1h`,
 /// `reasoning_output` (USD per million tokens); `per_request` and `web_search` (USD per call);
-/// `cached_at_input_price=yes` (cache reads are billed as ordinary input); `above=N` with
+/// `above=N` with
 /// `above.KEY` prices for requests whose input is above N tokens (unset `above.` keys repeat the
-/// base price). Every number is an exact decimal; nothing is rounded.
+/// base price). Every number is an exact decimal; nothing is rounded. Cache reads and writes
+/// without a price of their own cost the input price. (`cached_at_input_price=yes|no`, which
+/// once chose that for cache reads, is still read and has no effect.)
 extension PriceTable {
     public struct FormatError: Error, Sendable, Equatable, CustomStringConvertible {
         public var line: Int
@@ -92,15 +94,11 @@ extension PriceTable {
             }
             tier = ModelPrice.Tier(inputTokensAbove: threshold, prices: try prices("above.", base: base))
         }
-        let cachedAtInput: Bool
         switch text("cached_at_input_price") {
-        case nil, "no": cachedAtInput = false
-        case "yes": cachedAtInput = true
+        case nil, "no", "yes": break
         case let other?: throw FormatError(line: 0, reason: "`cached_at_input_price=\(other)`: say yes or no")
         }
-        let model = ModelPrice(
-            prices: base, tier: tier, perRequest: try callPrice("per_request"),
-            perWebSearch: try callPrice("web_search"), cachedInputAtInputPrice: cachedAtInput)
+        let model = ModelPrice(prices: base, tier: tier, perRequest: try callPrice("per_request"), perWebSearch: try callPrice("web_search"))
         if let unknown = values.keys.filter({ !used.contains($0) }).sorted().first {
             throw FormatError(line: 0, reason: "unknown key `\(unknown)`")
         }

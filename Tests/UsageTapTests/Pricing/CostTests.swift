@@ -78,20 +78,36 @@ struct CostTests {
         #expect(cost.cacheWrite == Money(nanos: 187_500))
     }
 
-    @Test func cachedTokensWithoutACachePriceAreUnknownUnlessTheTableSaysInputPrice() throws {
-        let silent = try PriceTable(parsing: "m input=1 output=2")
-        #expect(silent.cost(of: record("m", input: 10, output: 1, cached: 4)) == nil)
-        #expect(silent.cost(of: record("m", input: 10, output: 1))?.total == Money(nanos: 12_000))
-        let atInput = try PriceTable(parsing: "m input=1 output=2 cached_at_input_price=yes")
-        #expect(atInput.cost(of: record("m", input: 10, output: 1, cached: 4))?.total == Money(nanos: 12_000))
+    @Test func cacheReadsAndWritesWithoutTheirOwnPriceCostTheInputPrice() throws {
+        // Each file form of an entry without cache prices, the obsolete key included.
+        for text in ["m input=1 output=2", "m input=1 output=2 cached_at_input_price=no", "m input=1 output=2 cached_at_input_price=yes"] {
+            let silent = try PriceTable(parsing: text)
+            // 10 input tokens at 1,000 nano-dollars however they split, 1 output at 2,000.
+            let cost = try #require(silent.cost(of: record("m", input: 10, output: 1, cached: 4, cacheWrite: 3)), "\(text)")
+            #expect(cost.cachedInput == Money(nanos: 4_000) && cost.cacheWrite == Money(nanos: 3_000) && cost.input == Money(nanos: 3_000))
+            #expect(cost.total == Money(nanos: 12_000))
+            #expect(cost.unpriced == [])
+        }
+    }
+
+    @Test func searchesWithoutAPriceCostNothingAndAreNamedUnpriced() throws {
+        // claude-haiku-4-5's entry here has no web-search price: its tokens are priced all the same.
+        let searched = record("claude-haiku-4-5", input: 1, output: 1, searches: 3)
+        let cost = try #require(table.cost(of: searched))
+        #expect(cost.webSearch == .zero)
+        #expect(cost.total == Money(nanos: 6_000))
+        #expect(cost.unpriced == [.webSearch])
+        #expect(UnpricedPart.of(searched, cost: cost) == [.webSearch])
+        #expect(UnpricedPart.jsonArray(cost.unpriced) == #"["web_search"]"#)
     }
 
     @Test func anUnknownModelOrAStreamWithoutUsageHasNoCostRatherThanZero() {
-        #expect(table.cost(of: record("no-such-model", input: 10, output: 10)) == nil)
+        let unknown = record("no-such-model", input: 10, output: 10)
+        #expect(table.cost(of: unknown) == nil)
+        #expect(UnpricedPart.of(unknown, cost: nil) == [.model])
         #expect(table.cost(of: UsageRecord(model: "gpt-4o")) == nil)
+        #expect(UnpricedPart.of(UsageRecord(model: "gpt-4o"), cost: nil) == [])
         #expect(table.cost(of: UsageRecord(inputTokens: 1, outputTokens: 1)) == nil)
-        // A model whose entry has no web-search price cannot price a search.
-        #expect(table.cost(of: record("claude-haiku-4-5", input: 1, output: 1, searches: 1)) == nil)
     }
 
     @Test(arguments: [

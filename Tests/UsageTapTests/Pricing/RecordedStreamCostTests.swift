@@ -39,6 +39,15 @@ struct RecordedStreamCostTests {
         }
     }
 
+    @Test func theWebSearchStreamPricedWithoutASearchPriceHasItsTokensPricedAndTheSearchesNamed() throws {
+        let fixture = try #require(RecordedFixtures.all().first { $0.name == "messages_anthropic_web_search_tool_stream.0" })
+        let table = try PriceTable(parsing: "claude-sonnet-4 input=3 output=15")
+        let cost = try #require(table.cost(of: usage(of: fixture.stream)))
+        // 31,772 × 3,000 + 644 × 15,000; the 2 searches cost nothing and are named.
+        #expect(cost.total == Money(nanos: 104_976_000))
+        #expect(cost.unpriced == [.webSearch])
+    }
+
     @Test func everyHandComputedStreamIsRecorded() {
         let names = Set(RecordedFixtures.all().map(\.name))
         #expect(Self.handComputed.keys.allSatisfy(names.contains))
