@@ -58,6 +58,7 @@
             totalTokens: tokens.map { Int($0.total) },
             cachedInputTokens: tokens.map { Int($0.cachedInput) },
             cacheWriteTokens: tokens.map { Int($0.cacheWrite) },
+            cacheWrite1hTokens: tokens.map { Int($0.cacheWriteOneHour) },
             reasoningTokens: tokens.map { Int($0.reasoning) },
             webSearchRequests: Int(webSearchRequests)
         )
@@ -109,6 +110,8 @@ struct TokenCounts: Sendable, Equatable {
     var cachedInput: Int64 = 0
     var cacheWrite: Int64 = 0
     var reasoning: Int64 = 0
+    /// The part of `cacheWrite` written to a one-hour cache (Anthropic's only).
+    var cacheWriteOneHour: Int64 = 0
 
     /// The reported total, else input + output (saturating: counts are each below 2^63, but
     /// their sum need not be).

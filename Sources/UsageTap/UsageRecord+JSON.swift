@@ -1,7 +1,7 @@
 extension UsageRecord {
     /// The record as one line of JSON (no trailing newline), keys in the documented order:
     /// `protocol`, `model`, `finished`, `error`, `input_tokens`, `output_tokens`,
-    /// `total_tokens`, `cached_input_tokens`, `cache_write_tokens`, `reasoning_tokens`,
+    /// `total_tokens`, `cached_input_tokens`, `cache_write_tokens`, `cache_write_1h_tokens`, `reasoning_tokens`,
     /// `web_search_requests`.
     public var jsonLine: String {
         var json = JSONObjectWriter()
@@ -31,6 +31,7 @@ extension UsageRecord {
         json.add("total_tokens", integer: totalTokens)
         json.add("cached_input_tokens", integer: cachedInputTokens)
         json.add("cache_write_tokens", integer: cacheWriteTokens)
+        json.add("cache_write_1h_tokens", integer: cacheWrite1hTokens)
         json.add("reasoning_tokens", integer: reasoningTokens)
         json.add("web_search_requests", integer: webSearchRequests)
     }

@@ -21,6 +21,7 @@ import Testing
         (Names.server_tool_use, "server_tool_use"), (Names.cached_tokens, "cached_tokens"),
         (Names.cache_write_tokens, "cache_write_tokens"), (Names.reasoning_tokens, "reasoning_tokens"),
         (Names.thinking_tokens, "thinking_tokens"), (Names.web_search_requests, "web_search_requests"),
+        (Names.cache_creation, "cache_creation"), (Names.ephemeral_1h_input_tokens, "ephemeral_1h_input_tokens"),
         (Names.promptTokenCount, "promptTokenCount"), (Names.toolUsePromptTokenCount, "toolUsePromptTokenCount"),
         (Names.candidatesTokenCount, "candidatesTokenCount"), (Names.thoughtsTokenCount, "thoughtsTokenCount"),
         (Names.cachedContentTokenCount, "cachedContentTokenCount"), (Names.totalTokenCount, "totalTokenCount"),
@@ -56,6 +57,7 @@ import Testing
         .usageDetails(.usage, .promptTokens), .usageDetails(.usage, .completionTokens),
         .usageDetails(.usage, .inputTokens), .usageDetails(.usage, .outputTokens),
         .usageDetails(.usage, .serverToolUse), .error(.root), .outputItem(.response), .candidate,
+        .usageCacheCreation, .messageUsageCacheCreation,
     ]
 
     @Test func eachNameSpellsItsText() {

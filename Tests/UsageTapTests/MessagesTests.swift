@@ -39,6 +39,51 @@ struct MessagesTests {
         #expect(record.reasoningTokens == 30 && record.webSearchRequests == 3 && record.outputTokens == 50)
     }
 
+    /// Anthropic's extended cache: `cache_creation` splits the writes into 5-minute and 1-hour
+    /// parts. The 1-hour part is `cache_write_1h_tokens`, set by `message_start` (absent → 0)
+    /// and overwritten by a delta that carries it; a `cache_creation` in text, or in a chat
+    /// usage object, is not read.
+    @Test func oneHourCacheWritesAreReadAtEverySlicing() {
+        let startWithCache = #"{"type":"message_start","message":{"id":"m1","model":"claude-sonnet-4-5","usage":{"input_tokens":10,"cache_creation_input_tokens":5000,"cache_read_input_tokens":100,"cache_creation":{"ephemeral_5m_input_tokens":2000,"ephemeral_1h_input_tokens":3000},"output_tokens":1}}}"#
+        let decoy = #"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"\"cache_creation\":{\"ephemeral_1h_input_tokens\":9}"}}"#
+        let stream = sse(startWithCache, decoy,
+                         #"{"type":"message_delta","usage":{"output_tokens":20}}"#,
+                         #"{"type":"message_delta","usage":{"cache_creation":{"ephemeral_5m_input_tokens":1500,"ephemeral_1h_input_tokens":3500},"output_tokens":45}}"#,
+                         stop)
+        let (record, disagreements) = usageUnderEverySlicing(of: stream)
+        #expect(disagreements.isEmpty, "\(disagreements.prefix(3))")
+        #expect(record == UsageRecord(apiProtocol: .messages, model: "claude-sonnet-4-5", finished: true, inputTokens: 5110, outputTokens: 45,
+                                      totalTokens: 5155, cachedInputTokens: 100, cacheWriteTokens: 5000, cacheWrite1hTokens: 3500, reasoningTokens: 0))
+        #expect(record.jsonLine.contains(#""cache_write_tokens":5000,"cache_write_1h_tokens":3500,"#))
+
+        // Without `cache_creation` in `message_start`, the 1-hour writes are 0, whatever a
+        // delta's text holds.
+        #expect(usage(of: sse(start, decoy, stop)).cacheWrite1hTokens == 0)
+        // A chat usage object's `cache_creation` is not Anthropic's.
+        let chat = usage(of: "data: " + #"{"object":"chat.completion.chunk","model":"m","choices":[],"usage":{"prompt_tokens":5,"completion_tokens":1,"cache_creation":{"ephemeral_1h_input_tokens":4}}}"# + "\n\ndata: [DONE]\n\n")
+        #expect(chat.cacheWrite1hTokens == 0 && chat.inputTokens == 5)
+    }
+
+    @Test func oneHourCacheWritesArePricedAtTheOneHourRate() throws {
+        // LiteLLM's keys: $3 input, $3.75 5-minute writes, $6 1-hour writes, $0.30 reads, $15 output.
+        let table = try PriceTable.liteLLM(Array(#"""
+            {"claude-sonnet-4-5": {"input_cost_per_token": 3e-06, "output_cost_per_token": 1.5e-05,
+             "cache_creation_input_token_cost": 3.75e-06, "cache_creation_input_token_cost_above_1hr": 6e-06,
+             "cache_read_input_token_cost": 3e-07}}
+            """#.utf8)).table
+        let record = UsageRecord(apiProtocol: .messages, model: "claude-sonnet-4-5", finished: true, inputTokens: 5110, outputTokens: 45,
+                                 totalTokens: 5155, cachedInputTokens: 100, cacheWriteTokens: 5000, cacheWrite1hTokens: 3500, reasoningTokens: 0)
+        let cost = try #require(table.cost(of: record))
+        // 1,500 five-minute writes × 3,750 + 3,500 one-hour writes × 6,000 nano-dollars.
+        #expect(cost.cacheWrite == Money(nanos: 1_500 * 3_750 + 3_500 * 6_000))
+        // 10 fresh × 3,000 + 100 read × 300 + the writes + 45 × 15,000.
+        #expect(cost.total == Money(nanos: 10 * 3_000 + 100 * 300 + 26_625_000 + 45 * 15_000))
+        // Billed as 5-minute writes, as before, they were 37.5 % under the one-hour price.
+        var asFiveMinute = record
+        asFiveMinute.cacheWrite1hTokens = 0
+        #expect(try #require(table.cost(of: asFiveMinute)).cacheWrite == Money(nanos: 5_000 * 3_750))
+    }
+
     @Test func anErrorEventSetsTheErrorFromItsErrorObject() {
         let record = usage(of: "event: error\n" + sse(start, #"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#))
         #expect(record.error == "overloaded_error" && !record.finished && record.inputTokens == 3210)

@@ -13,6 +13,10 @@ struct RecordedStreamTests {
         for (key, expected) in fixture.expected.sorted(by: { $0.key < $1.key }) {
             #expect(fields[key] == expected, "\(key) in \(fixture.name)")
         }
+        // Fixtures recorded before the key existed hold no one-hour cache writes: by the
+        // contract, 0 once usage is reported.
+        let oneHour = fixture.expected["cache_write_1h_tokens"] ?? (fixture.expected["input_tokens"] == .null ? .null : .integer(0))
+        #expect(fields["cache_write_1h_tokens"] == oneHour, "cache_write_1h_tokens in \(fixture.name)")
     }
 
     @Test func everyRecordedStreamIsThere() {
@@ -29,7 +33,8 @@ extension UsageRecord {
             "protocol": string(apiProtocol?.rawValue), "model": string(model), "finished": .bool(finished),
             "error": string(error), "input_tokens": integer(inputTokens), "output_tokens": integer(outputTokens),
             "total_tokens": integer(totalTokens), "cached_input_tokens": integer(cachedInputTokens),
-            "cache_write_tokens": integer(cacheWriteTokens), "reasoning_tokens": integer(reasoningTokens),
+            "cache_write_tokens": integer(cacheWriteTokens), "cache_write_1h_tokens": integer(cacheWrite1hTokens),
+            "reasoning_tokens": integer(reasoningTokens),
             "web_search_requests": .integer(webSearchRequests),
         ]
     }

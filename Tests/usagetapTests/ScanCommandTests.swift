@@ -25,7 +25,7 @@ struct ScanCommandTests {
             var sent = false
             let result = ScanProcess.run(arguments) { defer { sent = true }; return sent ? nil : stream }
             #expect(result.status == 0)
-            #expect(result.records == [#"{"protocol":"chat","model":"m","finished":true,"error":null,"input_tokens":2,"output_tokens":0,"total_tokens":2,"cached_input_tokens":0,"cache_write_tokens":0,"reasoning_tokens":0,"web_search_requests":0}"#])
+            #expect(result.records == [#"{"protocol":"chat","model":"m","finished":true,"error":null,"input_tokens":2,"output_tokens":0,"total_tokens":2,"cached_input_tokens":0,"cache_write_tokens":0,"cache_write_1h_tokens":0,"reasoning_tokens":0,"web_search_requests":0}"#])
         }
     }
 

@@ -40,7 +40,7 @@ public enum Oracles {
             return "slicing changed the record:\n whole  \(expected.jsonLine)\n sliced \(actual.jsonLine)"
         }
         let counts = [expected.inputTokens, expected.outputTokens, expected.totalTokens, expected.cachedInputTokens,
-                      expected.cacheWriteTokens, expected.reasoningTokens, expected.webSearchRequests]
+                      expected.cacheWriteTokens, expected.cacheWrite1hTokens, expected.reasoningTokens, expected.webSearchRequests]
         return counts.allSatisfy({ ($0 ?? 0) >= 0 }) ? nil : "negative count in \(expected.jsonLine)"
     }
 }

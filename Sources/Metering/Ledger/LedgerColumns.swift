@@ -28,8 +28,9 @@ enum LedgerColumns {
         Column("cost_cached_input_nanos", "BIGINT"), Column("cost_cache_write_nanos", "BIGINT"), Column("cost_output_nanos", "BIGINT"),
         Column("cost_request_nanos", "BIGINT"), Column("cost_web_search_nanos", "BIGINT"), Column("cost_nanos", "BIGINT"),
         Column("balance_before_nanos", "BIGINT NOT NULL"), Column("balance_after_nanos", "BIGINT NOT NULL"),
-        // Added with issue 18: what went unpriced, comma-separated (`web_search`, `model`).
-        Column("unpriced", "TEXT"),
+        // Added with issue 18: what went unpriced, comma-separated (`web_search`, `model`), and
+        // the one-hour part of the cache writes.
+        Column("unpriced", "TEXT"), Column("cache_write_1h_tokens", "BIGINT"),
     ]
 
     /// The columns' names, in order.
@@ -75,6 +76,7 @@ enum LedgerColumns {
         try next(.integer(entry.balanceBefore))
         try next(.integer(entry.balanceAfter))
         try next(entry.unpriced.isEmpty ? .null : .text(entry.unpriced.map(\.rawValue).joined(separator: ",")))
+        try next(SQLValue(entry.usage.cacheWrite1hTokens))
         assert(column == names.count, "LedgerColumns: a value without a column, or a column without a value")
     }
 
@@ -94,7 +96,9 @@ enum LedgerColumns {
             apiProtocol: text(5).flatMap(APIProtocol.init(rawValue:)), model: text(6), finished: integer(9) == 1,
             error: text(10), inputTokens: integer(11).map(Int.init), outputTokens: integer(12).map(Int.init),
             totalTokens: integer(13).map(Int.init), cachedInputTokens: integer(14).map(Int.init),
-            cacheWriteTokens: integer(15).map(Int.init), reasoningTokens: integer(16).map(Int.init),
+            cacheWriteTokens: integer(15).map(Int.init),
+            // Null in a row from before this column: the record then makes it 0 if it has usage.
+            cacheWrite1hTokens: integer(29).map(Int.init), reasoningTokens: integer(16).map(Int.init),
             webSearchRequests: Int(integer(17) ?? 0))
         let cost = text(18).map { entry in
             CostNanos(priceEntry: entry, input: integer(19) ?? 0, cachedInput: integer(20) ?? 0,

@@ -15,6 +15,7 @@ struct KnownKeys: Sendable {
         /// The key itself: this entry's own copy, never a request's bytes.
         let key: [UInt8]
         var owner: KeyOwner
+        /// When the owner was read, on the monotonic clock (``Meter/monotonicMicros()``).
         var fetchedMicros: Int64
         /// A background read of this key is under way; no other is started meanwhile.
         var isRefreshing = false

@@ -91,7 +91,7 @@ public final class Meter: Sendable {
     /// key in steady use never expires: otherwise, once a second, every request arriving until
     /// the lookup came back (behind a batch write, perhaps) would wait for one of its own.
     func freshOwner(of key: UnsafeRawBufferPointer) -> KeyOwner? {
-        let now = UTCCalendar.nowMicros()
+        let now = Self.monotonicMicros()
         let (owner, startsRefresh) = owners.withLock { owners -> (KeyOwner?, Bool) in
             guard let cached = owners.keys[key], now - cached.fetchedMicros < Self.ownerFreshness else { return (nil, false) }
             var owner = cached.owner
@@ -119,7 +119,7 @@ public final class Meter: Sendable {
     /// The owner of `key`, from the ledger by its digest, on the ledger thread; kept for
     /// ``freshOwner(of:)``.
     func lookUp(key: UnsafeRawBufferPointer, on eventLoop: any EventLoop) -> EventLoopFuture<Decision> {
-        let now = UTCCalendar.nowMicros()
+        let now = Self.monotonicMicros()
         let key = Array(key)
         return pool.runIfActive(eventLoop: eventLoop) { () -> Decision in
             do {
@@ -302,6 +302,14 @@ public final class Meter: Sendable {
             // By index: a loop over the entries would copy each one, retaining every string in it.
             for index in written.indices { owners.balances[written[index].tenantID] = written[index].balanceAfter }
         }
+    }
+
+    /// Microseconds on the monotonic clock, which a change of the wall clock (NTP stepping it, an
+    /// operator setting it) does not move: the key cache's ages are measured on it.
+    static func monotonicMicros() -> Int64 {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return Int64(time.tv_sec) * 1_000_000 + Int64(time.tv_nsec) / 1_000
     }
 
     /// Ledger problems go to stderr: they never reach a client or the usage log.

@@ -11,6 +11,8 @@
     // Gemini `usageMetadata`
     case promptTokenCount, toolUsePromptTokenCount, candidatesTokenCount
     case thoughtsTokenCount, cachedContentTokenCount, totalTokenCount
+    // Messages `usage.cache_creation.ephemeral_1h_input_tokens`
+    case ephemeral1hInputTokens
 }
 
 /// The usage objects an event can carry, each read into its own ``CountSlots``.
@@ -26,8 +28,8 @@
 /// was an object at all, not `"usage": null`, is kept by ``EventFacts``.)
 struct CountSlots: Sendable {
     /// The number of ``CountField``s, each a slot.
-    static let fieldCount = 21
-    private var values: InlineArray<21, Int64> = .init(repeating: 0)
+    static let fieldCount = 22
+    private var values: InlineArray<22, Int64> = .init(repeating: 0)
     private var carried: UInt32 = 0
 
     @inline(__always)

@@ -63,15 +63,17 @@
         // Detection's members: needed only until the protocol is known.
         var paths = bits(.object, .choices)
         if hasModel { paths |= bits(.model, .responseModel, .messageModel, .modelVersion) }
+        // Anthropic's `cache_creation`, for every other protocol.
+        let cacheCreation = bits(.usageCacheCreation, .messageUsageCacheCreation)
         switch apiProtocol {
         case .chat:
-            paths |= bits(.type, .code, .candidates, .response, .message, .output(.root), .usage(.usageMetadata))
+            paths |= bits(.type, .code, .candidates, .response, .message, .output(.root), .usage(.usageMetadata)) | cacheCreation
         case .responses:
-            paths |= bits(.candidates, .message, .xGroq, .output(.root), .usage(.usage), .usage(.usageMetadata))
+            paths |= bits(.candidates, .message, .xGroq, .output(.root), .usage(.usage), .usage(.usageMetadata)) | cacheCreation
         case .messages:
             paths |= bits(.code, .candidates, .response, .xGroq, .output(.root), .usage(.usageMetadata))
         case .gemini:
-            paths |= bits(.type, .code, .response, .message, .xGroq, .output(.root), .usage(.usage), .error(.root))
+            paths |= bits(.type, .code, .response, .message, .xGroq, .output(.root), .usage(.usage), .error(.root)) | cacheCreation
         }
         unwanted = paths
     }

@@ -14,9 +14,10 @@
 /// | 0, 1 | ignored, root |
 /// | 2-15 | top-level members and the nested strings (one each) |
 /// | 16-27 | error, error code, error type, output, output item, output item type (two owners each) |
+/// | 28, 29 | `cacheCreation(group)`: Anthropic's `cache_creation` in `usage` and `message.usage` |
 /// | 32-36 | `usage(group)` |
 /// | 37-61 | `usageDetails(group, details)` |
-/// | 128-232 | `count(group, field)` |
+/// | 128-237 | `count(group, field)` |
 @_spi(Reference) public struct UsagePath: Sendable, Equatable, CustomStringConvertible {
     @_spi(Reference) public let raw: UInt8
 
@@ -59,6 +60,17 @@
     static func output(_ owner: OutputOwner) -> UsagePath { UsagePath(22 &+ UInt8(owner.rawValue)) }
     static func outputItem(_ owner: OutputOwner) -> UsagePath { UsagePath(24 &+ UInt8(owner.rawValue)) }
     static func outputItemType(_ owner: OutputOwner) -> UsagePath { UsagePath(26 &+ UInt8(owner.rawValue)) }
+    /// Anthropic's `cache_creation` object, in a message delta's `usage` and `message_start`'s
+    /// `message.usage` (and a body's `usage`): the only two usage objects that carry it.
+    static let usageCacheCreation = UsagePath(28)
+    static let messageUsageCacheCreation = UsagePath(29)
+    static func cacheCreation(_ group: CountGroup) -> UsagePath? {
+        switch group {
+        case .usage: usageCacheCreation
+        case .messageUsage: messageUsageCacheCreation
+        case .groqUsage, .responseUsage, .usageMetadata: nil
+        }
+    }
 
     // Usage objects, their nested detail objects, and their integer fields.
     @_spi(Reference) public static func usage(_ group: CountGroup) -> UsagePath { UsagePath(32 &+ UInt8(group.rawValue)) }
@@ -78,7 +90,7 @@
     /// root, x_groq, response, message, candidate, the two errors and output items, usage and
     /// usage details.
     private static let objects: UInt64 = 0x3FFF_FFFF_0000_0000 | 1 << 1 | 1 << 9 | 1 << 10 | 1 << 11 | 1 << 14
-        | 1 << 16 | 1 << 17 | 1 << 24 | 1 << 25
+        | 1 << 16 | 1 << 17 | 1 << 24 | 1 << 25 | 1 << 28 | 1 << 29
     /// candidates and the two output arrays.
     private static let arrays: UInt64 = 1 << 8 | 1 << 22 | 1 << 23
     /// model, object, type, code, modelVersion, the nested models, finishReason, error codes and
@@ -165,6 +177,8 @@
         case 14: return key == Names.finishReason ? .finishReason : .ignored
         case 16, 17: return key == Names.code ? .errorCode(errorOwner) : key == Names.type ? .errorType(errorOwner) : .ignored
         case 24, 25: return key == Names.type ? .outputItemType(outputOwner) : .ignored
+        case 28, 29:
+            return key == Names.ephemeral_1h_input_tokens ? .count(raw == 28 ? .usage : .messageUsage, .ephemeral1hInputTokens) : .ignored
         case 37...61:
             let index = Int(raw &- 37)
             // Safe: 37...61 are the five groups' five details.
@@ -200,6 +214,7 @@
             field = key == Names.total_tokens ? .totalTokens : key == Names.input_tokens ? .inputTokens : nil
         case 13:
             field = key == Names.prompt_tokens ? .promptTokens : key == Names.output_tokens ? .outputTokens : nil
+        case 14: return key == Names.cache_creation ? .cacheCreation(group) ?? .ignored : .ignored
         case 15:
             if key == Names.server_tool_use { return .usageDetails(group, .serverToolUse) }
             field = key == Names.totalTokenCount ? .totalTokenCount : nil
@@ -280,6 +295,8 @@ enum Names {
     static var cache_write_tokens: ShortName { ShortName(count: 18, w0: 0x7277_5F65_6863_6163, w1: 0x656B_6F74_5F65_7469, w2: 0x736E) }  // "cache_write_tokens"
     static var reasoning_tokens: ShortName { ShortName(count: 16, w0: 0x6E69_6E6F_7361_6572, w1: 0x736E_656B_6F74_5F67) }  // "reasoning_tokens"
     static var thinking_tokens: ShortName { ShortName(count: 15, w0: 0x676E_696B_6E69_6874, w1: 0x73_6E65_6B6F_745F) }  // "thinking_tokens"
+    static var cache_creation: ShortName { ShortName(count: 14, w0: 0x7263_5F65_6863_6163, w1: 0x6E6F_6974_6165) }  // "cache_creation"
+    static var ephemeral_1h_input_tokens: ShortName { ShortName(count: 25, w0: 0x6172_656D_6568_7065, w1: 0x706E_695F_6831_5F6C, w2: 0x6E65_6B6F_745F_7475, w3: 0x73) }  // "ephemeral_1h_input_tokens"
     static var web_search_requests: ShortName { ShortName(count: 19, w0: 0x7261_6573_5F62_6577, w1: 0x6575_7165_725F_6863, w2: 0x73_7473) }  // "web_search_requests"
     static var promptTokenCount: ShortName { ShortName(count: 16, w0: 0x6F54_7470_6D6F_7270, w1: 0x746E_756F_436E_656B) }  // "promptTokenCount"
     static var toolUsePromptTokenCount: ShortName { ShortName(count: 23, w0: 0x5065_7355_6C6F_6F74, w1: 0x6B6F_5474_706D_6F72, w2: 0x74_6E75_6F43_6E65) }  // "toolUsePromptTokenCount"

@@ -48,7 +48,7 @@ public enum UnpricedPart: String, Sendable, Hashable, CaseIterable {
 extension ModelPrice {
     /// The cost of `record` at these prices, or nil when the record has no usage. Everything the
     /// entry can price is priced, as LiteLLM does: cache reads and cache writes without a price
-    /// of their own at the input price. Web searches without a price cost nothing and are named
+    /// of their own at the input price, one-hour cache writes without one as other cache writes. Web searches without a price cost nothing and are named
     /// in ``Cost/unpriced``.
     public func cost(of record: UsageRecord, priceEntry: String) -> Cost? {
         guard let inputTokens = record.inputTokens, let outputTokens = record.outputTokens else { return nil }
@@ -63,6 +63,10 @@ extension ModelPrice {
         let partsExceedInput = overflow || uncached < 0
         let cachedPrice = prices.cachedInput ?? prices.input
         let cacheWritePrice = prices.cacheWrite ?? prices.input
+        // The one-hour part of the cache writes, at its own price (else as other cache writes);
+        // never more than the writes it is part of.
+        let cacheWriteOneHour = min(Int64(record.cacheWrite1hTokens ?? 0), cacheWrite)
+        let cacheWriteOneHourPrice = prices.cacheWriteOneHour ?? cacheWritePrice
         let searches = Int64(record.webSearchRequests)
         let reasoningPrice = prices.reasoningOutput ?? prices.output
 
@@ -70,7 +74,7 @@ extension ModelPrice {
             priceEntry: priceEntry,
             input: prices.input.cost(of: partsExceedInput ? 0 : uncached),
             cachedInput: cachedPrice.cost(of: cached),
-            cacheWrite: cacheWritePrice.cost(of: cacheWrite),
+            cacheWrite: cacheWritePrice.cost(of: cacheWrite - cacheWriteOneHour) + cacheWriteOneHourPrice.cost(of: cacheWriteOneHour),
             output: prices.output.cost(of: output - reasoning) + reasoningPrice.cost(of: reasoning),
             request: perRequest?.cost(of: 1) ?? .zero,
             webSearch: perWebSearch?.cost(of: searches) ?? .zero,

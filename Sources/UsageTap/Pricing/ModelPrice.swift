@@ -11,8 +11,8 @@ public struct ModelPrice: Sendable, Hashable {
         /// Input written to a cache (Anthropic's 5-minute cache, the default); nil prices it as
         /// input.
         public var cacheWrite: TokenPrice?
-        /// Input written to Anthropic's 1-hour cache. The usage record does not split writes by
-        /// duration, so this is kept for tables that list it and not used in costs yet.
+        /// Input written to Anthropic's 1-hour cache (the record's `cache_write_1h_tokens`); nil
+        /// prices it as other cache writes.
         public var cacheWriteOneHour: TokenPrice?
         public var output: TokenPrice
         /// Reasoning tokens, where priced apart from other output; nil prices them as output.

@@ -39,9 +39,13 @@ struct MessagesUsage: Sendable {
     var cacheRead: Int64 = 0
     var thinking: Int64 = 0
     var webSearchRequests: Int64 = 0
+    /// `cache_creation.ephemeral_1h_input_tokens`: the part of `cacheCreation` written to the
+    /// one-hour cache.
+    var cacheCreationOneHour: Int64 = 0
 
-    /// Overwrites the counts `usage` carries; with `absentIsZero`, the four base counts it
-    /// leaves out become 0. Thinking tokens and web searches change only when carried.
+    /// Overwrites the counts `usage` carries; with `absentIsZero`, the four base counts and the
+    /// one-hour cache writes it leaves out become 0. Thinking tokens and web searches change only
+    /// when carried.
     mutating func apply(_ usage: CountSlots, absentIsZero: Bool) {
         func update(_ value: inout Int64, _ field: CountField, orZero: Bool) {
             if let carried = usage[field] { value = carried } else if orZero { value = 0 }
@@ -52,12 +56,13 @@ struct MessagesUsage: Sendable {
         update(&cacheRead, .cacheReadInputTokens, orZero: absentIsZero)
         update(&thinking, .outputThinkingTokens, orZero: false)
         update(&webSearchRequests, .webSearchRequests, orZero: false)
+        update(&cacheCreationOneHour, .ephemeral1hInputTokens, orZero: absentIsZero)
     }
 
     var tokens: TokenCounts {
         let allInput = input.saturatingAdd(cacheCreation).saturatingAdd(cacheRead)
         return TokenCounts(
             input: allInput, output: output, total: allInput.saturatingAdd(output),
-            cachedInput: cacheRead, cacheWrite: cacheCreation, reasoning: thinking)
+            cachedInput: cacheRead, cacheWrite: cacheCreation, reasoning: thinking, cacheWriteOneHour: cacheCreationOneHour)
     }
 }
