@@ -10,6 +10,9 @@ let package = Package(
     products: [
         .library(name: "EventStream", targets: ["EventStream"]),
         .library(name: "UsageTap", targets: ["UsageTap"]),
+        // Prices and exact costs of usage records: apart from the tap, so that the tap is
+        // embedded alone.
+        .library(name: "Pricing", targets: ["Pricing"]),
         // Today's tap before the block-mask rewrite, for differential tests and the benchmarks'
         // `reference` row; not for embedding.
         .library(name: "ReferenceTap", targets: ["ReferenceTap"]),
@@ -25,9 +28,10 @@ let package = Package(
         // Stage 1 of the tap: 64-byte blocks to bitmasks, with the widest vector unit the CPU
         // has (header-only C; a portable scalar path too).
         .target(name: "CUsageTapVector"),
+        .target(name: "UsageTap", dependencies: ["EventStream", "CUsageTapVector"]),
         .target(
-            name: "UsageTap",
-            dependencies: ["EventStream", "CUsageTapVector"],
+            name: "Pricing",
+            dependencies: ["UsageTap"],
             // Embedded as a byte array: no Foundation bundle lookup, nothing to find at run time.
             resources: [.embedInCode("Resources/default-prices.txt")]
         ),
@@ -38,11 +42,11 @@ let package = Package(
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CPostgres", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         // Customer keys, balances and the usage ledger (SQLite, or PostgreSQL shared by proxies).
-        .target(name: "Metering", dependencies: ["UsageTap", "CSQLite", "CPostgres", "COpenSSL"]),
+        .target(name: "Metering", dependencies: ["UsageTap", "Pricing", "CSQLite", "CPostgres", "COpenSSL"]),
         .target(
             name: "TapProxy",
             dependencies: [
-                "UsageTap", "Metering", "CNghttp2", "COpenSSL", "CZlib",
+                "UsageTap", "Pricing", "Metering", "CNghttp2", "COpenSSL", "CZlib",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -51,7 +55,7 @@ let package = Package(
         .executableTarget(
             name: "usagetap",
             dependencies: [
-                "UsageTap", "TapProxy", "Metering",
+                "UsageTap", "Pricing", "TapProxy", "Metering",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -60,15 +64,16 @@ let package = Package(
         .target(name: "FuzzOracles", dependencies: ["EventStream", "UsageTap", "ReferenceTap"], path: "Fuzz/Sources/FuzzOracles"),
         .target(name: "TestSupport", dependencies: ["UsageTap", "EventStream", "FuzzOracles"], path: "Tests/TestSupport"),
         .testTarget(name: "EventStreamTests", dependencies: ["EventStream", "FuzzOracles", "TestSupport"]),
+        .testTarget(name: "UsageTapTests", dependencies: ["UsageTap", "ReferenceTap", "FuzzOracles", "TestSupport"]),
         .testTarget(
-            name: "UsageTapTests",
-            dependencies: ["UsageTap", "ReferenceTap", "FuzzOracles", "TestSupport"],
+            name: "PricingTests",
+            dependencies: ["Pricing", "UsageTap", "TestSupport"],
             // An excerpt of LiteLLM's price file (MIT licence), entries copied unchanged.
             resources: [.copy("Resources/litellm-excerpt.json")]
         ),
         .testTarget(name: "usagetapTests", dependencies: ["usagetap", "TestSupport"]),
-        .testTarget(name: "MeteringTests", dependencies: ["Metering", "UsageTap", "TestSupport"]),
-        .testTarget(name: "TapProxyTests", dependencies: ["TapProxy", "Metering", "usagetap", "TestSupport"]),
+        .testTarget(name: "MeteringTests", dependencies: ["Metering", "UsageTap", "Pricing", "TestSupport"]),
+        .testTarget(name: "TapProxyTests", dependencies: ["TapProxy", "Metering", "Pricing", "usagetap", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

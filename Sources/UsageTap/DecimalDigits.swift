@@ -1,6 +1,6 @@
 /// Integers written as ASCII decimal digits, with no `String` on the way: the JSON writer's
 /// numbers and amounts of money both come from here.
-enum DecimalDigits {
+package enum DecimalDigits {
     static func append(_ value: Int128, to bytes: inout StagedBytes) {
         if value < 0 { bytes.append(UInt8(ascii: "-")) }
         let magnitude = value.magnitude
@@ -13,7 +13,7 @@ enum DecimalDigits {
 
     /// `value` in units of 10^-`decimals` (at most 19), written with exactly that many decimals:
     /// nano-units with 9 (`0.000018975`, `-12.345678901`), thousandths with 3 (`12.045`).
-    static func appendFixedPoint(_ value: Int128, decimals: Int, to bytes: inout StagedBytes) {
+    package static func appendFixedPoint(_ value: Int128, decimals: Int, to bytes: inout StagedBytes) {
         if value < 0 { bytes.append(UInt8(ascii: "-")) }
         var scale: UInt64 = 1
         for _ in 0..<decimals { scale *= 10 }

@@ -2,7 +2,7 @@
 /// buffer and moved to the array 128 bytes at a time. One append to an array (a uniqueness and a
 /// capacity check, and a call to copy) costs more than most pieces of a JSON line: a key, a
 /// count, a comma.
-struct StagedBytes {
+package struct StagedBytes {
     private static let capacity = 128
 
     private var array: [UInt8]
@@ -10,7 +10,7 @@ struct StagedBytes {
     /// The bytes of `buffer` written, not yet in `array`.
     private var count = 0
 
-    init(appendingTo array: [UInt8] = []) {
+    package init(appendingTo array: [UInt8] = []) {
         self.array = array
     }
 
@@ -51,7 +51,7 @@ struct StagedBytes {
     }
 
     /// Everything written, as one array.
-    mutating func finish() -> [UInt8] {
+    package mutating func finish() -> [UInt8] {
         flush()
         return array
     }

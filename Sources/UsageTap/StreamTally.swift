@@ -138,7 +138,9 @@ struct UsageFields: Sendable {
 }
 
 extension Int64 {
-    func saturatingAdd(_ other: Int64) -> Int64 {
+    /// The sum, or `Int64.max` where it would overflow (counts are each below 2^63; a sum of
+    /// them need not be). Package-wide: pricing adds counts too.
+    package func saturatingAdd(_ other: Int64) -> Int64 {
         let (sum, overflow) = addingReportingOverflow(other)
         return overflow ? .max : sum
     }

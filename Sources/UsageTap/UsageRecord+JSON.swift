@@ -9,17 +9,6 @@ extension UsageRecord {
         return json.finish()
     }
 
-    /// The record as one line of JSON with `cost` and `unpriced` members after the documented
-    /// keys: the cost object of ``Cost/jsonObject``, or `null` when the cost is unknown, and what
-    /// went unpriced (``UnpricedPart/of(_:cost:)``).
-    public func jsonLine(cost: Cost?) -> String {
-        var json = JSONObjectWriter()
-        addFields(to: &json)
-        json.add("cost", cost: cost)
-        json.add("unpriced", unpricedOf: self, cost: cost)
-        return json.finish()
-    }
-
     /// Adds the documented keys, in their order, to a larger object (a proxy's log line).
     public func addFields(to json: inout JSONObjectWriter) {
         json.add("protocol", string: apiProtocol?.rawValue)

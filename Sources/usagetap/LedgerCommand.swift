@@ -1,5 +1,6 @@
 import ArgumentParser
 import Metering
+import Pricing
 import UsageTap
 
 /// `usagetap ledger export`: a tenant's statement; `usagetap ledger reprice`: rows whose model

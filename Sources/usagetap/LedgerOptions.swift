@@ -1,5 +1,6 @@
 import ArgumentParser
 import Metering
+import Pricing
 import UsageTap
 
 /// `--ledger`, shared by every command that reads or writes the ledger.

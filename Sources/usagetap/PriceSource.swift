@@ -1,4 +1,5 @@
 import ArgumentParser
+import Pricing
 import UsageTap
 
 /// Where `scan --prices` takes its prices: the built-in table, or a file in LiteLLM's JSON

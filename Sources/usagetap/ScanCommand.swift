@@ -1,4 +1,5 @@
 import ArgumentParser
+import Pricing
 import UsageTap
 
 /// `usagetap scan`: the tap over files, one usage record per input.

@@ -1,4 +1,5 @@
 import Metering
+import Pricing
 import UsageTap
 
 /// A tenant's ledger rows as printed by `usagetap ledger export`, with their total.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Metering
+import Pricing
 import UsageTap
 
 /// `usagetap topup`: adds to a tenant's prepaid balance.

@@ -3,6 +3,7 @@ import Synchronization
 @testable import Metering
 import Testing
 import TestSupport
+import Pricing
 import UsageTap
 
 /// What every ledger backend must do, each clause checked on a new, empty ledger by the suites

@@ -2,6 +2,7 @@ import Foundation
 @testable import Metering
 import Testing
 import TestSupport
+import Pricing
 import UsageTap
 
 /// The usage journal on its own: its lines, its segments, and the replay into a ledger.

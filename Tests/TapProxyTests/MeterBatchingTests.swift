@@ -3,6 +3,7 @@ import Metering
 import NIOCore
 import Synchronization
 import Testing
+import Pricing
 import UsageTap
 @testable import TapProxy
 

@@ -64,26 +64,6 @@ struct MessagesTests {
         #expect(chat.cacheWrite1hTokens == 0 && chat.inputTokens == 5)
     }
 
-    @Test func oneHourCacheWritesArePricedAtTheOneHourRate() throws {
-        // LiteLLM's keys: $3 input, $3.75 5-minute writes, $6 1-hour writes, $0.30 reads, $15 output.
-        let table = try PriceTable.liteLLM(Array(#"""
-            {"claude-sonnet-4-5": {"input_cost_per_token": 3e-06, "output_cost_per_token": 1.5e-05,
-             "cache_creation_input_token_cost": 3.75e-06, "cache_creation_input_token_cost_above_1hr": 6e-06,
-             "cache_read_input_token_cost": 3e-07}}
-            """#.utf8)).table
-        let record = UsageRecord(apiProtocol: .messages, model: "claude-sonnet-4-5", finished: true, inputTokens: 5110, outputTokens: 45,
-                                 totalTokens: 5155, cachedInputTokens: 100, cacheWriteTokens: 5000, cacheWrite1hTokens: 3500, reasoningTokens: 0)
-        let cost = try #require(table.cost(of: record))
-        // 1,500 five-minute writes × 3,750 + 3,500 one-hour writes × 6,000 nano-dollars.
-        #expect(cost.cacheWrite == Money(nanos: 1_500 * 3_750 + 3_500 * 6_000))
-        // 10 fresh × 3,000 + 100 read × 300 + the writes + 45 × 15,000.
-        #expect(cost.total == Money(nanos: 10 * 3_000 + 100 * 300 + 26_625_000 + 45 * 15_000))
-        // Billed as 5-minute writes, as before, they were 37.5 % under the one-hour price.
-        var asFiveMinute = record
-        asFiveMinute.cacheWrite1hTokens = 0
-        #expect(try #require(table.cost(of: asFiveMinute)).cacheWrite == Money(nanos: 5_000 * 3_750))
-    }
-
     @Test func anErrorEventSetsTheErrorFromItsErrorObject() {
         let record = usage(of: "event: error\n" + sse(start, #"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#))
         #expect(record.error == "overloaded_error" && !record.finished && record.inputTokens == 3210)

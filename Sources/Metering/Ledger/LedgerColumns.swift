@@ -1,3 +1,4 @@
+import Pricing
 import UsageTap
 
 /// The columns of a ledger row, in one order for every backend, and the conversion of an

@@ -1,3 +1,4 @@
+import Pricing
 import UsageTap
 
 /// One response as the ledger records it: who made it, what it used, what it cost, and the

@@ -1,3 +1,4 @@
+import Pricing
 import UsageTap
 
 /// Where tenants, keys, balances and ledger rows live: SQLite for one proxy, PostgreSQL when

@@ -1,3 +1,4 @@
+import Pricing
 import UsageTap
 
 /// The ledger in SQL: one SQLite file by default, for a single proxy, or a PostgreSQL database

@@ -1,5 +1,6 @@
 import Metering
 import NIOHTTP1
+import Pricing
 import UsageTap
 
 /// What one exchange came to, made once when it ends and handed to every sink: the usage log,

@@ -1,5 +1,6 @@
 import Metering
 import NIOCore
+import Pricing
 import UsageTap
 
 /// A client connection that SIGTERM can ask to finish what it has and take nothing new.

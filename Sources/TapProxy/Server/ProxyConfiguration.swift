@@ -1,4 +1,5 @@
 import NIOCore
+import Pricing
 import UsageTap
 
 /// Everything `usagetap proxy` is told on its command line.

@@ -1,8 +1,8 @@
 /// The value of a JSON string from its raw text (what lies between the quotes): escapes decoded,
 /// and invalid UTF-8 or a lone surrogate escape replaced by U+FFFD, so that any input gives a
 /// valid string. Used for the tap's captured strings and for price files alike.
-enum JSONStringText {
-    static func decode(_ raw: UnsafeRawBufferPointer) -> String {
+package enum JSONStringText {
+    package static func decode(_ raw: UnsafeRawBufferPointer) -> String {
         // Most strings (model names, error codes) have no escape: their bytes are the value, and
         // `String(decoding:)` repairs invalid UTF-8 the same way. (Byte by byte through an array,
         // a model name cost about 1,400 instructions per response in the proxy.)

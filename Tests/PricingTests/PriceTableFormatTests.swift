@@ -1,5 +1,6 @@
+@testable import Pricing
 import Testing
-@testable import UsageTap
+import UsageTap
 
 @Suite("UsageTap's price format")
 struct PriceTableFormatTests {

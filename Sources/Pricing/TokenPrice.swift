@@ -1,3 +1,5 @@
+import UsageTap
+
 /// A price per token, held exactly: nano-units of the currency per million tokens.
 ///
 /// List prices are quoted per million tokens with a few decimals (`0.0375`), and LiteLLM's files

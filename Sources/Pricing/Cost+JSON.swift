@@ -1,3 +1,5 @@
+import UsageTap
+
 extension Cost {
     /// The parts in nano-units of the currency, each rounded once, half-up. `total` is their sum,
     /// so that a bill's lines always add up; where every price is a whole number of nano-units
@@ -44,5 +46,18 @@ extension JSONObjectWriter {
     public mutating func add(_ key: StaticString, unpricedOf record: UsageRecord, cost: Cost?) {
         let parts = UnpricedPart.of(record, cost: cost)
         add(key, rawJSON: parts.isEmpty ? "[]" : UnpricedPart.jsonArray(parts))
+    }
+}
+
+extension UsageRecord {
+    /// The record as one line of JSON with `cost` and `unpriced` members after the documented
+    /// keys: the cost object of ``Cost/jsonObject``, or `null` when the cost is unknown, and what
+    /// went unpriced (``UnpricedPart/of(_:cost:)``).
+    public func jsonLine(cost: Cost?) -> String {
+        var json = JSONObjectWriter()
+        addFields(to: &json)
+        json.add("cost", cost: cost)
+        json.add("unpriced", unpricedOf: self, cost: cost)
+        return json.finish()
     }
 }

@@ -1,3 +1,5 @@
+import UsageTap
+
 /// What one model costs: token prices by kind, fixed prices per request and per web search, and
 /// optionally higher token prices for prompts above a size.
 public struct ModelPrice: Sendable, Hashable {

@@ -1,5 +1,6 @@
 import Testing
 import TestSupport
+import Pricing
 import UsageTap
 
 @Suite("Cost properties")

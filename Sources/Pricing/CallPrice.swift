@@ -1,3 +1,5 @@
+import UsageTap
+
 /// A price per call (per request, per web search), held exactly in nano-units of the currency.
 public struct CallPrice: Sendable, Hashable {
     public var nanos: Int64

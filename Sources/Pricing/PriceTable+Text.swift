@@ -1,3 +1,5 @@
+import UsageTap
+
 /// UsageTap's own price format: plain text, one model per line, USD per million tokens.
 ///
 /// ```

@@ -1,5 +1,6 @@
 import Testing
 import TestSupport
+import Pricing
 import UsageTap
 
 /// The cost of every recorded stream whose model the default table prices, worked out by hand

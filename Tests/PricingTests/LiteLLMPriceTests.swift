@@ -1,3 +1,4 @@
+import Pricing
 import Foundation
 import Testing
 @testable import UsageTap

@@ -1,3 +1,5 @@
+import UsageTap
+
 /// A JSON document held whole, for reading price files: small, trusted in shape but not in
 /// content. Numbers keep their text, so that prices are read exactly (see ``TokenPrice``).
 ///

@@ -1,3 +1,5 @@
+import UsageTap
+
 /// What one response cost, part by part, from its ``UsageRecord`` and a ``ModelPrice``.
 ///
 /// The parts never overlap: `input` is fresh input only, with cache reads and cache writes

@@ -1,3 +1,5 @@
+import UsageTap
+
 /// Reading LiteLLM's `model_prices_and_context_window.json`, the price file many gateways
 /// already keep up to date.
 ///

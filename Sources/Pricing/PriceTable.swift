@@ -1,3 +1,5 @@
+import UsageTap
+
 /// Prices by model name, with aliases, and the matching rules that find a model's entry.
 public struct PriceTable: Sendable {
     public private(set) var entries: [String: ModelPrice] = [:]

@@ -1,3 +1,4 @@
+import Pricing
 import Testing
 @testable import UsageTap
 

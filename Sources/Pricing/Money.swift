@@ -1,3 +1,5 @@
+import UsageTap
+
 /// An exact amount of money, in 10⁻¹⁵ of the currency unit.
 ///
 /// Prices are exact decimals and token counts are integers, so every cost is an exact integer
