@@ -43,10 +43,21 @@ let package = Package(
         .systemLibrary(name: "CPostgres", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         // Customer keys, balances and the usage ledger (SQLite, or PostgreSQL shared by proxies).
         .target(name: "Metering", dependencies: ["UsageTap", "Pricing", "CSQLite", "CPostgres", "COpenSSL"]),
+        // The metering policy: whose key a request carries, whether its tenant may spend, the
+        // ledger rows of finished responses written off the event loops, the replies, `/v1/usage`.
+        .target(
+            name: "MeteringPolicy",
+            dependencies: [
+                "Metering", "UsageTap",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         .target(
             name: "TapProxy",
             dependencies: [
-                "UsageTap", "Pricing", "Metering", "CNghttp2", "COpenSSL", "CZlib",
+                "UsageTap", "Pricing", "Metering", "MeteringPolicy", "CNghttp2", "COpenSSL", "CZlib",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -55,7 +66,7 @@ let package = Package(
         .executableTarget(
             name: "usagetap",
             dependencies: [
-                "UsageTap", "Pricing", "TapProxy", "Metering",
+                "UsageTap", "Pricing", "TapProxy", "Metering", "MeteringPolicy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -73,7 +84,14 @@ let package = Package(
         ),
         .testTarget(name: "usagetapTests", dependencies: ["usagetap", "TestSupport"]),
         .testTarget(name: "MeteringTests", dependencies: ["Metering", "UsageTap", "Pricing", "TestSupport"]),
-        .testTarget(name: "TapProxyTests", dependencies: ["TapProxy", "Metering", "Pricing", "usagetap", "TestSupport"]),
+        .testTarget(
+            name: "MeteringPolicyTests",
+            dependencies: [
+                "MeteringPolicy", "Metering", "Pricing", "UsageTap", "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(name: "TapProxyTests", dependencies: ["TapProxy", "Metering", "MeteringPolicy", "Pricing", "usagetap", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Metering
+import MeteringPolicy
 import TapProxy
 import UsageTap
 

@@ -1,6 +1,8 @@
 import Foundation
 import NIOHTTP1
+@testable import MeteringPolicy
 import Testing
+import TestSupport
 import UsageTap
 @testable import TapProxy
 
@@ -32,7 +34,7 @@ import UsageTap
 
 @Suite struct CustomerCredentialTests {
     private func credential(_ fields: [(String, String)]) -> (key: String?, style: AuthStyle) {
-        CustomerCredential.withKey(in: HeaderFields(fields)) { key, style in
+        HeaderFields(fields).withCustomerKey { key, style in
             (key.map { String(decoding: $0, as: UTF8.self) }, style)
         }
     }
@@ -61,11 +63,11 @@ import UsageTap
 
     @Test func theCustomersKeyIsSwappedForTheUpstreamsCredential() {
         var fields = HeaderFields([("Authorization", "Bearer ut-abc"), ("x-api-key", "ut-abc"), ("accept", "*/*")])
-        CustomerCredential.remove(from: &fields)
-        UpstreamCredential.apiKey("sk-upstream").add(to: &fields)
+        fields.removeCustomerCredentials()
+        fields.add(UpstreamCredential.apiKey("sk-upstream"))
         #expect(fields.lines == ["accept: */*", "x-api-key: sk-upstream"])
-        CustomerCredential.remove(from: &fields)
-        UpstreamCredential.bearer("sk-upstream").add(to: &fields)
+        fields.removeCustomerCredentials()
+        fields.add(UpstreamCredential.bearer("sk-upstream"))
         #expect(fields.lines == ["accept: */*", "authorization: Bearer sk-upstream"])
     }
 }

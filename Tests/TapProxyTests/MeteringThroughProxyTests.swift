@@ -1,6 +1,8 @@
 import Foundation
 import Metering
+import MeteringPolicy
 import Testing
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,5 +1,6 @@
 import Foundation
 import Metering
+import MeteringPolicy
 import Testing
 import TestSupport
 

@@ -1,4 +1,5 @@
 import Metering
+import MeteringPolicy
 import NIOCore
 import NIOHTTP1
 import UsageTap
@@ -101,7 +102,7 @@ final class Exchange {
     func start() {
         guard let metering = loop.metering else { return dispatch() }
         // The key is looked at where it lies in the head; only a lookup in the ledger copies it.
-        let (found, style) = CustomerCredential.withKey(in: requestHead.fields) { key, style -> (KeyCheck, AuthStyle) in
+        let (found, style) = requestHead.fields.withCustomerKey { key, style -> (KeyCheck, AuthStyle) in
             guard let key else { return (.missing, style) }
             if let owner = metering.meter.freshOwner(of: key) { return (.known(owner), style) }
             return (.lookingUp(metering.meter.lookUp(key: key, on: loop.eventLoop)), style)
@@ -138,8 +139,8 @@ final class Exchange {
         case .allowed(let owner):
             guard owner.tenant.balance > 0 else { return refuse(.insufficientBalance, style: style) }
             customer = owner
-            CustomerCredential.remove(from: &requestHead.fields)
-            upstreamCredential?.add(to: &requestHead.fields)
+            requestHead.fields.removeCustomerCredentials()
+            if let upstreamCredential { requestHead.fields.add(upstreamCredential) }
             dispatch()
         }
     }

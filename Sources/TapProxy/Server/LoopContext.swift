@@ -1,4 +1,5 @@
 import Metering
+import MeteringPolicy
 import NIOCore
 import Pricing
 import UsageTap

@@ -1,3 +1,4 @@
+import MeteringPolicy
 import NIOCore
 import Pricing
 import UsageTap

@@ -37,22 +37,6 @@ enum Peers {
     }
 }
 
-/// A scratch folder for one test, removed when the value goes away.
-final class ScratchFolder: @unchecked Sendable {
-    let url: URL
-
-    init(_ name: String) throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("usagetap-\(name)-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-
-    deinit {
-        try? FileManager.default.removeItem(at: url)
-    }
-
-    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
-}
-
 /// A throwaway CA and a server certificate for `localhost` and 127.0.0.1, made with the
 /// openssl command for each test run.
 struct TestPKI {

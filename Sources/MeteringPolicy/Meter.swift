@@ -16,7 +16,7 @@ import Glibc
 /// nothing is dropped, and shutdown waits for the queue to empty.
 public final class Meter: Sendable {
     /// What a key lookup decided.
-    enum Decision: Sendable {
+    package enum Decision: Sendable {
         case allowed(KeyOwner)
         case unknownKey
         case ledgerFailed
@@ -90,7 +90,7 @@ public final class Meter: Sendable {
     /// Past `ownerRefreshAge` the first request to ask also starts a background read, so that a
     /// key in steady use never expires: otherwise, once a second, every request arriving until
     /// the lookup came back (behind a batch write, perhaps) would wait for one of its own.
-    func freshOwner(of key: UnsafeRawBufferPointer) -> KeyOwner? {
+    package func freshOwner(of key: UnsafeRawBufferPointer) -> KeyOwner? {
         let now = Self.monotonicMicros()
         let (owner, startsRefresh) = owners.withLock { owners -> (KeyOwner?, Bool) in
             guard let cached = owners.keys[key], now - cached.fetchedMicros < Self.ownerFreshness else { return (nil, false) }
@@ -118,7 +118,7 @@ public final class Meter: Sendable {
 
     /// The owner of `key`, from the ledger by its digest, on the ledger thread; kept for
     /// ``freshOwner(of:)``.
-    func lookUp(key: UnsafeRawBufferPointer, on eventLoop: any EventLoop) -> EventLoopFuture<Decision> {
+    package func lookUp(key: UnsafeRawBufferPointer, on eventLoop: any EventLoop) -> EventLoopFuture<Decision> {
         let now = Self.monotonicMicros()
         let key = Array(key)
         return pool.runIfActive(eventLoop: eventLoop) { () -> Decision in
@@ -150,7 +150,7 @@ public final class Meter: Sendable {
     /// Queues a finished response's row. Rows are written in batches: the first row of a batch
     /// starts a timer, and when it fires everything queued by then is written in one
     /// transaction (see ``batchWait``).
-    func record(_ entry: LedgerEntry) {
+    package func record(_ entry: LedgerEntry) {
         let startsBatch = queue.withLock { queue -> Bool in
             queue.pending.append(entry)
             queue.recorded += 1
@@ -182,7 +182,7 @@ public final class Meter: Sendable {
     }
 
     /// The tenant's usage report as of now, read on the ledger thread.
-    func report(for tenant: Tenant, on eventLoop: any EventLoop) -> EventLoopFuture<UsageReport> {
+    package func report(for tenant: Tenant, on eventLoop: any EventLoop) -> EventLoopFuture<UsageReport> {
         let ledger = ledger
         let now = UTCCalendar.nowMicros()
         return pool.runIfActive(eventLoop: eventLoop) {
@@ -313,7 +313,7 @@ public final class Meter: Sendable {
     }
 
     /// Ledger problems go to stderr: they never reach a client or the usage log.
-    static func report(_ message: String) {
+    package static func report(_ message: String) {
         let line = "usagetap: ledger: \(message)\n"
         _ = line.withCString { write(STDERR_FILENO, $0, strlen($0)) }
     }

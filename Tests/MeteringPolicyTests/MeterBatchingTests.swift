@@ -5,7 +5,8 @@ import Synchronization
 import Testing
 import Pricing
 import UsageTap
-@testable import TapProxy
+@testable import MeteringPolicy
+import TestSupport
 
 /// The meter's writes to a real SQLite ledger: rows share transactions, a failed write is
 /// retried without losing or doubling a row, and shutdown writes what is still queued.

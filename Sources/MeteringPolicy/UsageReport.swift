@@ -1,3 +1,4 @@
+import Metering
 import UsageTap
 
 /// What `GET /v1/usage` answers: a tenant's usage since the start of the UTC day, ISO week and

@@ -1,6 +1,5 @@
-
 /// How a client presented its key, which also decides the shape of the errors it gets back.
-enum AuthStyle: Sendable {
+package enum AuthStyle: Sendable {
     /// `Authorization: Bearer KEY`: OpenAI-style error bodies.
     case bearer
     /// `x-api-key: KEY`: Anthropic-style error bodies.
@@ -11,27 +10,26 @@ enum AuthStyle: Sendable {
 ///
 /// Read for every metered request, so it works on the header's bytes where they lie: no
 /// `String` is made of a key the proxy already knows.
-enum CustomerCredential {
-    /// Calls `body` with the key's bytes (nil when the request carries none), valid for the
-    /// call, and the way it was carried. Reads `x-api-key` first (Anthropic's clients send only
-    /// that), else a Bearer token.
-    static func withKey<R>(in fields: HeaderFields, _ body: (UnsafeRawBufferPointer?, AuthStyle) -> R) -> R {
-        fields.withValue(of: "x-api-key") { apiKey in
-            if let apiKey { return body(nonEmpty(apiKey), .apiKey) }
-            return fields.withValue(of: "authorization") { authorization in body(authorization.flatMap(bearerToken), .bearer) }
-        }
-    }
+package enum CustomerCredential {
+    /// The header fields a key may come in, lowercase: every one is taken out of a request before
+    /// it goes upstream.
+    package static let fieldNames: [StaticString] = ["x-api-key", "authorization"]
 
-    /// Takes every customer credential out of headers about to go upstream.
-    static func remove(from fields: inout HeaderFields) {
-        fields.remove("authorization")
-        fields.remove("x-api-key")
+    /// The key's bytes (nil when the request carries none) and the way it was carried, from the
+    /// values of the request's `x-api-key` and `authorization` fields. `x-api-key` is read first
+    /// (Anthropic's clients send only that), else a Bearer token.
+    package static func key(apiKey: UnsafeRawBufferPointer?, authorization: UnsafeRawBufferPointer?)
+        -> (key: UnsafeRawBufferPointer?, style: AuthStyle)
+    {
+        if let apiKey { return (nonEmpty(apiKey), .apiKey) }
+        return (authorization.flatMap(bearerToken), .bearer)
     }
 
     /// The token of `Bearer TOKEN`; the scheme name is case-insensitive (RFC 9110, 11.1).
     private static func bearerToken(_ value: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
-        guard let space = value.firstIndex(of: UInt8(ascii: " ")),
-              ASCIICase.equal(UnsafeRawBufferPointer(rebasing: value[..<space]), lowercase: "bearer")
+        guard let space = value.firstIndex(of: UInt8(ascii: " ")), space == 6,
+              // Setting bit 5 lowercases an ASCII letter, and "bearer" is all letters.
+              zip(value[..<space], "bearer".utf8).allSatisfy({ $0 | 0x20 == $1 })
         else { return nil }
         return nonEmpty(UnsafeRawBufferPointer(rebasing: value[space...]))
     }
@@ -48,8 +46,8 @@ enum CustomerCredential {
 /// The credential the proxy sends upstream in place of the customer's key: one header, made
 /// once when the proxy starts.
 public struct UpstreamCredential: Sendable {
-    let name: String
-    let value: String
+    package let name: String
+    package let value: String
 
     public static func bearer(_ token: String) -> UpstreamCredential {
         UpstreamCredential(name: "authorization", value: "Bearer " + token)
@@ -57,10 +55,5 @@ public struct UpstreamCredential: Sendable {
 
     public static func apiKey(_ key: String) -> UpstreamCredential {
         UpstreamCredential(name: "x-api-key", value: key)
-    }
-
-    /// Adds this credential to headers that carry none (see ``CustomerCredential/remove(from:)``).
-    func add(to fields: inout HeaderFields) {
-        fields.append(name: name, value: value)
     }
 }

@@ -3,10 +3,10 @@ import NIOHTTP1
 
 /// The answers the proxy gives itself when metering stops a request, in the error shape of the
 /// client's auth style: OpenAI's for Bearer keys, Anthropic's for `x-api-key`.
-enum MeteringReply {
+package enum MeteringReply {
     case missingKey, invalidKey, insufficientBalance, ledgerError
 
-    var status: HTTPResponseStatus {
+    package var status: HTTPResponseStatus {
         switch self {
         case .missingKey, .invalidKey: .unauthorized
         case .insufficientBalance: .paymentRequired
@@ -42,7 +42,7 @@ enum MeteringReply {
         }
     }
 
-    func body(for style: AuthStyle) -> ByteBuffer {
+    package func body(for style: AuthStyle) -> ByteBuffer {
         // Every message and code is a fixed ASCII text without quotes or backslashes.
         switch style {
         case .bearer:

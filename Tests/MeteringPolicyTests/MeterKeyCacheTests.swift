@@ -3,7 +3,8 @@ import Metering
 import NIOCore
 import NIOPosix
 import Testing
-@testable import TapProxy
+@testable import MeteringPolicy
+import TestSupport
 
 /// The meter's cache of key owners, over a real SQLite ledger.
 @Suite struct MeterKeyCacheTests {
