@@ -30,22 +30,24 @@ struct Statement {
     }
 
     func csvLines() -> [String] {
-        let header = "at,request_id,key_id,provider,status,outcome,protocol,model,input_tokens,output_tokens,total_tokens,cached_input_tokens,cache_write_tokens,cache_write_1h_tokens,reasoning_tokens,web_search_requests,price_entry,cost_nanos,cost_usd,unpriced,balance_before_nanos,balance_after_nanos"
+        let counts = TokenCount.allCases.map { "\($0.key)" }.joined(separator: ",")
+        let header = "at,request_id,key_id,provider,status,outcome,protocol,model,\(counts),web_search_requests,price_entry,cost_nanos,cost_usd,unpriced,balance_before_nanos,balance_after_nanos"
         let rows = entries.map { entry -> String in
             let usage = entry.usage
             let fields: [String?] = [
                 UTCCalendar.timestamp(micros: entry.atMicros), entry.requestID, String(entry.keyID), entry.provider,
                 entry.status.map(String.init), entry.outcome, usage.apiProtocol?.rawValue, usage.model,
-                usage.inputTokens.map(String.init), usage.outputTokens.map(String.init), usage.totalTokens.map(String.init),
-                usage.cachedInputTokens.map(String.init), usage.cacheWriteTokens.map(String.init), usage.cacheWrite1hTokens.map(String.init),
-                usage.reasoningTokens.map(String.init), String(usage.webSearchRequests), entry.cost?.priceEntry,
+            ] + TokenCount.allCases.map { usage[$0].map(String.init) } + [
+                String(usage.webSearchRequests), entry.cost?.priceEntry,
                 entry.cost.map { String($0.total) }, entry.cost.map { Money(nanos: $0.total).decimalText },
                 entry.unpriced.map(\.rawValue).joined(separator: " "), String(entry.balanceBefore), String(entry.balanceAfter),
             ]
             return fields.map { Self.csvField($0 ?? "") }.joined(separator: ",")
         }
         let total = Money(femtos: totalNanos * 1_000_000)
-        return [header] + rows + ["total,,,,,,,,,,,,,,,,,\(totalNanos),\(total.decimalText),,,"]
+        // The total's cost under the rows' cost: after 8 leading columns, the counts, 2 more.
+        let before = String(repeating: ",", count: 8 + TokenCount.allCases.count + 2)
+        return [header] + rows + ["total\(before)\(totalNanos),\(total.decimalText),,,"]
     }
 
     private func totalJSON() -> String {

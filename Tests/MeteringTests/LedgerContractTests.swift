@@ -234,11 +234,13 @@ enum LedgerContract {
         #expect(repriced.cost == cost && repriced.unpriced == [])
     }
 
-    /// A ledger table as the versions before issue 18 made it (no `unpriced`), with one row.
+    /// A ledger table as the versions before issue 18 made it (no `unpriced`, no
+    /// `cache_write_1h_tokens`), with one row.
     static func earlierVersion(at location: String) throws {
         let old: any SQLDatabase = SQLLedger.isPostgresURL(location)
             ? try PostgresConnection(url: location) : try SQLiteConnection(path: location)
-        let earlier = LedgerColumns.all.filter { "\($0.name)" != "unpriced" }
+        let added = ["unpriced", "cache_write_1h_tokens"]
+        let earlier = LedgerColumns.all.filter { !added.contains("\($0.name)") }
         try old.execute("""
             CREATE TABLE tenants (id \(old.identityColumnType), name TEXT NOT NULL UNIQUE, currency TEXT NOT NULL DEFAULT 'USD',
                 balance_nanos BIGINT NOT NULL DEFAULT 0, created_micros BIGINT NOT NULL);
@@ -249,10 +251,12 @@ enum LedgerContract {
                 VALUES (5, 'old-row', 1, 1, 'api.example', 'completed', 1, 0, 0, 0, 3, 4);
             """)
         let store = try SQLLedger.open(location)
-        #expect(try old.columnNames(of: "ledger").contains("unpriced"))
+        #expect(try old.columnNames(of: "ledger").isSuperset(of: added))
         let tenant = try #require(try store.tenant(named: "acme"))
         let rows = try store.entries(tenantID: tenant.id, fromMicros: 0, toMicros: .max)
         #expect(rows.map(\.requestID) == ["old-row"] && rows.first?.unpriced == [])
+        // A count the old row has no column for is 0, as the record's contract says.
+        #expect(rows.first?.usage.cacheWrite1hTokens == 0)
         // A null cost with usage, from before `unpriced` existed, is one reprice can price.
         #expect(try store.entriesWithUnpricedModel(fromMicros: 0, toMicros: 100).map(\.entry.requestID) == ["old-row"])
         var new = [Self.entry(tenant: tenant.id, at: 6, cost: 1)]

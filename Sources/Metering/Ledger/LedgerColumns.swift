@@ -23,16 +23,23 @@ enum LedgerColumns {
         Column("tenant_id", "BIGINT NOT NULL REFERENCES tenants(id)"), Column("key_id", "BIGINT NOT NULL"),
         Column("provider", "TEXT NOT NULL"), Column("protocol", "TEXT"), Column("model", "TEXT"), Column("status", "BIGINT"),
         Column("outcome", "TEXT NOT NULL"), Column("finished", "BIGINT NOT NULL"), Column("error", "TEXT"),
-        Column("input_tokens", "BIGINT"), Column("output_tokens", "BIGINT"), Column("total_tokens", "BIGINT"),
-        Column("cached_input_tokens", "BIGINT"), Column("cache_write_tokens", "BIGINT"), Column("reasoning_tokens", "BIGINT"),
+    ] + TokenCount.allCases.map { Column($0.key, "BIGINT") } + [
         Column("web_search_requests", "BIGINT NOT NULL"), Column("price_entry", "TEXT"), Column("cost_input_nanos", "BIGINT"),
         Column("cost_cached_input_nanos", "BIGINT"), Column("cost_cache_write_nanos", "BIGINT"), Column("cost_output_nanos", "BIGINT"),
         Column("cost_request_nanos", "BIGINT"), Column("cost_web_search_nanos", "BIGINT"), Column("cost_nanos", "BIGINT"),
         Column("balance_before_nanos", "BIGINT NOT NULL"), Column("balance_after_nanos", "BIGINT NOT NULL"),
-        // Added with issue 18: what went unpriced, comma-separated (`web_search`, `model`), and
-        // the one-hour part of the cache writes.
-        Column("unpriced", "TEXT"), Column("cache_write_1h_tokens", "BIGINT"),
+        // Added with issue 18: what went unpriced, comma-separated (`web_search`, `model`).
+        Column("unpriced", "TEXT"),
     ]
+
+    /// Where each column is in ``all``, by name: rows are read by it.
+    private static let positions: [String: Int32] = Dictionary(uniqueKeysWithValues: all.enumerated().map { ("\($1.name)", Int32($0)) })
+
+    /// The position of the column `name`, which must be one of ``all``.
+    private static func position(_ name: StaticString) -> Int32 {
+        guard let position = positions["\(name)"] else { preconditionFailure("LedgerColumns: no column \(name)") }
+        return position
+    }
 
     /// The columns' names, in order.
     static let names: [StaticString] = all.map(\.name)
@@ -59,12 +66,7 @@ enum LedgerColumns {
         try next(.text(entry.outcome))
         try next(.integer(entry.usage.finished ? 1 : 0))
         try next(SQLValue(entry.usage.error))
-        try next(SQLValue(entry.usage.inputTokens))
-        try next(SQLValue(entry.usage.outputTokens))
-        try next(SQLValue(entry.usage.totalTokens))
-        try next(SQLValue(entry.usage.cachedInputTokens))
-        try next(SQLValue(entry.usage.cacheWriteTokens))
-        try next(SQLValue(entry.usage.reasoningTokens))
+        for count in TokenCount.allCases { try next(SQLValue(entry.usage[count])) }
         try next(.integer(Int64(entry.usage.webSearchRequests)))
         try next(SQLValue(entry.cost?.priceEntry))
         try next(SQLValue(entry.cost?.input))
@@ -77,7 +79,6 @@ enum LedgerColumns {
         try next(.integer(entry.balanceBefore))
         try next(.integer(entry.balanceAfter))
         try next(entry.unpriced.isEmpty ? .null : .text(entry.unpriced.map(\.rawValue).joined(separator: ",")))
-        try next(SQLValue(entry.usage.cacheWrite1hTokens))
         assert(column == names.count, "LedgerColumns: a value without a column, or a column without a value")
     }
 
@@ -91,27 +92,29 @@ enum LedgerColumns {
     }
 
     /// An entry from a row read with the columns in `names` order; `integer` and `text` read
-    /// one column by index.
-    static func entry(integer: (Int32) -> Int64?, text: (Int32) -> String?) -> LedgerEntry {
-        let usage = UsageRecord(
-            apiProtocol: text(5).flatMap(APIProtocol.init(rawValue:)), model: text(6), finished: integer(9) == 1,
-            error: text(10), inputTokens: integer(11).map(Int.init), outputTokens: integer(12).map(Int.init),
-            totalTokens: integer(13).map(Int.init), cachedInputTokens: integer(14).map(Int.init),
-            cacheWriteTokens: integer(15).map(Int.init),
-            // Null in a row from before this column: the record then makes it 0 if it has usage.
-            cacheWrite1hTokens: integer(29).map(Int.init), reasoningTokens: integer(16).map(Int.init),
-            webSearchRequests: Int(integer(17) ?? 0))
-        let cost = text(18).map { entry in
-            CostNanos(priceEntry: entry, input: integer(19) ?? 0, cachedInput: integer(20) ?? 0,
-                      cacheWrite: integer(21) ?? 0, output: integer(22) ?? 0, request: integer(23) ?? 0,
-                      webSearch: integer(24) ?? 0)
+    /// one column by its position.
+    static func entry(integer readInteger: (Int32) -> Int64?, text readText: (Int32) -> String?) -> LedgerEntry {
+        func integer(_ name: StaticString) -> Int64? { readInteger(position(name)) }
+        func text(_ name: StaticString) -> String? { readText(position(name)) }
+        var usage = UsageRecord(
+            apiProtocol: text("protocol").flatMap(APIProtocol.init(rawValue:)), model: text("model"),
+            finished: integer("finished") == 1, error: text("error"), webSearchRequests: Int(integer("web_search_requests") ?? 0))
+        for count in TokenCount.allCases { usage[count] = integer(count.key).map(Int.init) }
+        // Null in a row from before the one-hour column: 0 once the row has usage, as the
+        // record's contract says.
+        if usage.cacheWrite1hTokens == nil, usage.inputTokens != nil || usage.outputTokens != nil { usage.cacheWrite1hTokens = 0 }
+        let cost = text("price_entry").map { entry in
+            CostNanos(priceEntry: entry, input: integer("cost_input_nanos") ?? 0, cachedInput: integer("cost_cached_input_nanos") ?? 0,
+                      cacheWrite: integer("cost_cache_write_nanos") ?? 0, output: integer("cost_output_nanos") ?? 0,
+                      request: integer("cost_request_nanos") ?? 0, webSearch: integer("cost_web_search_nanos") ?? 0)
         }
         var entry = LedgerEntry(
-            atMicros: integer(0) ?? 0, requestID: text(1) ?? "", tenantID: integer(2) ?? 0, keyID: integer(3) ?? 0,
-            provider: text(4) ?? "", status: integer(7).map(Int.init), outcome: text(8) ?? "", usage: usage, cost: cost)
-        entry.balanceBefore = integer(26) ?? 0
-        entry.balanceAfter = integer(27) ?? 0
-        entry.unpriced = text(28).map { $0.split(separator: ",").compactMap { UnpricedPart(rawValue: String($0)) } } ?? []
+            atMicros: integer("at_micros") ?? 0, requestID: text("request_id") ?? "", tenantID: integer("tenant_id") ?? 0,
+            keyID: integer("key_id") ?? 0, provider: text("provider") ?? "", status: integer("status").map(Int.init),
+            outcome: text("outcome") ?? "", usage: usage, cost: cost)
+        entry.balanceBefore = integer("balance_before_nanos") ?? 0
+        entry.balanceAfter = integer("balance_after_nanos") ?? 0
+        entry.unpriced = text("unpriced").map { $0.split(separator: ",").compactMap { UnpricedPart(rawValue: String($0)) } } ?? []
         return entry
     }
 }
