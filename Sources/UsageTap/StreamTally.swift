@@ -102,7 +102,7 @@
     }
 }
 
-/// The six counts of a record, once a stream has reported usage.
+/// The seven counts of a record, once a stream has reported usage.
 struct TokenCounts: Sendable, Equatable {
     var input: Int64 = 0
     var output: Int64 = 0
@@ -132,7 +132,8 @@ extension TokenCounts {
     }
 }
 
-/// Which field of a usage object holds each of the six counts.
+/// Which field of an OpenAI-style usage object holds each of the six counts it can report (the
+/// one-hour cache writes are Anthropic's alone).
 struct UsageFields: Sendable {
     var input, output, total, cachedInput, cacheWrite, reasoning: CountField
 }
