@@ -4,9 +4,8 @@ import UsageTap
 /// content. Numbers keep their text, so that prices are read exactly (see ``TokenPrice``).
 ///
 /// This is not the tap's reader: the tap never holds a document. It is used once, when a
-/// price file is loaded, and by the usage journal's replay at start (package-wide for that; not
-/// part of the library's API).
-package enum JSONValue: Sendable, Equatable {
+/// price file is loaded.
+enum JSONValue: Sendable, Equatable {
     case object([(key: String, value: JSONValue)])
     case array([JSONValue])
     case string(String)
@@ -14,19 +13,19 @@ package enum JSONValue: Sendable, Equatable {
     case bool(Bool)
     case null
 
-    package struct SyntaxError: Error, Sendable, Equatable, CustomStringConvertible {
+    struct SyntaxError: Error, Sendable, Equatable, CustomStringConvertible {
         /// The byte offset where reading stopped.
         var offset: Int
         var reason: String
 
-        package var description: String { "JSON syntax error at byte \(offset): \(reason)" }
+        var description: String { "JSON syntax error at byte \(offset): \(reason)" }
     }
 
     /// Nesting deeper than this is refused rather than recursed into: price files are three
     /// levels deep.
     static let maximumDepth = 64
 
-    package static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
+    static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
         switch (lhs, rhs) {
         case let (.object(a), .object(b)): a.count == b.count && zip(a, b).allSatisfy { $0.key == $1.key && $0.value == $1.value }
         case let (.array(a), .array(b)): a == b
@@ -38,12 +37,12 @@ package enum JSONValue: Sendable, Equatable {
     }
 
     /// The value of member `key` of an object.
-    package subscript(key: String) -> JSONValue? {
+    subscript(key: String) -> JSONValue? {
         guard case .object(let members) = self else { return nil }
         return members.last { $0.key == key }?.value
     }
 
-    package static func parse(_ bytes: [UInt8]) throws(SyntaxError) -> JSONValue {
+    static func parse(_ bytes: [UInt8]) throws(SyntaxError) -> JSONValue {
         var reader = Reader(bytes: bytes)
         let value = try reader.value(depth: 0)
         reader.skipWhitespace()

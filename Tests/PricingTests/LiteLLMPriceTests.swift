@@ -1,7 +1,7 @@
-import Pricing
+@testable import Pricing
 import Foundation
 import Testing
-@testable import UsageTap
+import UsageTap
 
 @Suite("LiteLLM price files")
 struct LiteLLMPriceTests {

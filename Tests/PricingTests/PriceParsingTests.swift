@@ -1,6 +1,6 @@
 import Pricing
 import Testing
-@testable import UsageTap
+import UsageTap
 
 @Suite("Prices are read exactly")
 struct PriceParsingTests {
