@@ -76,8 +76,7 @@ public enum JournalRecord {
             return ([], Unreadable(offset: 0, reason: "no journal header (\(magic))"))
         }
         // Where each of the segment's columns goes in this version's, if anywhere.
-        let current = Dictionary(uniqueKeysWithValues: LedgerColumns.names.enumerated().map { ("\($1)", $0) })
-        let destinations = header.columns.map { current[$0] }
+        let destinations = header.columns.map { LedgerColumns.position(ofColumn: $0).map(Int.init) }
         var entries: [LedgerEntry] = []
         var offset = header.end
         return bytes.withUnsafeBytes { all in

@@ -27,13 +27,18 @@ enum LedgerColumns {
         Column("web_search_requests", "BIGINT NOT NULL"), Column("price_entry", "TEXT"), Column("cost_input_nanos", "BIGINT"),
         Column("cost_cached_input_nanos", "BIGINT"), Column("cost_cache_write_nanos", "BIGINT"), Column("cost_output_nanos", "BIGINT"),
         Column("cost_request_nanos", "BIGINT"), Column("cost_web_search_nanos", "BIGINT"), Column("cost_nanos", "BIGINT"),
-        Column("balance_before_nanos", "BIGINT NOT NULL"), Column("balance_after_nanos", "BIGINT NOT NULL"),
         // Added with issue 18: what went unpriced, comma-separated (`web_search`, `model`).
         Column("unpriced", "TEXT"),
+        Column("balance_before_nanos", "BIGINT NOT NULL"), Column("balance_after_nanos", "BIGINT NOT NULL"),
     ]
 
     /// Where each column is in ``all``, by name: rows are read by it.
     private static let positions: [String: Int32] = Dictionary(uniqueKeysWithValues: all.enumerated().map { ("\($1.name)", Int32($0)) })
+
+    /// The position of the column `name` in ``all``, if there is one of that name.
+    static func position(ofColumn name: String) -> Int32? {
+        positions[name]
+    }
 
     /// The position of the column `name`, which must be one of ``all``.
     private static func position(_ name: StaticString) -> Int32 {
@@ -68,18 +73,28 @@ enum LedgerColumns {
         try next(SQLValue(entry.usage.error))
         for count in TokenCount.allCases { try next(SQLValue(entry.usage[count])) }
         try next(.integer(Int64(entry.usage.webSearchRequests)))
-        try next(SQLValue(entry.cost?.priceEntry))
-        try next(SQLValue(entry.cost?.input))
-        try next(SQLValue(entry.cost?.cachedInput))
-        try next(SQLValue(entry.cost?.cacheWrite))
-        try next(SQLValue(entry.cost?.output))
-        try next(SQLValue(entry.cost?.request))
-        try next(SQLValue(entry.cost?.webSearch))
-        try next(SQLValue(entry.cost?.total))
+        try forEachCostValue(entry.cost, unpriced: entry.unpriced) { name, value in
+            assert("\(name)" == "\(names[column])", "LedgerColumns: the cost columns are out of their order in `all`")
+            try next(value)
+        }
         try next(.integer(entry.balanceBefore))
         try next(.integer(entry.balanceAfter))
-        try next(entry.unpriced.isEmpty ? .null : .text(entry.unpriced.map(\.rawValue).joined(separator: ",")))
         assert(column == names.count, "LedgerColumns: a value without a column, or a column without a value")
+    }
+
+    /// The cost columns, in `all`'s order, with their values: the price entry, the parts and
+    /// total in nano-units, and what went unpriced. A row's write and a later reprice
+    /// (``SQLLedger/price(_:)``) both set them from here.
+    static func forEachCostValue(_ cost: CostNanos?, unpriced: [UnpricedPart], _ body: (StaticString, SQLValue) throws -> Void) rethrows {
+        try body("price_entry", SQLValue(cost?.priceEntry))
+        try body("cost_input_nanos", SQLValue(cost?.input))
+        try body("cost_cached_input_nanos", SQLValue(cost?.cachedInput))
+        try body("cost_cache_write_nanos", SQLValue(cost?.cacheWrite))
+        try body("cost_output_nanos", SQLValue(cost?.output))
+        try body("cost_request_nanos", SQLValue(cost?.request))
+        try body("cost_web_search_nanos", SQLValue(cost?.webSearch))
+        try body("cost_nanos", SQLValue(cost?.total))
+        try body("unpriced", unpriced.isEmpty ? .null : .text(unpriced.map(\.rawValue).joined(separator: ",")))
     }
 
     /// Binds the entry's values, in `names` order, to the placeholders from `first` on.

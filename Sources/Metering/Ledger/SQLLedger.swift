@@ -213,24 +213,22 @@ public final class SQLLedger: LedgerStore {
 
     public func price(_ rows: [(id: Int64, cost: CostNanos, unpriced: [UnpricedPart])]) throws -> [Int64] {
         try connection.transaction {
+            var assignments: [String] = []
+            LedgerColumns.forEachCostValue(nil, unpriced: []) { name, _ in assignments.append("\(name) = ?") }
             let update = try connection.prepare("""
-                UPDATE ledger SET price_entry = ?, cost_input_nanos = ?, cost_cached_input_nanos = ?, cost_cache_write_nanos = ?,
-                cost_output_nanos = ?, cost_request_nanos = ?, cost_web_search_nanos = ?, cost_nanos = ?, unpriced = ?
-                WHERE id = ? AND cost_nanos IS NULL RETURNING tenant_id
+                UPDATE ledger SET \(assignments.joined(separator: ", ")) WHERE id = ? AND cost_nanos IS NULL RETURNING tenant_id
                 """)
             var priced: [Int64] = []
             var debits: [Int64: Int64] = [:]
             for row in rows {
-                let cost = row.cost
-                try update.bind([.text(cost.priceEntry), .integer(cost.input), .integer(cost.cachedInput), .integer(cost.cacheWrite),
-                                 .integer(cost.output), .integer(cost.request), .integer(cost.webSearch), .integer(cost.total),
-                                 row.unpriced.isEmpty ? .null : .text(row.unpriced.map(\.rawValue).joined(separator: ",")),
-                                 .integer(row.id)])
+                var values: [SQLValue] = []
+                LedgerColumns.forEachCostValue(row.cost, unpriced: row.unpriced) { _, value in values.append(value) }
+                try update.bind(values + [.integer(row.id)])
                 // No row back: priced already, by an earlier run.
                 guard try update.step(), let tenantID = update.integer(0) else { continue }
                 try update.run()
                 priced.append(row.id)
-                debits[tenantID, default: 0] += cost.total
+                debits[tenantID, default: 0] += row.cost.total
             }
             // In tenant-id order, as `append` does, so that two writers never wait in a cycle.
             for (tenantID, debit) in debits.sorted(by: { $0.key < $1.key }) {
