@@ -1,7 +1,7 @@
 /// A fast 64-bit hash of bytes, a multiplication and a shift per 8-byte word: for tables keyed
 /// by bytes no outsider can choose to collide (the proxy's known keys) and for checksums that
 /// tell a damaged record from a whole one. Not a defence against anyone, and not SipHash: a
-/// tenth of its cost.
+/// fraction of its cost on short keys.
 public enum WordHash {
     public static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
         var hash: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(bytes.count)

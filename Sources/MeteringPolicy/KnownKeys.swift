@@ -6,8 +6,8 @@ import Metering
 /// The customer keys this proxy has found in the ledger, with their owners, looked up by the
 /// key's bytes where they lie in the request: a hit makes no `String` and no copy.
 ///
-/// Keys are hashed with ``WordHash`` rather than the standard library's SipHash (a tenth of the
-/// cost): collisions cannot be forced to any effect, since only
+/// Keys are hashed with ``WordHash`` rather than the standard library's SipHash (a lookup went
+/// from about 600 instructions to about 240): collisions cannot be forced to any effect, since only
 /// keys the ledger knows are stored (a client cannot fill this with made-up ones), and a lookup
 /// compares the bytes of the entries in its bucket.
 struct KnownKeys: Sendable {

@@ -304,12 +304,11 @@ public final class Meter: Sendable {
         }
     }
 
-    /// Microseconds on the monotonic clock, which a change of the wall clock (NTP stepping it, an
-    /// operator setting it) does not move: the key cache's ages are measured on it.
+    /// Microseconds on the monotonic clock (NIO's, which the exchanges' timings use too), which a
+    /// change of the wall clock (NTP stepping it, an operator setting it) does not move: the key
+    /// cache's ages are measured on it.
     static func monotonicMicros() -> Int64 {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return Int64(time.tv_sec) * 1_000_000 + Int64(time.tv_nsec) / 1_000
+        Int64(NIODeadline.now().uptimeNanoseconds / 1_000)
     }
 
     /// Ledger problems go to stderr: they never reach a client or the usage log.

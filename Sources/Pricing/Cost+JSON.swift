@@ -44,8 +44,7 @@ extension JSONObjectWriter {
 
     /// `key` with what of `record` went unpriced at `cost`, as a JSON array.
     public mutating func add(_ key: StaticString, unpricedOf record: UsageRecord, cost: Cost?) {
-        let parts = UnpricedPart.of(record, cost: cost)
-        add(key, rawJSON: parts.isEmpty ? "[]" : UnpricedPart.jsonArray(parts))
+        add(key, rawJSON: UnpricedPart.jsonArray(UnpricedPart.of(record, cost: cost)))
     }
 }
 

@@ -41,9 +41,10 @@ public enum UnpricedPart: String, Sendable, Hashable, CaseIterable {
         return record.inputTokens != nil || record.outputTokens != nil ? [.model] : []
     }
 
-    /// The list as a JSON array: `["web_search"]`, `[]`.
+    /// The list as a JSON array: `["web_search"]`, `[]` (the usual answer, made with no join).
     public static func jsonArray(_ parts: [UnpricedPart]) -> String {
-        "[" + parts.map { "\"" + $0.rawValue + "\"" }.joined(separator: ",") + "]"
+        if parts.isEmpty { return "[]" }
+        return "[" + parts.map { "\"" + $0.rawValue + "\"" }.joined(separator: ",") + "]"
     }
 }
 

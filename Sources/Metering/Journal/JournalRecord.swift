@@ -1,6 +1,6 @@
 /// A ledger entry as one record of the usage journal: binary, because a record is written for
 /// every metered response on the event loop (a JSON line of the same row cost 7,000
-/// instructions; this costs a tenth of that), and read back only after a crash.
+/// instructions there; this costs about 3,200), and read back only after a crash.
 ///
 /// A segment starts with a header that names its columns (``segmentHeader``), so a segment
 /// written by another version is read by name. Then come records, each
