@@ -75,21 +75,14 @@ public final class UsageJournal: Sendable {
     /// A failure is reported on stderr: the rows are still queued for the ledger, and only a
     /// death of the process before they are written there would lose them.
     public func append(records bytes: UnsafeRawBufferPointer) {
-        guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
+        guard !bytes.isEmpty else { return }
         // Under the lock: a rotation must not close the descriptor in the middle of a write.
         current.withLock { segment in
             guard segment.descriptor >= 0 else {
                 return Self.report("\(bytes.count) bytes of records after the journal was closed: not journaled")
             }
-            var offset = 0
-            while offset < bytes.count {
-                let wrote = write(segment.descriptor, base + offset, bytes.count - offset)
-                if wrote < 0 {
-                    if errno == EINTR { continue }
-                    Self.report("write to \(Self.path(of: segment.number, in: directory)) failed: \(Self.lastError)")
-                    return
-                }
-                offset += wrote
+            if let failure = writeAll(segment.descriptor, bytes) {
+                return Self.report("write to \(Self.path(of: segment.number, in: directory)) failed: \(String(cString: strerror(failure)))")
             }
             segment.size += bytes.count
         }
@@ -137,12 +130,10 @@ public final class UsageJournal: Sendable {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw Failure(description: "cannot create \(path): \(lastError)") }
         let header = JournalRecord.segmentHeader
-        let wrote = header.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-        guard wrote == header.count else {
-            let reason = wrote < 0 ? lastError : "a short write"
+        if let failure = header.withUnsafeBytes({ writeAll(descriptor, $0) }) {
             close(descriptor)
             unlink(path)
-            throw Failure(description: "cannot write the header of \(path): \(reason)")
+            throw Failure(description: "cannot write the header of \(path): \(String(cString: strerror(failure)))")
         }
         return Segment(number: number, descriptor: descriptor, size: header.count)
     }

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import Metering
 
 /// Where the usage lines go: one JSON object per response, each ending with a newline.
 ///
@@ -40,17 +41,7 @@ public final class UsageLog: Sendable {
     /// Lines that cannot be written are reported on stderr; the responses they describe have
     /// already been delivered, so there is nothing else to undo.
     public func append(lines bytes: UnsafeRawBufferPointer) {
-        guard let base = bytes.baseAddress else { return }
-        var offset = 0
-        while offset < bytes.count {
-            let wrote = write(descriptor, base + offset, bytes.count - offset)
-            if wrote < 0 {
-                if errno == EINTR { continue }
-                reportFailure(errno)
-                return
-            }
-            offset += wrote
-        }
+        if let failure = writeAll(descriptor, bytes) { reportFailure(failure) }
     }
 
     /// Forces the lines written so far to stable storage.
