@@ -73,28 +73,48 @@ enum LedgerColumns {
         try next(SQLValue(entry.usage.error))
         for count in TokenCount.allCases { try next(SQLValue(entry.usage[count])) }
         try next(.integer(Int64(entry.usage.webSearchRequests)))
-        try forEachCostValue(entry.cost, unpriced: entry.unpriced) { name, value in
-            assert("\(name)" == "\(names[column])", "LedgerColumns: the cost columns are out of their order in `all`")
-            try next(value)
+        for cost in CostColumn.allCases {
+            assert("\(cost.name)" == "\(names[column])", "LedgerColumns: the cost columns are out of their order in `all`")
+            try next(cost.value(entry.cost, unpriced: entry.unpriced))
         }
         try next(.integer(entry.balanceBefore))
         try next(.integer(entry.balanceAfter))
         assert(column == names.count, "LedgerColumns: a value without a column, or a column without a value")
     }
 
-    /// The cost columns, in `all`'s order, with their values: the price entry, the parts and
-    /// total in nano-units, and what went unpriced. A row's write and a later reprice
-    /// (``SQLLedger/price(_:)``) both set them from here.
-    static func forEachCostValue(_ cost: CostNanos?, unpriced: [UnpricedPart], _ body: (StaticString, SQLValue) throws -> Void) rethrows {
-        try body("price_entry", SQLValue(cost?.priceEntry))
-        try body("cost_input_nanos", SQLValue(cost?.input))
-        try body("cost_cached_input_nanos", SQLValue(cost?.cachedInput))
-        try body("cost_cache_write_nanos", SQLValue(cost?.cacheWrite))
-        try body("cost_output_nanos", SQLValue(cost?.output))
-        try body("cost_request_nanos", SQLValue(cost?.request))
-        try body("cost_web_search_nanos", SQLValue(cost?.webSearch))
-        try body("cost_nanos", SQLValue(cost?.total))
-        try body("unpriced", unpriced.isEmpty ? .null : .text(unpriced.map(\.rawValue).joined(separator: ",")))
+    /// The cost columns, in `all`'s order: the price entry, the parts and total in nano-units,
+    /// and what went unpriced. A row's write and a later reprice (``SQLLedger/price(_:)``) both
+    /// set them from here.
+    enum CostColumn: CaseIterable {
+        case priceEntry, input, cachedInput, cacheWrite, output, request, webSearch, total, unpriced
+
+        var name: StaticString {
+            switch self {
+            case .priceEntry: "price_entry"
+            case .input: "cost_input_nanos"
+            case .cachedInput: "cost_cached_input_nanos"
+            case .cacheWrite: "cost_cache_write_nanos"
+            case .output: "cost_output_nanos"
+            case .request: "cost_request_nanos"
+            case .webSearch: "cost_web_search_nanos"
+            case .total: "cost_nanos"
+            case .unpriced: "unpriced"
+            }
+        }
+
+        func value(_ cost: CostNanos?, unpriced: [UnpricedPart]) -> SQLValue {
+            switch self {
+            case .priceEntry: SQLValue(cost?.priceEntry)
+            case .input: SQLValue(cost?.input)
+            case .cachedInput: SQLValue(cost?.cachedInput)
+            case .cacheWrite: SQLValue(cost?.cacheWrite)
+            case .output: SQLValue(cost?.output)
+            case .request: SQLValue(cost?.request)
+            case .webSearch: SQLValue(cost?.webSearch)
+            case .total: SQLValue(cost?.total)
+            case .unpriced: unpriced.isEmpty ? .null : .text(unpriced.map(\.rawValue).joined(separator: ","))
+            }
+        }
     }
 
     /// Binds the entry's values, in `names` order, to the placeholders from `first` on.

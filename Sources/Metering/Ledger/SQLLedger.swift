@@ -213,17 +213,14 @@ public final class SQLLedger: LedgerStore {
 
     public func price(_ rows: [(id: Int64, cost: CostNanos, unpriced: [UnpricedPart])]) throws -> [Int64] {
         try connection.transaction {
-            var assignments: [String] = []
-            LedgerColumns.forEachCostValue(nil, unpriced: []) { name, _ in assignments.append("\(name) = ?") }
+            let assignments = LedgerColumns.CostColumn.allCases.map { "\($0.name) = ?" }
             let update = try connection.prepare("""
                 UPDATE ledger SET \(assignments.joined(separator: ", ")) WHERE id = ? AND cost_nanos IS NULL RETURNING tenant_id
                 """)
             var priced: [Int64] = []
             var debits: [Int64: Int64] = [:]
             for row in rows {
-                var values: [SQLValue] = []
-                LedgerColumns.forEachCostValue(row.cost, unpriced: row.unpriced) { _, value in values.append(value) }
-                try update.bind(values + [.integer(row.id)])
+                try update.bind(LedgerColumns.CostColumn.allCases.map { $0.value(row.cost, unpriced: row.unpriced) } + [.integer(row.id)])
                 // No row back: priced already, by an earlier run.
                 guard try update.step(), let tenantID = update.integer(0) else { continue }
                 try update.run()
