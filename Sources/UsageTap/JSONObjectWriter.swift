@@ -68,12 +68,13 @@ public struct JSONObjectWriter {
     }
 
     /// An amount of nano-units as an exact decimal string of whole units with nine decimals
-    /// (`"0.000018975"`), written without an intermediate `String`.
-    public mutating func add(_ key: StaticString, decimalNanos value: Int128) {
+    /// (`"0.000018975"`), written without an intermediate `String`; with `quoted` false, as a
+    /// JSON number of those digits (`0.000018975`).
+    public mutating func add(_ key: StaticString, decimalNanos value: Int128, quoted: Bool = true) {
         addKey(key)
-        output.append(UInt8(ascii: "\""))
+        if quoted { output.append(UInt8(ascii: "\"")) }
         DecimalDigits.appendFixedPoint(value, decimals: 9, to: &output)
-        output.append(UInt8(ascii: "\""))
+        if quoted { output.append(UInt8(ascii: "\"")) }
     }
 
     /// A nested object, whose members `body` adds, written into the same bytes.

@@ -9,7 +9,12 @@
     @_spi(Reference) public var facts = EventFacts()
     var apiProtocol: APIProtocol?
     var finished = false
-    var tokens: TokenCounts?
+    var tokens: TokenCounts? {
+        didSet { usageReads &+= 1 }
+    }
+    /// How many times a reader has taken usage: a preview tells by it whether the document's
+    /// usage counts.
+    private var usageReads: UInt32 = 0
     /// Gemini's usage from the last chunk passed by its structure, newer than `tokens` while kept.
     var geminiUsageCopy = GeminiUsageCopy()
     var webSearchRequests: Int64 = 0
@@ -22,6 +27,9 @@
 
     /// Which events cannot change the record, once the protocol is known (events only).
     private(set) var sieve: EventSieve?
+    /// Whether the walker stops at the usage objects a reader may count, for a cost to be added
+    /// to them: every event is then read, none passed by the sieve.
+    private var stopsAtUsage = false
     /// What `facts.unwanted` and `sieve` were last set for: events only (a body's reader needs
     /// other paths).
     private var unwantedFor: (apiProtocol: APIProtocol?, hasModel: Bool) = (nil, false)
@@ -78,8 +86,43 @@
         if unwantedFor != (apiProtocol, hasModel) {
             unwantedFor = (apiProtocol, hasModel)
             facts.setUnwanted(for: apiProtocol, hasModel: hasModel)
-            sieve = apiProtocol.map { EventSieve(for: $0, hasModel: hasModel) }
+            if stopsAtUsage {
+                facts.stopsAt = Self.usageObjects(of: apiProtocol, inBody: false)
+            } else {
+                sieve = apiProtocol.map { EventSieve(for: $0, hasModel: hasModel) }
+            }
         }
+    }
+
+    // MARK: Stopping at usage objects
+
+    /// From now on the walker stops at the closing brace of each usage object a reader of this
+    /// input (events, or a body) may count.
+    mutating func stopAtUsage(inBody: Bool) {
+        stopsAtUsage = true
+        facts.stopsAt = Self.usageObjects(of: apiProtocol, inBody: inBody)
+    }
+
+    /// The paths of the usage objects that carry a protocol's usage as it stands (bits by `raw`):
+    /// each protocol's own, or all of them while the protocol is not known. Anthropic's
+    /// `message_start` usage is not one: a `message_delta` follows it.
+    private static func usageObjects(of apiProtocol: APIProtocol?, inBody: Bool) -> UInt64 {
+        func bits(_ groups: CountGroup...) -> UInt64 { groups.reduce(0) { $0 | 1 &<< UInt64(UsagePath.usage($1).raw) } }
+        switch apiProtocol {
+        case .chat: return bits(.usage, .groqUsage)
+        case .messages: return bits(.usage)
+        case .responses: return inBody ? bits(.usage) : bits(.responseUsage)
+        case .gemini: return bits(.usageMetadata)
+        case nil: return inBody ? bits(.usage, .usageMetadata) : bits(.usage, .groqUsage, .responseUsage, .usageMetadata)
+        }
+    }
+
+    /// The record as it would stand if the document being read (an event's data, or a body)
+    /// ended now, when its reader would take the usage it holds so far; nil when it would not.
+    func recordIfDocumentEnded(inBody: Bool) -> UsageRecord? {
+        var preview = self
+        if inBody { preview.readBody() } else { preview.readEvent(dataIsDone: false) }
+        return preview.usageReads != usageReads ? preview.record : nil
     }
 
     /// A whole JSON body, read up to its end or to the end of the input.

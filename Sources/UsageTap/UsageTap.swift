@@ -41,11 +41,18 @@ public struct UsageTap: Sendable {
     private var tally: StreamTally
     /// The body's value has ended whole, and has been folded into the tally.
     private var bodyCounted = false
+    /// Made to stop at usage objects (``readUntilUsage(_:)``).
+    private let stopsAtUsage: Bool
 
     /// A tap for one response. With `.auto`, the first event (or the body) that tells the
     /// protocol decides it; otherwise the input is read by the named protocol's rules.
-    public init(protocol selection: ProtocolSelection = .auto) {
+    ///
+    /// With `stopsAtUsage`, ``readUntilUsage(_:)`` finds the usage objects a cost can be added
+    /// to. Every event is then read whole: the events that cannot change the record are not
+    /// passed by their structure alone, which costs some speed.
+    public init(protocol selection: ProtocolSelection = .auto, stopsAtUsage: Bool = false) {
         self.selection = selection.fixed
+        self.stopsAtUsage = stopsAtUsage
         classifier = .current
         tally = StreamTally(apiProtocol: selection.fixed)
     }
@@ -55,6 +62,7 @@ public struct UsageTap: Sendable {
     @_spi(Reference) public init(protocol selection: ProtocolSelection, classifier: BlockClassifier) {
         precondition(BlockClassifier.available.contains(classifier), "this CPU has no \(classifier) classifier")
         self.selection = selection.fixed
+        stopsAtUsage = false
         self.classifier = classifier
         tally = StreamTally(apiProtocol: selection.fixed)
     }
@@ -64,6 +72,48 @@ public struct UsageTap: Sendable {
 
     /// Reads the next slice of the response. `bytes` is only read, and not kept past the call.
     public mutating func feed(_ bytes: UnsafeRawBufferPointer) {
+        guard stopsAtUsage else { return readSlice(bytes) }
+        readPassingStops(bytes)
+    }
+
+    /// Reads the whole slice in a tap that stops at usage objects, going on after each stop.
+    @inline(never)
+    private mutating func readPassingStops(_ bytes: UnsafeRawBufferPointer) {
+        var rest = bytes
+        while let end = readUntilUsage(rest) {
+            rest = UnsafeRawBufferPointer(rebasing: rest[(end.offset &+ 1)...])
+        }
+    }
+
+    /// Reads the next slice of the response up to the closing brace of the next usage object
+    /// that holds the response's usage as it stands, in a tap made with `stopsAtUsage`: the chat
+    /// usage chunk's `usage`, `response.completed`'s `response.usage`, a `message_delta`'s
+    /// `usage`, each of Gemini's `usageMetadata`, a body's `usage` (or `usageMetadata`).
+    ///
+    /// Returns nil when it read the whole slice. Else `bytes` has been read up to and including
+    /// that brace, at the returned offset, and the rest of the slice (after the brace) is to be
+    /// given next, to this or to ``feed(_:)``. A proxy forwards the bytes before the brace, adds
+    /// its members, and forwards the rest: the stream is never held back.
+    public mutating func readUntilUsage(_ bytes: UnsafeRawBufferPointer) -> UsageObjectEnd? {
+        assert(stopsAtUsage, "a tap made without stopsAtUsage never stops")
+        var start = 0
+        while start < bytes.count {
+            readSlice(UnsafeRawBufferPointer(rebasing: bytes[start...]))
+            guard let brace = framer.walker.takeStop() else { return nil }
+            let offset = start &+ brace.offset
+            if let record = tally.recordIfDocumentEnded(inBody: framing == .body) {
+                return UsageObjectEnd(offset: offset, hasMembers: brace.membersBefore, record: record)
+            }
+            // An object its reader does not take (a Responses usage in an event whose type is
+            // not yet known): read on.
+            start = offset &+ 1
+        }
+        return nil
+    }
+
+    /// Reads one slice (or, after a stop at a usage object, the rest of one).
+    @inline(__always)
+    private mutating func readSlice(_ bytes: UnsafeRawBufferPointer) {
         guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
         // A few bytes inside a string (one-byte slices and the like) need no blocks at all.
         if bytes.count <= JSONWalker.shortTail, readStringTail(bytes) { return }
@@ -175,6 +225,13 @@ public struct UsageTap: Sendable {
         }
     }
 
+    /// The input is a body or an event stream: a tap that stops at usage objects now knows where
+    /// they lie.
+    private mutating func decide(_ decided: Framing) {
+        framing = decided
+        if stopsAtUsage { tally.stopAtUsage(inBody: decided == .body) }
+    }
+
     /// Passes a leading BOM and whitespace, and sets the framing from the first byte that is
     /// neither. Returns that byte's offset, or nil if the slice holds none. Whitespace before an
     /// event stream is read by the framer (a space may begin a field name; a CR may end a line).
@@ -187,7 +244,7 @@ public struct UsageTap: Sendable {
                 offset += 1
             case .content(let matchedBefore) where matchedBefore > 0:
                 // Part of a BOM that is not one: those bytes are content, and not `{`.
-                framing = .eventStream
+                decide(.eventStream)
                 withUnsafeBytes(of: ByteOrderMarkMatcher.bytes) { mark in
                     var cursor = BlockCursor(mark.baseAddress!, count: matchedBefore, classifier: classifier, room: room)
                     framer.read(&cursor, from: 0, tally: &tally)
@@ -204,10 +261,10 @@ public struct UsageTap: Sendable {
             case 0x20, 0x09, 0x0A, 0x0D:
                 offset += 1
             case UInt8(ascii: "{"):
-                framing = .body
+                decide(.body)
                 return offset
             default:
-                framing = .eventStream
+                decide(.eventStream)
                 return whitespaceStart
             }
         }

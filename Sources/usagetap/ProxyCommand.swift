@@ -49,6 +49,11 @@ struct ProxyCommand: ParsableCommand {
     @Option(help: "Add each response's cost, priced by the built-in table ('default') or a price file.")
     var prices: String?
 
+    @Flag(help: ArgumentHelp(
+        "Add each response's cost to its final usage object (cost_usd_total and its parts); priced by --prices, else the built-in table.",
+        discussion: "The one mode that changes what clients receive: the members are inserted, the rest of the body is forwarded as it came, and content-length is dropped where the length changes."))
+    var costInStream = false
+
     @Option(help: "Event loop threads.")
     var threads = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
 
@@ -105,8 +110,10 @@ struct ProxyCommand: ParsableCommand {
             serverTLS: tlsCert.map { ServerTLSFiles(certificateChain: $0, privateKey: tlsKey!) },
             upstreamCA: upstreamCa,
             usageLog: try UsageLog(path: usageLog),
-            // Metering debits costs, so it prices with the built-in table unless told otherwise.
-            prices: try (prices ?? (requireKeys ? "default" : nil)).map(PriceSource.load),
+            // Metering debits costs, and a cost in the stream is a cost, so both price with the
+            // built-in table unless told otherwise.
+            prices: try (prices ?? (requireKeys || costInStream ? "default" : nil)).map(PriceSource.load),
+            costInStream: costInStream,
             threads: threads,
             limits: limits,
             metering: requireKeys ? try meteringConfiguration(upstreamHost: try UpstreamAddress(upstream).host) : nil)

@@ -110,8 +110,8 @@ import UsageTap
     }
 
     @Test func aBodyInAnEncodingThatCannotBeInflatedIsForwardedWithUsageUnknown() {
-        let tap = ResponseTap(protocol: .chat, responseFields: fields([("content-encoding", "br")]))
-        tap.feed(.init(string: #"data: {"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}}"# + "\n\n"))
+        let tap = ResponseTap(protocol: .chat, responseFields: fields([("content-encoding", "br")]), pricing: nil)
+        _ = tap.pass(.init(string: #"data: {"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}}"# + "\n\n"), to: nil)
         #expect(tap.finish().inputTokens == nil)
     }
 
@@ -119,8 +119,8 @@ import UsageTap
         let text = #"data: {"choices":[],"usage":{"prompt_tokens":7,"completion_tokens":2,"total_tokens":9}}"# + "\n\ndata: [DONE]\n\n"
         for wrapped in [true, false] {
             let compressed = try deflate(Array(text.utf8), zlibWrapped: wrapped)
-            let tap = ResponseTap(protocol: .chat, responseFields: fields([("Content-Encoding", "deflate")]))
-            for byte in compressed { tap.feed(.init(bytes: [byte])) }
+            let tap = ResponseTap(protocol: .chat, responseFields: fields([("Content-Encoding", "deflate")]), pricing: nil)
+            for byte in compressed { _ = tap.pass(.init(bytes: [byte]), to: nil) }
             let record = tap.finish()
             #expect(record.inputTokens == 7, "zlib-wrapped: \(wrapped)")
             #expect(record.totalTokens == 9)
@@ -128,22 +128,22 @@ import UsageTap
     }
 
     @Test func corruptCompressedBytesStopTheTapWithoutCrashing() {
-        let tap = ResponseTap(protocol: .chat, responseFields: fields([("content-encoding", "gzip")]))
-        tap.feed(.init(bytes: [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3] + [UInt8](repeating: 0xFF, count: 5000)))
+        let tap = ResponseTap(protocol: .chat, responseFields: fields([("content-encoding", "gzip")]), pricing: nil)
+        _ = tap.pass(.init(bytes: [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3] + [UInt8](repeating: 0xFF, count: 5000)), to: nil)
         #expect(tap.finish().inputTokens == nil)
     }
 
     @Test func theContentCodingIsReadFromEveryContentEncodingFieldAndStackedCodingsAreNotRead() {
         let usage = #"data: {"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}}"# + "\n\n"
-        let identity = ResponseTap(protocol: .chat, responseFields: fields([("Content-Encoding", " identity "), ("content-type", "text/event-stream")]))
-        identity.feed(.init(string: usage))
+        let identity = ResponseTap(protocol: .chat, responseFields: fields([("Content-Encoding", " identity "), ("content-type", "text/event-stream")]), pricing: nil)
+        _ = identity.pass(.init(string: usage), to: nil)
         #expect(identity.finish().inputTokens == 1)
         // gzip in one field and deflate in another: two codings, which this does not undo.
-        let stacked = ResponseTap(protocol: .chat, responseFields: fields([("content-encoding", "gzip"), ("content-encoding", "deflate")]))
-        stacked.feed(.init(string: usage))
+        let stacked = ResponseTap(protocol: .chat, responseFields: fields([("content-encoding", "gzip"), ("content-encoding", "deflate")]), pricing: nil)
+        _ = stacked.pass(.init(string: usage), to: nil)
         #expect(stacked.finish().inputTokens == nil)
-        let audio = ResponseTap(protocol: .chat, responseFields: fields([("content-type", "audio/mpeg")]))
-        audio.feed(.init(string: usage))
+        let audio = ResponseTap(protocol: .chat, responseFields: fields([("content-type", "audio/mpeg")]), pricing: nil)
+        _ = audio.pass(.init(string: usage), to: nil)
         #expect(audio.finish().inputTokens == nil)
     }
 

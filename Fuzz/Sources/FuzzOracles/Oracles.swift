@@ -39,6 +39,23 @@ public enum Oracles {
         guard actual == expected else {
             return "slicing changed the record:\n whole  \(expected.jsonLine)\n sliced \(actual.jsonLine)"
         }
+        // A tap that stops at usage objects (`--cost-in-stream`), cut the same way, stops only at
+        // closing braces and reads the same record.
+        var stopping = UsageTap(protocol: selection, stopsAtUsage: true)
+        stopping.feed(prefix)
+        var strayStop: Int?
+        input.forEachSlice(seed: input.control[1]) { slice in
+            var rest = slice
+            while let end = stopping.readUntilUsage(rest) {
+                if rest[end.offset] != UInt8(ascii: "}") { strayStop = end.offset }
+                rest = UnsafeRawBufferPointer(rebasing: rest[(end.offset + 1)...])
+            }
+        }
+        if let strayStop { return "a stop at \(strayStop) of a slice is not a closing brace" }
+        let stopped = stopping.finish()
+        guard stopped == expected else {
+            return "stopping at usage objects changed the record:\n whole    \(expected.jsonLine)\n stopping \(stopped.jsonLine)"
+        }
         let counts = [expected.inputTokens, expected.outputTokens, expected.totalTokens, expected.cachedInputTokens,
                       expected.cacheWriteTokens, expected.cacheWrite1hTokens, expected.reasoningTokens, expected.webSearchRequests]
         return counts.allSatisfy({ ($0 ?? 0) >= 0 }) ? nil : "negative count in \(expected.jsonLine)"

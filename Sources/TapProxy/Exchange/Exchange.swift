@@ -222,7 +222,11 @@ final class Exchange {
     }
 
     func clientTook(responseBytes count: Int) {
-        upstream?.releaseResponseBody(count)
+        switch state {
+        case .responding(let stream, let tap): stream.releaseResponseBody(tap.upstreamShare(ofTaken: count))
+        case .awaitingResponse(let stream, _): stream.releaseResponseBody(count)
+        case .receiving, .dispatched, .over: break
+        }
     }
 
     /// The client closed its connection or reset its stream.
@@ -260,7 +264,12 @@ final class Exchange {
             return
         }
         status = head.status
-        state = .responding(stream, ResponseTap(protocol: protocolSelection, responseFields: head.fields))
+        let tap = ResponseTap(protocol: protocolSelection, responseFields: head.fields, pricing: loop.costInStream ? loop : nil)
+        state = .responding(stream, tap)
+        guard tap.mayChangeLength else { return client?.sendResponseHead(head) ?? () }
+        // Costs may be added: the body's length is then unknown (chunked towards HTTP/1.1).
+        var head = head
+        head.fields.remove("content-length")
         client?.sendResponseHead(head)
     }
 
@@ -268,9 +277,7 @@ final class Exchange {
         guard case .responding(_, let tap) = state else {
             return unexpected("upstreamSent(responseBody:)")
         }
-        responseBytes += bytes.readableBytes
-        tap.feed(bytes)
-        client?.sendResponseBody(bytes)
+        responseBytes += tap.pass(bytes, to: client)
     }
 
     func upstreamSentResponseEnd(trailers: HTTPHeaders?) {

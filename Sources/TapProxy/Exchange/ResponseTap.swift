@@ -12,14 +12,26 @@ final class ResponseTap {
     private var tap: UsageTap
     private var inflater: Inflater?
     private let reads: Bool
+    /// With `--cost-in-stream`, for a body read as it is sent (no content coding): the loop whose
+    /// price table prices the costs added to its usage objects.
+    private let pricing: LoopContext?
+    /// Bytes added to the body that the client has not yet taken: they are not the upstream's,
+    /// so taking them gives the upstream no credit.
+    private var addedNotTaken = 0
 
-    init(protocol selection: ProtocolSelection, responseFields fields: HeaderFields) {
-        tap = UsageTap(protocol: selection)
+    /// A tap for a response with these fields; `pricing` when costs are to be added to it.
+    init(protocol selection: ProtocolSelection, responseFields fields: HeaderFields, pricing: LoopContext?) {
         guard fields.withValue(of: "content-type", { Self.mayCarryUsage(contentType: $0) }) else {
+            tap = UsageTap(protocol: selection)
             reads = false
+            self.pricing = nil
             return
         }
-        switch Self.coding(fields) {
+        let coding = Self.coding(fields)
+        // Members can be added to a body only where its bytes are the JSON itself.
+        self.pricing = coding == .identity ? pricing : nil
+        tap = UsageTap(protocol: selection, stopsAtUsage: self.pricing != nil)
+        switch coding {
         case .identity:
             reads = true
         case .gzip:
@@ -51,16 +63,66 @@ final class ResponseTap {
         return coding
     }
 
-    /// Reads the next piece of the body as it passes; `bytes` is not kept.
-    func feed(_ bytes: ByteBuffer) {
-        guard reads else { return }
+    /// Whether the body's length may change on the way (costs are added to it): its
+    /// `content-length` must not go to the client.
+    var mayChangeLength: Bool { pricing != nil }
+
+    /// Reads the next piece of the body and sends it to `client` as it came, with a cost added
+    /// to each usage object it holds when costs are added. Returns the bytes sent.
+    func pass(_ bytes: ByteBuffer, to client: (any ClientStream)?) -> Int {
+        guard reads else {
+            client?.sendResponseBody(bytes)
+            return bytes.readableBytes
+        }
+        guard let pricing else {
+            bytes.withUnsafeReadableBytes { raw in
+                if let inflater {
+                    inflater.inflate(raw) { tap.feed($0) }
+                } else {
+                    tap.feed(raw)
+                }
+            }
+            client?.sendResponseBody(bytes)
+            return bytes.readableBytes
+        }
+        return passAddingCosts(bytes, to: client, pricing: pricing)
+    }
+
+    /// Sends the bytes up to each priced usage object's closing brace, then its cost's members,
+    /// then the rest: the same storage, sliced, with nothing held back.
+    private func passAddingCosts(_ bytes: ByteBuffer, to client: (any ClientStream)?, pricing: LoopContext) -> Int {
+        var sent = 0
+        var forwarded = 0
         bytes.withUnsafeReadableBytes { raw in
-            if let inflater {
-                inflater.inflate(raw) { tap.feed($0) }
-            } else {
-                tap.feed(raw)
+            var start = 0
+            while start < raw.count, let end = tap.readUntilUsage(UnsafeRawBufferPointer(rebasing: raw[start...])) {
+                let brace = start &+ end.offset
+                start = brace &+ 1
+                guard let cost = pricing.cost(of: end.record) else { continue }
+                if brace > forwarded, let before = bytes.getSlice(at: bytes.readerIndex &+ forwarded, length: brace &- forwarded) {
+                    client?.sendResponseBody(before)
+                }
+                var members = ByteBuffer()
+                if end.hasMembers { members.writeInteger(UInt8(ascii: ",")) }
+                members.writeBytes(cost.usageMembers)
+                client?.sendResponseBody(members)
+                addedNotTaken &+= members.readableBytes
+                sent &+= members.readableBytes
+                forwarded = brace
             }
         }
+        if forwarded < bytes.readableBytes, let rest = bytes.getSlice(at: bytes.readerIndex &+ forwarded, length: bytes.readableBytes &- forwarded) {
+            client?.sendResponseBody(rest)
+        }
+        return sent &+ bytes.readableBytes
+    }
+
+    /// Of `count` bytes the client took, those that were the upstream's: the upstream is
+    /// credited with these alone.
+    func upstreamShare(ofTaken count: Int) -> Int {
+        let added = min(addedNotTaken, count)
+        addedNotTaken &-= added
+        return count &- added
     }
 
     func finish() -> UsageRecord {

@@ -19,6 +19,8 @@ final class LoopContext {
     let eventLoop: any EventLoop
     let log: UsageLog
     let prices: PriceTable?
+    /// Responses get their cost in their usage object (``ProxyConfiguration/costInStream``).
+    let costInStream: Bool
     let limits: ProxyLimits
     let metering: MeteringConfiguration?
     let onExchangeEnded: (@Sendable (ExchangeReport) -> Void)?
@@ -44,6 +46,7 @@ final class LoopContext {
         self.eventLoop = eventLoop
         self.log = configuration.usageLog
         self.prices = configuration.prices
+        self.costInStream = configuration.costInStream && configuration.prices != nil
         self.limits = configuration.limits
         self.metering = configuration.metering
         self.onExchangeEnded = configuration.onExchangeEnded

@@ -17,6 +17,9 @@ public struct ProxyConfiguration: Sendable {
     public var upstreamCA: String?
     public var usageLog: UsageLog
     public var prices: PriceTable?
+    /// Adds each response's cost to its final usage object (`--cost-in-stream`), when `prices`
+    /// price it: the one mode that changes the bytes a client receives.
+    public var costInStream: Bool
     public var threads: Int
     public var limits: ProxyLimits
     /// Customer keys, balances and the ledger; nil for a plain pass-through.
@@ -29,7 +32,7 @@ public struct ProxyConfiguration: Sendable {
     public init(
         listenHost: String, listenPort: Int, upstream: UpstreamAddress,
         upstreamVersion: UpstreamVersion = .negotiate, serverTLS: ServerTLSFiles? = nil,
-        upstreamCA: String? = nil, usageLog: UsageLog, prices: PriceTable? = nil,
+        upstreamCA: String? = nil, usageLog: UsageLog, prices: PriceTable? = nil, costInStream: Bool = false,
         threads: Int = 1, limits: ProxyLimits = ProxyLimits(), metering: MeteringConfiguration? = nil,
         onExchangeEnded: (@Sendable (ExchangeReport) -> Void)? = nil
     ) {
@@ -41,6 +44,7 @@ public struct ProxyConfiguration: Sendable {
         self.upstreamCA = upstreamCA
         self.usageLog = usageLog
         self.prices = prices
+        self.costInStream = costInStream
         self.threads = threads
         self.limits = limits
         self.metering = metering

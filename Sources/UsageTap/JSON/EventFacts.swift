@@ -50,6 +50,11 @@
     /// values unread instead of capturing them in every event. Not cleared by ``reset()``.
     private(set) var unwanted: UInt64 = 0
 
+    /// Paths (bit `raw`, below 64) of the usage objects whose closing brace the walker stops at,
+    /// for a cost to be added to them (``UsageTap/readUntilUsage(_:)``); 0 when it never stops.
+    /// Set by the tally; not cleared by ``reset()``.
+    var stopsAt: UInt64 = 0
+
     @inline(__always) @_spi(Reference) public init() {}
 
     /// Marks the paths no reader of `apiProtocol` (nil: not known yet) will use; with `hasModel`,

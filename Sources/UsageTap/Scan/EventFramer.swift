@@ -136,6 +136,8 @@ struct EventFramer: Sendable {
             case .dataValue:
                 let stop = walker.read(&cursor, from: index, lineBounded: true, facts: &tally.facts)
                 done.read(cursor.base + index, count: stop &- index)
+                // Stopped at a usage object's brace, inside the line: the tap's caller goes on.
+                if walker.stop != nil { return }
                 index = stop
                 if stop < end {
                     endLine(at: cursor.byte(at: stop))

@@ -67,6 +67,10 @@ struct JSONWalker: Sendable {
     private var runOpeners: UInt64 = 0
     private var runClosers: UInt64 = 0
 
+    /// Where it stopped in the slice it was reading, at the brace of a usage object on one of
+    /// `facts.stopsAt`'s paths, until the tap takes it.
+    private(set) var stop: UsageObjectEnd.Brace?
+
     @inline(__always) init() {}
 
     mutating func reset() {
@@ -142,6 +146,15 @@ struct JSONWalker: Sendable {
         }
         if runEndsAtLine { strings.endLine() }
         return runEnd
+    }
+
+    /// Takes the stop the walker made, to go on after the brace as if a slice had ended there:
+    /// between tokens, so outside any string.
+    mutating func takeStop() -> UsageObjectEnd.Brace? {
+        guard let taken = stop else { return nil }
+        stop = nil
+        strings.reset()
+        return taken
     }
 
     /// A slice this short may be taken whole by ``readStringTail(_:facts:)``.
@@ -295,7 +308,17 @@ struct JSONWalker: Sendable {
             case UInt8(ascii: "}"), UInt8(ascii: "]"):
                 index &+= 1
                 guard depth > 0 else { continue }  // a stray closer is junk
+                // An object whose next token would be a key is empty (or ends in a comma).
+                let endsOpen = expectsKey
                 close(facts: &facts)
+                let closed = paths[depth].raw
+                if closed < 64, facts.stopsAt &>> UInt64(closed) & 1 != 0, byte == UInt8(ascii: "}") {
+                    stop = UsageObjectEnd.Brace(offset: index &- 1, membersBefore: !endsOpen)
+                    // The run ends here, as at a line end: the slice is read no further.
+                    runEnd = index
+                    runEndsAtLine = true
+                    return index
+                }
             default:
                 if depth > 0, valuePath.readsScalar, let (value, end) = plainInteger(cursor, from: index) {
                     // The usual count or code: a plain integer, whole in the run.
