@@ -28,7 +28,7 @@
     /// Which events cannot change the record, once the protocol is known (events only).
     private(set) var sieve: EventSieve?
     /// Whether the walker stops at the usage objects a reader may count, for a cost to be added
-    /// to them: every event is then read, none passed by the sieve.
+    /// to them: Gemini's chunks are then all walked, none passed by the sieve.
     private var stopsAtUsage = false
     /// What `facts.unwanted` and `sieve` were last set for: events only (a body's reader needs
     /// other paths).
@@ -86,11 +86,11 @@
         if unwantedFor != (apiProtocol, hasModel) {
             unwantedFor = (apiProtocol, hasModel)
             facts.setUnwanted(for: apiProtocol, hasModel: hasModel)
-            if stopsAtUsage {
-                facts.stopsAt = Self.usageObjects(of: apiProtocol, inBody: false)
-            } else {
-                sieve = apiProtocol.map { EventSieve(for: $0, hasModel: hasModel) }
-            }
+            if stopsAtUsage { facts.stopsAt = Self.usageObjects(of: apiProtocol, inBody: false) }
+            // The sieve never passes an event whose usage counts, but for Gemini's chunks, whose
+            // usage is kept by their structure alone: a tap that stops at usage objects walks
+            // those.
+            sieve = stopsAtUsage && apiProtocol == .gemini ? nil : apiProtocol.map { EventSieve(for: $0, hasModel: hasModel) }
         }
     }
 
