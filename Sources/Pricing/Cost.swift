@@ -23,6 +23,33 @@ public struct Cost: Sendable, Hashable {
     public var unpriced: [UnpricedPart] = []
 
     public var total: Money { input + cachedInput + cacheWrite + output + request + webSearch }
+
+    public init(priceEntry: String, input: Money, cachedInput: Money, cacheWrite: Money, output: Money, request: Money,
+                webSearch: Money, partsExceedInput: Bool = false, unpriced: [UnpricedPart] = []) {
+        self.priceEntry = priceEntry
+        self.input = input
+        self.cachedInput = cachedInput
+        self.cacheWrite = cacheWrite
+        self.output = output
+        self.request = request
+        self.webSearch = webSearch
+        self.partsExceedInput = partsExceedInput
+        self.unpriced = unpriced
+    }
+
+    /// The cost with each part rounded to whole nano-units, as a ledger keeps it: its
+    /// ``nanos`` are unchanged, and its ``total`` is their sum exactly.
+    public var inNanos: Cost {
+        let parts = nanos
+        var rounded = self
+        rounded.input = Money(femtos: parts.input * 1_000_000)
+        rounded.cachedInput = Money(femtos: parts.cachedInput * 1_000_000)
+        rounded.cacheWrite = Money(femtos: parts.cacheWrite * 1_000_000)
+        rounded.output = Money(femtos: parts.output * 1_000_000)
+        rounded.request = Money(femtos: parts.request * 1_000_000)
+        rounded.webSearch = Money(femtos: parts.webSearch * 1_000_000)
+        return rounded
+    }
 }
 
 /// A part of a response's usage that could not be priced, named in the cost, the usage log, the

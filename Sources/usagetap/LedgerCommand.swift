@@ -30,12 +30,12 @@ struct LedgerCommand: ParsableCommand {
             let table = try PriceSource.load(prices)
             let store = try ledger.open()
             let unpriced = try store.entriesWithUnpricedModel(fromMicros: window.from, toMicros: window.to)
-            let priced = unpriced.compactMap { row -> (id: Int64, cost: CostNanos, unpriced: [UnpricedPart])? in
+            let priced = unpriced.compactMap { row -> (id: Int64, cost: Cost, unpriced: [UnpricedPart])? in
                 guard let cost = table.cost(of: row.entry.usage) else { return nil }
-                return (row.id, CostNanos(cost), cost.unpriced)
+                return (row.id, LedgerEntry.kept(cost), cost.unpriced)
             }
             let written = Set(try store.price(priced))
-            let total = priced.filter { written.contains($0.id) }.reduce(Int128(0)) { $0 + Int128($1.cost.total) }
+            let total = priced.filter { written.contains($0.id) }.reduce(Int128(0)) { $0 + $1.cost.nanos.total }
             var json = JSONObjectWriter()
             json.add("rows_without_a_model_price", integer: unpriced.count)
             json.add("priced", integer: written.count)

@@ -7,7 +7,7 @@ struct Statement {
     var entries: [LedgerEntry]
 
     /// The sum of the rows' costs, in nano-units; rows without a price add nothing.
-    var totalNanos: Int128 { entries.reduce(0) { $0 + Int128($1.cost?.total ?? 0) } }
+    var totalNanos: Int128 { entries.reduce(0) { $0 + ($1.cost?.nanos.total ?? 0) } }
 
     func jsonLines() -> [String] {
         entries.map { entry in
@@ -20,8 +20,8 @@ struct Statement {
             json.add("outcome", string: entry.outcome)
             entry.usage.addFields(to: &json)
             json.add("price_entry", string: entry.cost?.priceEntry)
-            json.add("cost_nanos", integer: entry.cost.map { Int($0.total) })
-            json.add("cost_usd", string: entry.cost.map { Money(nanos: $0.total).decimalText })
+            json.add("cost_nanos", integer: entry.cost.map { Int($0.nanos.total) })
+            json.add("cost_usd", string: entry.cost?.total.decimalText)
             json.add("unpriced", rawJSON: UnpricedPart.jsonArray(entry.unpriced))
             json.add("balance_before_nanos", integer: Int(entry.balanceBefore))
             json.add("balance_after_nanos", integer: Int(entry.balanceAfter))
@@ -39,7 +39,7 @@ struct Statement {
                 entry.status.map(String.init), entry.outcome, usage.apiProtocol?.rawValue, usage.model,
             ] + TokenCount.allCases.map { usage[$0].map(String.init) } + [
                 String(usage.webSearchRequests), entry.cost?.priceEntry,
-                entry.cost.map { String($0.total) }, entry.cost.map { Money(nanos: $0.total).decimalText },
+                entry.cost.map { String($0.nanos.total) }, entry.cost?.total.decimalText,
                 entry.unpriced.map(\.rawValue).joined(separator: " "), String(entry.balanceBefore), String(entry.balanceAfter),
             ]
             return fields.map { Self.csvField($0 ?? "") }.joined(separator: ",")

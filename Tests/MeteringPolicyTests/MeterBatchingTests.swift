@@ -54,7 +54,7 @@ import TestSupport
         func entriesWithUnpricedModel(fromMicros: Int64, toMicros: Int64) throws -> [(id: Int64, entry: LedgerEntry)] {
             try ledger.entriesWithUnpricedModel(fromMicros: fromMicros, toMicros: toMicros)
         }
-        func price(_ rows: [(id: Int64, cost: CostNanos, unpriced: [UnpricedPart])]) throws -> [Int64] { try ledger.price(rows) }
+        func price(_ rows: [(id: Int64, cost: Cost, unpriced: [UnpricedPart])]) throws -> [Int64] { try ledger.price(rows) }
         func totals(tenantID: Int64, fromMicros: Int64, toMicros: Int64) throws -> UsageTotals {
             try ledger.totals(tenantID: tenantID, fromMicros: fromMicros, toMicros: toMicros)
         }
@@ -66,7 +66,7 @@ import TestSupport
     static func entry(_ index: Int, tenant: Int64) -> LedgerEntry {
         LedgerEntry(atMicros: Int64(1_000 + index), requestID: "request-\(index)", tenantID: tenant, keyID: 1, provider: "api.example",
                     status: 200, outcome: "completed", usage: UsageRecord(apiProtocol: .chat, model: "m", finished: true),
-                    cost: CostNanos(priceEntry: "m", input: Int64(index), cachedInput: 0, cacheWrite: 0, output: 0, request: 0, webSearch: 0))
+                    cost: Cost(priceEntry: "m", input: Money(nanos: Int64(index)), cachedInput: Money(nanos: 0), cacheWrite: Money(nanos: 0), output: Money(nanos: 0), request: Money(nanos: 0), webSearch: Money(nanos: 0)))
     }
 
     /// A meter over a fresh ledger with one tenant holding 1,000,000 nano-units.

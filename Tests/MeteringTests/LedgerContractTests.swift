@@ -104,7 +104,7 @@ enum LedgerContract {
                     status: status, outcome: status == 200 ? "completed" : "upstream_failed",
                     usage: UsageRecord(apiProtocol: .chat, model: "m", finished: true, inputTokens: input,
                                        outputTokens: output, totalTokens: input + output),
-                    cost: cost.map { CostNanos(priceEntry: "m", input: $0, cachedInput: 0, cacheWrite: 0, output: 0, request: 0, webSearch: 0) })
+                    cost: cost.map { Cost(priceEntry: "m", input: Money(nanos: $0), cachedInput: Money(nanos: 0), cacheWrite: Money(nanos: 0), output: Money(nanos: 0), request: Money(nanos: 0), webSearch: Money(nanos: 0)) })
     }
 
     static func debits(at location: String) throws {
@@ -224,7 +224,7 @@ enum LedgerContract {
         // Only the row whose model had no price is to be priced, and only once.
         let waiting = try store.entriesWithUnpricedModel(fromMicros: 0, toMicros: 100)
         #expect(waiting.map(\.entry.requestID) == ["r11"])
-        let cost = CostNanos(priceEntry: "m", input: 7, cachedInput: 0, cacheWrite: 0, output: 3, request: 0, webSearch: 0)
+        let cost = Cost(priceEntry: "m", input: Money(nanos: 7), cachedInput: Money(nanos: 0), cacheWrite: Money(nanos: 0), output: Money(nanos: 3), request: Money(nanos: 0), webSearch: Money(nanos: 0))
         let id = try #require(waiting.first?.id)
         #expect(try store.price([(id, cost, [])]) == [id])
         #expect(try store.price([(id, cost, [])]) == [])

@@ -33,7 +33,7 @@ import UsageTap
                                  cachedInputTokens: 3, cacheWriteTokens: 4, reasoningTokens: 5, webSearchRequests: 2)
         full.status = nil
         full.requestID = String(repeating: "long", count: 5_000)
-        full.cost = CostNanos(priceEntry: "claude", input: 1, cachedInput: 2, cacheWrite: 3, output: -4, request: 5, webSearch: Int64.max / 2)
+        full.cost = Cost(priceEntry: "claude", input: Money(nanos: 1), cachedInput: Money(nanos: 2), cacheWrite: Money(nanos: 3), output: Money(nanos: -4), request: Money(nanos: 5), webSearch: Money(nanos: Int64.max / 2))
         var bare = Self.entry(2, cost: nil)
         bare.usage = UsageRecord()
         bare.provider = ""

@@ -121,7 +121,7 @@ import Glibc
         #expect(reports.first??["debited_nanos"] as? Int == Int(Self.costOfOneStream))
         let after = try site.ledger(waitingFor: 1, tenant: "acme")
         #expect(after.tenant.balance == 1_000_000_000 - Self.costOfOneStream)
-        #expect(after.entries.first?.cost?.total == Self.costOfOneStream && after.entries.first?.unpriced == [])
+        #expect(after.entries.first?.cost?.nanos.total == Int128(Self.costOfOneStream) && after.entries.first?.unpriced == [])
     }
 
     @Test(.enabled(if: Peers.curl != nil, "curl missing: run ./test"))
@@ -168,7 +168,7 @@ import Glibc
         #expect(entries.count == 6)
         // Read only when an expectation fails.
         func shown() -> Comment { "usage log: \(site.proxy.logLines()); proxy: \(site.proxy.process.standardError)" }
-        #expect(entries.allSatisfy { $0.cost?.total == Self.costOfOneStream && $0.usage.inputTokens == 10 && $0.usage.outputTokens == 4 }, shown())
+        #expect(entries.allSatisfy { $0.cost?.nanos.total == Int128(Self.costOfOneStream) && $0.usage.inputTokens == 10 && $0.usage.outputTokens == 4 }, shown())
         #expect(entries.allSatisfy { $0.balanceBefore - $0.balanceAfter == $0.debit && $0.provider == "127.0.0.1" && $0.outcome == "completed" }, shown())
         #expect(tenant.balance == 10_000_000 - entries.reduce(0) { $0 + $1.debit })
         #expect(tenant.balance == 10_000_000 - 6 * Self.costOfOneStream)

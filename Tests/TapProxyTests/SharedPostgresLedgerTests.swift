@@ -74,7 +74,7 @@ import TestSupport
             let tenant = try #require(try store.tenant(named: "t\(index)"))
             let rows = try waitForRows(perTenant, of: tenant, in: store)
             #expect(rows.count == perTenant)
-            #expect(rows.allSatisfy { $0.cost?.total == Self.costOfOneStream && $0.outcome == "completed" })
+            #expect(rows.allSatisfy { $0.cost?.nanos.total == Int128(Self.costOfOneStream) && $0.outcome == "completed" })
             let spent = rows.reduce(0) { $0 + $1.debit }
             #expect(try store.balance(tenantID: tenant.id) == Self.startingBalanceNanos - spent, "tenant t\(index)")
 
@@ -139,7 +139,7 @@ import TestSupport
         try wave(3)
         let rows = try waitForRows(600, ofTenantNamed: "cut", in: ledger)
         #expect(rows.count == 600)
-        #expect(rows.allSatisfy { $0.cost?.total == Self.costOfOneStream })
+        #expect(rows.allSatisfy { $0.cost?.nanos.total == Int128(Self.costOfOneStream) })
         #expect(Set(rows.map(\.requestID)).count == 600, "a row was written twice")
         let store = try SQLLedger.open(ledger)
         let tenant = try #require(try store.tenant(named: "cut"))

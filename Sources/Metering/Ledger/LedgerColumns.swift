@@ -102,18 +102,28 @@ enum LedgerColumns {
             }
         }
 
-        func value(_ cost: CostNanos?, unpriced: [UnpricedPart]) -> SQLValue {
+        func value(_ cost: Cost?, unpriced: [UnpricedPart]) -> SQLValue {
+            guard let cost else { return self == .unpriced ? Self.unpricedValue(unpriced) : .null }
+            // The parts are whole nano-units (`LedgerEntry.kept`), so the total's are their
+            // sum. A part beyond 2^63 nano-units (9.2 billion dollars) cannot come from one
+            // response; it is clamped rather than trapping.
+            let part: Money
             switch self {
-            case .priceEntry: SQLValue(cost?.priceEntry)
-            case .input: SQLValue(cost?.input)
-            case .cachedInput: SQLValue(cost?.cachedInput)
-            case .cacheWrite: SQLValue(cost?.cacheWrite)
-            case .output: SQLValue(cost?.output)
-            case .request: SQLValue(cost?.request)
-            case .webSearch: SQLValue(cost?.webSearch)
-            case .total: SQLValue(cost?.total)
-            case .unpriced: unpriced.isEmpty ? .null : .text(unpriced.map(\.rawValue).joined(separator: ","))
+            case .priceEntry: return .text(cost.priceEntry)
+            case .input: part = cost.input
+            case .cachedInput: part = cost.cachedInput
+            case .cacheWrite: part = cost.cacheWrite
+            case .output: part = cost.output
+            case .request: part = cost.request
+            case .webSearch: part = cost.webSearch
+            case .total: part = cost.total
+            case .unpriced: return Self.unpricedValue(unpriced)
             }
+            return .integer(Int64(clamping: part.nanos))
+        }
+
+        private static func unpricedValue(_ unpriced: [UnpricedPart]) -> SQLValue {
+            unpriced.isEmpty ? .null : .text(unpriced.map(\.rawValue).joined(separator: ","))
         }
     }
 
@@ -138,10 +148,12 @@ enum LedgerColumns {
         // Null in a row from before the one-hour column: 0 once the row has usage, as the
         // record's contract says.
         if usage.cacheWrite1hTokens == nil, usage.inputTokens != nil || usage.outputTokens != nil { usage.cacheWrite1hTokens = 0 }
+        let unpriced = text("unpriced").map { $0.split(separator: ",").compactMap { UnpricedPart(rawValue: String($0)) } } ?? []
         let cost = text("price_entry").map { entry in
-            CostNanos(priceEntry: entry, input: integer("cost_input_nanos") ?? 0, cachedInput: integer("cost_cached_input_nanos") ?? 0,
-                      cacheWrite: integer("cost_cache_write_nanos") ?? 0, output: integer("cost_output_nanos") ?? 0,
-                      request: integer("cost_request_nanos") ?? 0, webSearch: integer("cost_web_search_nanos") ?? 0)
+            func nanos(_ name: StaticString) -> Money { Money(nanos: integer(name) ?? 0) }
+            return Cost(priceEntry: entry, input: nanos("cost_input_nanos"), cachedInput: nanos("cost_cached_input_nanos"),
+                        cacheWrite: nanos("cost_cache_write_nanos"), output: nanos("cost_output_nanos"),
+                        request: nanos("cost_request_nanos"), webSearch: nanos("cost_web_search_nanos"))
         }
         var entry = LedgerEntry(
             atMicros: integer("at_micros") ?? 0, requestID: text("request_id") ?? "", tenantID: integer("tenant_id") ?? 0,
@@ -149,7 +161,7 @@ enum LedgerColumns {
             outcome: text("outcome") ?? "", usage: usage, cost: cost)
         entry.balanceBefore = integer("balance_before_nanos") ?? 0
         entry.balanceAfter = integer("balance_after_nanos") ?? 0
-        entry.unpriced = text("unpriced").map { $0.split(separator: ",").compactMap { UnpricedPart(rawValue: String($0)) } } ?? []
+        entry.unpriced = unpriced
         return entry
     }
 }

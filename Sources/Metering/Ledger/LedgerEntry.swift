@@ -14,8 +14,10 @@ public struct LedgerEntry: Sendable, Equatable {
     public var status: Int?
     public var outcome: String
     public var usage: UsageRecord
-    /// Nil when the model has no price: nothing is debited, and the row says so.
-    public var cost: CostNanos?
+    /// What the ledger keeps of the cost: its price entry and its parts in whole nano-units
+    /// (``Cost/inNanos``); what went unpriced is the entry's own ``unpriced``. Nil when the model
+    /// has no price: nothing is debited, and the row says so.
+    public var cost: Cost?
     /// What went unpriced: `model` with a nil cost, `web_search` when searches had no price.
     public var unpriced: [UnpricedPart]
     /// Filled in by the ledger when the row is written.
@@ -23,7 +25,7 @@ public struct LedgerEntry: Sendable, Equatable {
     public var balanceAfter: Int64 = 0
 
     public init(atMicros: Int64, requestID: String, tenantID: Int64, keyID: Int64, provider: String,
-                status: Int?, outcome: String, usage: UsageRecord, cost: CostNanos?, unpriced: [UnpricedPart] = []) {
+                status: Int?, outcome: String, usage: UsageRecord, cost: Cost?, unpriced: [UnpricedPart] = []) {
         self.atMicros = atMicros
         self.requestID = requestID
         self.tenantID = tenantID
@@ -32,46 +34,20 @@ public struct LedgerEntry: Sendable, Equatable {
         self.status = status
         self.outcome = outcome
         self.usage = usage
-        self.cost = cost
+        self.cost = cost.map { Self.kept($0) }
         self.unpriced = unpriced
     }
 
+    /// The part of `cost` a ledger row holds.
+    public static func kept(_ cost: Cost) -> Cost {
+        var kept = cost.inNanos
+        kept.unpriced = []
+        kept.partsExceedInput = false
+        return kept
+    }
+
     /// What the balance goes down by: the cost, or nothing when it is unknown.
-    public var debit: Int64 { cost?.total ?? 0 }
-}
-
-/// A cost in integer nano-units of the currency, with its breakdown and the price entry used.
-public struct CostNanos: Sendable, Equatable {
-    public var priceEntry: String
-    public var input: Int64
-    public var cachedInput: Int64
-    public var cacheWrite: Int64
-    public var output: Int64
-    public var request: Int64
-    public var webSearch: Int64
-
-    public var total: Int64 { input + cachedInput + cacheWrite + output + request + webSearch }
-
-    public init(priceEntry: String, input: Int64, cachedInput: Int64, cacheWrite: Int64,
-                output: Int64, request: Int64, webSearch: Int64) {
-        self.priceEntry = priceEntry
-        self.input = input
-        self.cachedInput = cachedInput
-        self.cacheWrite = cacheWrite
-        self.output = output
-        self.request = request
-        self.webSearch = webSearch
-    }
-
-    /// The ledger's form of a computed cost. A part beyond 2^63 nano-units (9.2 billion
-    /// dollars) cannot come from one response; it is clamped rather than trapping.
-    public init(_ cost: Cost) {
-        let parts = cost.nanos
-        self.init(priceEntry: cost.priceEntry, input: Int64(clamping: parts.input),
-                  cachedInput: Int64(clamping: parts.cachedInput), cacheWrite: Int64(clamping: parts.cacheWrite),
-                  output: Int64(clamping: parts.output), request: Int64(clamping: parts.request),
-                  webSearch: Int64(clamping: parts.webSearch))
-    }
+    public var debit: Int64 { cost.map { Int64(clamping: $0.total.nanos) } ?? 0 }
 }
 
 /// A tenant: a customer with a prepaid balance and any number of keys.

@@ -38,7 +38,7 @@ public protocol LedgerStore: AnyObject {
     /// Sets the cost of each of those rows that still has none, and debits its tenant by it, in
     /// one transaction. A row priced already (by an earlier run) is left as it is, so a second
     /// run debits nothing. Returns the rows priced.
-    func price(_ rows: [(id: Int64, cost: CostNanos, unpriced: [UnpricedPart])]) throws -> [Int64]
+    func price(_ rows: [(id: Int64, cost: Cost, unpriced: [UnpricedPart])]) throws -> [Int64]
     /// The tenant's entries in that range, oldest first.
     func entries(tenantID: Int64, fromMicros: Int64, toMicros: Int64) throws -> [LedgerEntry]
 }

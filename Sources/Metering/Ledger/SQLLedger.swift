@@ -211,7 +211,7 @@ public final class SQLLedger: LedgerStore {
         return rows
     }
 
-    public func price(_ rows: [(id: Int64, cost: CostNanos, unpriced: [UnpricedPart])]) throws -> [Int64] {
+    public func price(_ rows: [(id: Int64, cost: Cost, unpriced: [UnpricedPart])]) throws -> [Int64] {
         try connection.transaction {
             let assignments = LedgerColumns.CostColumn.allCases.map { "\($0.name) = ?" }
             let update = try connection.prepare("""
@@ -225,7 +225,7 @@ public final class SQLLedger: LedgerStore {
                 guard try update.step(), let tenantID = update.integer(0) else { continue }
                 try update.run()
                 priced.append(row.id)
-                debits[tenantID, default: 0] += row.cost.total
+                debits[tenantID, default: 0] += Int64(clamping: row.cost.nanos.total)
             }
             // In tenant-id order, as `append` does, so that two writers never wait in a cycle.
             for (tenantID, debit) in debits.sorted(by: { $0.key < $1.key }) {

@@ -60,7 +60,7 @@ public struct ExchangeReport: Sendable {
         guard let customer else { return nil }
         return LedgerEntry(
             atMicros: atMicros, requestID: requestID, tenantID: customer.tenant.id, keyID: customer.keyID,
-            provider: provider, status: status, outcome: outcome.rawValue, usage: usage, cost: cost.map(CostNanos.init),
+            provider: provider, status: status, outcome: outcome.rawValue, usage: usage, cost: cost,
             unpriced: UnpricedPart.of(usage, cost: cost))
     }
 }
