@@ -1,6 +1,7 @@
-/// The record's token counts, declared once, in the documented order: the record's JSON line,
-/// the ledger's columns and the export's CSV follow this list. A new count is a case here, its
-/// property on ``UsageRecord``, and the reader that fills it.
+/// The record's token counts, declared once, in the documented order: ``RecordField`` lists
+/// them among the record's fields, which the record's JSON line, the ledger's columns and the
+/// export's CSV follow. A new count is a case here, its property on ``UsageRecord``, and the
+/// reader that fills it.
 public enum TokenCount: Int, Sendable, CaseIterable {
     case input, output, total, cachedInput, cacheWrite, cacheWriteOneHour, reasoning
 

@@ -30,23 +30,29 @@ struct Statement {
     }
 
     func csvLines() -> [String] {
-        let counts = TokenCount.allCases.map { "\($0.key)" }.joined(separator: ",")
-        let header = "at,request_id,key_id,provider,status,outcome,protocol,model,\(counts),web_search_requests,price_entry,cost_nanos,cost_usd,unpriced,balance_before_nanos,balance_after_nanos"
+        let recordHeaders = RecordField.all.map { "\($0.key)" }.joined(separator: ",")
+        let header = "at,request_id,key_id,provider,status,outcome,\(recordHeaders),price_entry,cost_nanos,cost_usd,unpriced,balance_before_nanos,balance_after_nanos"
         let rows = entries.map { entry -> String in
-            let usage = entry.usage
             let fields: [String?] = [
                 UTCCalendar.timestamp(micros: entry.atMicros), entry.requestID, String(entry.keyID), entry.provider,
-                entry.status.map(String.init), entry.outcome, usage.apiProtocol?.rawValue, usage.model,
-            ] + TokenCount.allCases.map { usage[$0].map(String.init) } + [
-                String(usage.webSearchRequests), entry.cost?.priceEntry,
+                entry.status.map(String.init), entry.outcome,
+            ] + RecordField.all.map { field -> String? in
+                switch entry.usage[field] {
+                case .text(let text): text
+                case .integer(let integer): integer.map(String.init)
+                case .flag(let flag): String(flag)
+                }
+            } + [
+                entry.cost?.priceEntry,
                 entry.cost.map { String($0.nanos.total) }, entry.cost?.total.decimalText,
                 entry.unpriced.map(\.rawValue).joined(separator: " "), String(entry.balanceBefore), String(entry.balanceAfter),
             ]
             return fields.map { Self.csvField($0 ?? "") }.joined(separator: ",")
         }
         let total = Money(femtos: totalNanos * 1_000_000)
-        // The total's cost under the rows' cost: after 8 leading columns, the counts, 2 more.
-        let before = String(repeating: ",", count: 8 + TokenCount.allCases.count + 2)
+        // The total's cost under the rows' cost: after 6 leading columns, the record's, and the
+        // price entry.
+        let before = String(repeating: ",", count: 6 + RecordField.all.count + 1)
         return [header] + rows + ["total\(before)\(totalNanos),\(total.decimalText),,,"]
     }
 

@@ -269,6 +269,10 @@ import Glibc
         let csv = try run(Peers.usagetap, ["ledger", "export", "--tenant", "acme", "--from", day, "--to", day, "--csv", "--ledger", site.ledgerPath], folder: site.folder.url)
         let csvLines = String(decoding: csv.output, as: UTF8.self).split(separator: "\n")
         #expect(csvLines.count == 6 && csvLines.last?.hasPrefix("total,") == true && csvLines.last?.contains(",600000,0.000600000,") == true)
+        #expect(csvLines.first == "at,request_id,key_id,provider,status,outcome,protocol,model,finished,error,input_tokens,output_tokens,total_tokens,cached_input_tokens,cache_write_tokens,cache_write_1h_tokens,reasoning_tokens,web_search_requests,price_entry,cost_nanos,cost_usd,unpriced,balance_before_nanos,balance_after_nanos")
+        // The total's cost lies under the rows' cost_nanos column.
+        let costColumn = csvLines.first?.split(separator: ",").firstIndex(of: "cost_nanos")
+        #expect(costColumn != nil && costColumn == csvLines.last?.split(separator: ",", omittingEmptySubsequences: false).firstIndex(of: "600000"))
     }
 
     @Test(.enabled(if: Peers.curl != nil, "curl missing: run ./test"))

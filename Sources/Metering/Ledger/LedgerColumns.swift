@@ -18,19 +18,30 @@ enum LedgerColumns {
     /// statements, the journal's records and the row's reading follow (see ``forEachValue``).
     /// A column added here is added to existing ledgers when a process next opens them, so it
     /// must allow NULL (old rows have none).
+    /// The record's fields are ``RecordField``'s, in its order. (Statements and the journal name
+    /// their columns, and rows are read by name: the order of a ledger made before is its own.)
     static let all: [Column] = [
         Column("at_micros", "BIGINT NOT NULL"), Column("request_id", "TEXT NOT NULL"),
         Column("tenant_id", "BIGINT NOT NULL REFERENCES tenants(id)"), Column("key_id", "BIGINT NOT NULL"),
-        Column("provider", "TEXT NOT NULL"), Column("protocol", "TEXT"), Column("model", "TEXT"), Column("status", "BIGINT"),
-        Column("outcome", "TEXT NOT NULL"), Column("finished", "BIGINT NOT NULL"), Column("error", "TEXT"),
-    ] + TokenCount.allCases.map { Column($0.key, "BIGINT") } + [
-        Column("web_search_requests", "BIGINT NOT NULL"), Column("price_entry", "TEXT"), Column("cost_input_nanos", "BIGINT"),
+        Column("provider", "TEXT NOT NULL"), Column("status", "BIGINT"), Column("outcome", "TEXT NOT NULL"),
+    ] + RecordField.all.map(column) + [
+        Column("price_entry", "TEXT"), Column("cost_input_nanos", "BIGINT"),
         Column("cost_cached_input_nanos", "BIGINT"), Column("cost_cache_write_nanos", "BIGINT"), Column("cost_output_nanos", "BIGINT"),
         Column("cost_request_nanos", "BIGINT"), Column("cost_web_search_nanos", "BIGINT"), Column("cost_nanos", "BIGINT"),
         // Added with issue 18: what went unpriced, comma-separated (`web_search`, `model`).
         Column("unpriced", "TEXT"),
         Column("balance_before_nanos", "BIGINT NOT NULL"), Column("balance_after_nanos", "BIGINT NOT NULL"),
     ]
+
+    /// A record field's column: TEXT or BIGINT (a Boolean as 0 or 1), NOT NULL where the field
+    /// is always there.
+    private static func column(_ field: RecordField) -> Column {
+        switch field.kind {
+        case .text: Column(field.key, "TEXT")
+        case .count: Column(field.key, "BIGINT")
+        case .number, .flag: Column(field.key, "BIGINT NOT NULL")
+        }
+    }
 
     /// Where each column is in ``all``, by name: rows are read by it.
     private static let positions: [String: Int32] = Dictionary(uniqueKeysWithValues: all.enumerated().map { ("\($1.name)", Int32($0)) })
@@ -65,14 +76,9 @@ enum LedgerColumns {
         try next(.integer(entry.tenantID))
         try next(.integer(entry.keyID))
         try next(.text(entry.provider))
-        try next(SQLValue(entry.usage.apiProtocol?.rawValue))
-        try next(SQLValue(entry.usage.model))
         try next(SQLValue(entry.status))
         try next(.text(entry.outcome))
-        try next(.integer(entry.usage.finished ? 1 : 0))
-        try next(SQLValue(entry.usage.error))
-        for count in TokenCount.allCases { try next(SQLValue(entry.usage[count])) }
-        try next(.integer(Int64(entry.usage.webSearchRequests)))
+        for field in RecordField.all { try next(SQLValue(entry.usage[field])) }
         for cost in CostColumn.allCases {
             assert("\(cost.name)" == "\(names[column])", "LedgerColumns: the cost columns are out of their order in `all`")
             try next(cost.value(entry.cost, unpriced: entry.unpriced))
@@ -141,10 +147,14 @@ enum LedgerColumns {
     static func entry(integer readInteger: (Int32) -> Int64?, text readText: (Int32) -> String?) -> LedgerEntry {
         func integer(_ name: StaticString) -> Int64? { readInteger(position(name)) }
         func text(_ name: StaticString) -> String? { readText(position(name)) }
-        var usage = UsageRecord(
-            apiProtocol: text("protocol").flatMap(APIProtocol.init(rawValue:)), model: text("model"),
-            finished: integer("finished") == 1, error: text("error"), webSearchRequests: Int(integer("web_search_requests") ?? 0))
-        for count in TokenCount.allCases { usage[count] = integer(count.key).map(Int.init) }
+        var usage = UsageRecord()
+        for field in RecordField.all {
+            switch field.kind {
+            case .text: usage[field] = .text(text(field.key))
+            case .count, .number: usage[field] = .integer(integer(field.key).map(Int.init))
+            case .flag: usage[field] = .flag(integer(field.key) == 1)
+            }
+        }
         // Null in a row from before the one-hour column: 0 once the row has usage, as the
         // record's contract says.
         if usage.cacheWrite1hTokens == nil, usage.inputTokens != nil || usage.outputTokens != nil { usage.cacheWrite1hTokens = 0 }

@@ -1,3 +1,5 @@
+import UsageTap
+
 /// A value bound to a statement parameter, the same for SQLite and PostgreSQL.
 enum SQLValue {
     case null
@@ -14,5 +16,14 @@ enum SQLValue {
 
     init(_ text: String?) {
         self = text.map { .text($0) } ?? .null
+    }
+
+    /// A record field's value: a Boolean as 1 or 0.
+    init(_ value: RecordField.Value) {
+        switch value {
+        case .text(let text): self.init(text)
+        case .integer(let integer): self.init(integer)
+        case .flag(let flag): self = .integer(flag ? 1 : 0)
+        }
     }
 }
