@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import Pricing
 import UsageTap
 
 /// The tap on one response body: decides from the response headers whether the body is
@@ -8,19 +9,24 @@ import UsageTap
 /// A class: the tap's state is a few kilobytes of fixed buffers, which as a value in the
 /// exchange's optional field was zeroed when the exchange was made and copied when it was set
 /// (about 10,000 instructions per request, callgrind); as an object it is built once in place.
+/// What prices a response's cost from its record: the loop's price table.
+protocol CostPricing: AnyObject {
+    func cost(of record: UsageRecord) -> Cost?
+}
+
 final class ResponseTap {
     private var tap: UsageTap
     private var inflater: Inflater?
     private let reads: Bool
-    /// With `--cost-in-stream`, for a body read as it is sent (no content coding): the loop whose
-    /// price table prices the costs added to its usage objects.
-    private let pricing: LoopContext?
+    /// With `--cost-in-stream`, for a body read as it is sent (no content coding): what prices
+    /// the costs added to its usage objects (the loop's price table).
+    private let pricing: (any CostPricing)?
     /// Bytes added to the body that the client has not yet taken: they are not the upstream's,
     /// so taking them gives the upstream no credit.
     private var addedNotTaken = 0
 
     /// A tap for a response with these fields; `pricing` when costs are to be added to it.
-    init(protocol selection: ProtocolSelection, responseFields fields: HeaderFields, pricing: LoopContext?) {
+    init(protocol selection: ProtocolSelection, responseFields fields: HeaderFields, pricing: (any CostPricing)?) {
         guard fields.withValue(of: "content-type", { Self.mayCarryUsage(contentType: $0) }) else {
             tap = UsageTap(protocol: selection)
             reads = false
@@ -93,7 +99,7 @@ final class ResponseTap {
     /// a chunk (about 6,000 instructions towards HTTP/2, callgrind), so short stretches (up to
     /// 4 KiB: a usage chunk that came alone, the usual `}}` and `[DONE]` after it) are copied
     /// into one piece with the members; longer ones go as slices of the same storage.
-    private func passAddingCosts(_ bytes: ByteBuffer, to client: (any ClientStream)?, pricing: LoopContext) -> Int {
+    private func passAddingCosts(_ bytes: ByteBuffer, to client: (any ClientStream)?, pricing: any CostPricing) -> Int {
         var added = 0
         var forwarded = 0
         // The members added so far, with the short stretches around them, not yet sent.
@@ -122,6 +128,8 @@ final class ResponseTap {
                 piece.reserveCapacity(minimumWritableBytes: count &+ Swift.min(raw.count &- brace, Self.shortRest))
                 if end.hasMembers { piece.writeInteger(UInt8(ascii: ",")) }
                 piece.writeBytes(members)
+                // Counted before any of it is sent: the client's side may report it taken.
+                addedNotTaken &+= count
                 added &+= count
                 pending = piece
                 forwarded = brace
@@ -131,7 +139,6 @@ final class ResponseTap {
             client?.sendResponseBody(bytes)
             return bytes.readableBytes
         }
-        addedNotTaken &+= added
         // Safe to unwrap: forwarded <= the readable bytes.
         let rest = bytes.getSlice(at: bytes.readerIndex &+ forwarded, length: bytes.readableBytes &- forwarded)!
         if rest.readableBytes <= Self.shortRest {

@@ -15,7 +15,7 @@ protocol DrainableConnection: AnyObject {
 /// table, request ids, and the count of exchanges in flight that a drain waits for.
 ///
 /// Each event loop has its own, used only on that loop, so none of it needs a lock.
-final class LoopContext {
+final class LoopContext: CostPricing {
     let eventLoop: any EventLoop
     let log: UsageLog
     let prices: PriceTable?
