@@ -222,11 +222,13 @@ final class Exchange {
     }
 
     func clientTook(responseBytes count: Int) {
-        switch state {
-        case .responding(let stream, let tap): stream.releaseResponseBody(tap.upstreamShare(ofTaken: count))
-        case .awaitingResponse(let stream, _): stream.releaseResponseBody(count)
-        case .receiving, .dispatched, .over: break
+        // Only with costs added does the client take bytes the upstream did not send; without,
+        // the tap is not bound out of the state (a retain and a release per write, callgrind).
+        guard loop.costInStream, case .responding(let stream, let tap) = state else {
+            upstream?.releaseResponseBody(count)
+            return
         }
+        stream.releaseResponseBody(tap.upstreamShare(ofTaken: count))
     }
 
     /// The client closed its connection or reset its stream.
