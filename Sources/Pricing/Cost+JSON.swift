@@ -4,7 +4,9 @@ extension Cost {
     /// The parts in nano-units of the currency, each rounded once, half-up. `total` is their sum,
     /// so that a bill's lines always add up; where every price is a whole number of nano-units
     /// per token (nearly every list price), nothing is rounded at all.
-    public var nanos: (input: Int128, cachedInput: Int128, cacheWrite: Int128, output: Int128, request: Int128, webSearch: Int128, total: Int128) {
+    public typealias Nanos = (input: Int128, cachedInput: Int128, cacheWrite: Int128, output: Int128, request: Int128, webSearch: Int128, total: Int128)
+
+    public var nanos: Nanos {
         let parts = (input.nanos, cachedInput.nanos, cacheWrite.nanos, output.nanos, request.nanos, webSearch.nanos)
         return (parts.0, parts.1, parts.2, parts.3, parts.4, parts.5, parts.0 + parts.1 + parts.2 + parts.3 + parts.4 + parts.5)
     }

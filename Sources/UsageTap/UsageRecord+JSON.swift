@@ -9,7 +9,7 @@ extension UsageRecord {
 
     /// Adds the documented keys, in their order, to a larger object (a proxy's log line).
     public func addFields(to json: inout JSONObjectWriter) {
-        for field in RecordField.all {
+        RecordField.forEach { field in
             switch self[field] {
             case .text(let text): json.add(field.key, string: text)
             case .integer(let integer): json.add(field.key, integer: integer)

@@ -78,10 +78,12 @@ enum LedgerColumns {
         try next(.text(entry.provider))
         try next(SQLValue(entry.status))
         try next(.text(entry.outcome))
-        for field in RecordField.all { try next(SQLValue(entry.usage[field])) }
-        for cost in CostColumn.allCases {
-            assert("\(cost.name)" == "\(names[column])", "LedgerColumns: the cost columns are out of their order in `all`")
-            try next(cost.value(entry.cost, unpriced: entry.unpriced))
+        try RecordField.forEach { try next(SQLValue(entry.usage[$0])) }
+        // The parts in nano-units, worked out once for the row's nine cost columns.
+        let cost = entry.cost.map { (priceEntry: $0.priceEntry, nanos: $0.nanos) }
+        for costColumn in CostColumn.allCases {
+            assert("\(costColumn.name)" == "\(names[column])", "LedgerColumns: the cost columns are out of their order in `all`")
+            try next(costColumn.value(cost, unpriced: entry.unpriced))
         }
         try next(.integer(entry.balanceBefore))
         try next(.integer(entry.balanceAfter))
@@ -108,24 +110,24 @@ enum LedgerColumns {
             }
         }
 
-        func value(_ cost: Cost?, unpriced: [UnpricedPart]) -> SQLValue {
+        /// The column's value for a cost given as its price entry and its ``Cost/nanos`` parts.
+        func value(_ cost: (priceEntry: String, nanos: Cost.Nanos)?, unpriced: [UnpricedPart]) -> SQLValue {
             guard let cost else { return self == .unpriced ? Self.unpricedValue(unpriced) : .null }
-            // The parts are whole nano-units (`LedgerEntry.kept`), so the total's are their
-            // sum. A part beyond 2^63 nano-units (9.2 billion dollars) cannot come from one
-            // response; it is clamped rather than trapping.
-            let part: Money
+            // A part beyond 2^63 nano-units (9.2 billion dollars) cannot come from one response;
+            // it is clamped rather than trapping.
+            let part: Int128
             switch self {
             case .priceEntry: return .text(cost.priceEntry)
-            case .input: part = cost.input
-            case .cachedInput: part = cost.cachedInput
-            case .cacheWrite: part = cost.cacheWrite
-            case .output: part = cost.output
-            case .request: part = cost.request
-            case .webSearch: part = cost.webSearch
-            case .total: part = cost.total
+            case .input: part = cost.nanos.input
+            case .cachedInput: part = cost.nanos.cachedInput
+            case .cacheWrite: part = cost.nanos.cacheWrite
+            case .output: part = cost.nanos.output
+            case .request: part = cost.nanos.request
+            case .webSearch: part = cost.nanos.webSearch
+            case .total: part = cost.nanos.total
             case .unpriced: return Self.unpricedValue(unpriced)
             }
-            return .integer(Int64(clamping: part.nanos))
+            return .integer(Int64(clamping: part))
         }
 
         private static func unpricedValue(_ unpriced: [UnpricedPart]) -> SQLValue {

@@ -220,7 +220,8 @@ public final class SQLLedger: LedgerStore {
             var priced: [Int64] = []
             var debits: [Int64: Int64] = [:]
             for row in rows {
-                try update.bind(LedgerColumns.CostColumn.allCases.map { $0.value(row.cost, unpriced: row.unpriced) } + [.integer(row.id)])
+                let cost = (priceEntry: row.cost.priceEntry, nanos: row.cost.nanos)
+                try update.bind(LedgerColumns.CostColumn.allCases.map { $0.value(cost, unpriced: row.unpriced) } + [.integer(row.id)])
                 // No row back: priced already, by an earlier run.
                 guard try update.step(), let tenantID = update.integer(0) else { continue }
                 try update.run()
