@@ -107,13 +107,14 @@
     /// each protocol's own, or all of them while the protocol is not known. Anthropic's
     /// `message_start` usage is not one: a `message_delta` follows it.
     private static func usageObjects(of apiProtocol: APIProtocol?, inBody: Bool) -> UInt64 {
-        func bits(_ groups: CountGroup...) -> UInt64 { groups.reduce(0) { $0 | 1 &<< UInt64(UsagePath.usage($1).raw) } }
         switch apiProtocol {
-        case .chat: return bits(.usage, .groqUsage)
-        case .messages: return bits(.usage)
-        case .responses: return inBody ? bits(.usage) : bits(.responseUsage)
-        case .gemini: return bits(.usageMetadata)
-        case nil: return inBody ? bits(.usage, .usageMetadata) : bits(.usage, .groqUsage, .responseUsage, .usageMetadata)
+        case .chat: return UsagePath.set(.usage(.usage), .usage(.groqUsage))
+        case .messages: return UsagePath.set(.usage(.usage))
+        case .responses: return UsagePath.set(.usage(inBody ? .usage : .responseUsage))
+        case .gemini: return UsagePath.set(.usage(.usageMetadata))
+        case nil:
+            return inBody ? UsagePath.set(.usage(.usage), .usage(.usageMetadata))
+                : UsagePath.set(.usage(.usage), .usage(.groqUsage), .usage(.responseUsage), .usage(.usageMetadata))
         }
     }
 

@@ -49,7 +49,7 @@ public struct UsageTap: Sendable {
     ///
     /// With `stopsAtUsage`, ``readUntilUsage(_:)`` finds the usage objects a cost can be added
     /// to. Gemini's chunks, which all carry usage, are then all walked, none passed by their
-    /// structure alone: about twice the instructions for a Gemini stream.
+    /// structure alone (other protocols' events are sieved as usual).
     public init(protocol selection: ProtocolSelection = .auto, stopsAtUsage: Bool = false) {
         self.selection = selection.fixed
         self.stopsAtUsage = stopsAtUsage

@@ -64,21 +64,20 @@
             unwanted = 0
             return
         }
-        func bits(_ paths: UsagePath...) -> UInt64 { paths.reduce(0) { $0 | 1 << UInt64($1.raw) } }
         // Detection's members: needed only until the protocol is known.
-        var paths = bits(.object, .choices)
-        if hasModel { paths |= bits(.model, .responseModel, .messageModel, .modelVersion) }
+        var paths = UsagePath.set(.object, .choices)
+        if hasModel { paths |= UsagePath.set(.model, .responseModel, .messageModel, .modelVersion) }
         // Anthropic's `cache_creation`, for every other protocol.
-        let cacheCreation = bits(.usageCacheCreation, .messageUsageCacheCreation)
+        let cacheCreation = UsagePath.set(.usageCacheCreation, .messageUsageCacheCreation)
         switch apiProtocol {
         case .chat:
-            paths |= bits(.type, .code, .candidates, .response, .message, .output(.root), .usage(.usageMetadata)) | cacheCreation
+            paths |= UsagePath.set(.type, .code, .candidates, .response, .message, .output(.root), .usage(.usageMetadata)) | cacheCreation
         case .responses:
-            paths |= bits(.candidates, .message, .xGroq, .output(.root), .usage(.usage), .usage(.usageMetadata)) | cacheCreation
+            paths |= UsagePath.set(.candidates, .message, .xGroq, .output(.root), .usage(.usage), .usage(.usageMetadata)) | cacheCreation
         case .messages:
-            paths |= bits(.code, .candidates, .response, .xGroq, .output(.root), .usage(.usageMetadata))
+            paths |= UsagePath.set(.code, .candidates, .response, .xGroq, .output(.root), .usage(.usageMetadata))
         case .gemini:
-            paths |= bits(.type, .code, .response, .message, .xGroq, .output(.root), .usage(.usage), .error(.root)) | cacheCreation
+            paths |= UsagePath.set(.type, .code, .response, .message, .xGroq, .output(.root), .usage(.usage), .error(.root)) | cacheCreation
         }
         unwanted = paths
     }

@@ -83,9 +83,22 @@
 
     // MARK: What a path holds
 
-    /// `1 << raw` for paths below 64, 0 above: the argument of the bit tests below.
+    /// `1 << raw` for paths below 64, 0 above: the argument of the bit tests below, and of the
+    /// sets of paths the tally gives the walker (``EventFacts/unwanted``, ``EventFacts/stopsAt``).
     @inline(__always)
-    private var bit: UInt64 { raw < 64 ? 1 &<< UInt64(raw) : 0 }
+    var bit: UInt64 { raw < 64 ? 1 &<< UInt64(raw) : 0 }
+
+    /// The set of `paths` (each below 64), one bit per path.
+    static func set(_ paths: UsagePath...) -> UInt64 {
+        paths.reduce(0) { set, path in
+            assert(path.raw < 64, "UsagePath: \(path) has no bit")
+            return set | path.bit
+        }
+    }
+
+    /// Whether this path is in `set`; a path from 64 on never is.
+    @inline(__always)
+    func isIn(_ set: UInt64) -> Bool { set & bit != 0 }
 
     /// root, x_groq, response, message, candidate, the two errors and output items, usage and
     /// usage details.

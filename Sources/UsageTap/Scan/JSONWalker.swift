@@ -311,8 +311,7 @@ struct JSONWalker: Sendable {
                 // An object whose next token would be a key is empty (or ends in a comma).
                 let endsOpen = expectsKey
                 close(facts: &facts)
-                let closed = paths[depth].raw
-                if closed < 64, facts.stopsAt &>> UInt64(closed) & 1 != 0, byte == UInt8(ascii: "}") {
+                if paths[depth].isIn(facts.stopsAt), byte == UInt8(ascii: "}") {
                     stop = UsageObjectEnd.Brace(offset: index &- 1, membersBefore: !endsOpen)
                     // The run ends here, as at a line end: the slice is read no further.
                     runEnd = index
@@ -422,7 +421,7 @@ struct JSONWalker: Sendable {
         let path = paths[depth &- 1].member(name)
         // Most members are on no path, or on one this stream's readers no longer use: skip the
         // call for them.
-        guard path != .ignored, path.raw >= 64 || facts.unwanted &>> UInt64(path.raw) & 1 == 0 else {
+        guard path != .ignored, !path.isIn(facts.unwanted) else {
             valuePath = .ignored
             return
         }
