@@ -17,6 +17,11 @@ let package = Package(
         // `reference` row; not for embedding.
         .library(name: "ReferenceTap", targets: ["ReferenceTap"]),
         .executable(name: "usagetap", targets: ["usagetap"]),
+        // The tap (and its prices) for C and everything that calls C: the header is
+        // Sources/CUsageTapABI/include/usagetap.h; Embedding/c/build makes a self-contained
+        // libusagetap.so and libusagetap.a.
+        .library(name: "usagetap-c", type: .dynamic, targets: ["UsageTapC"]),
+        .library(name: "usagetap-c-static", type: .static, targets: ["UsageTapC"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -35,6 +40,10 @@ let package = Package(
             // Embedded as a byte array: no Foundation bundle lookup, nothing to find at run time.
             resources: [.embedInCode("Resources/default-prices.txt")]
         ),
+        // The C interface: the public header (and the answers that need no Swift), then the
+        // functions behind it.
+        .target(name: "CUsageTapABI"),
+        .target(name: "UsageTapC", dependencies: ["CUsageTapABI", "UsageTap", "Pricing"]),
         // C libraries from Debian's -dev packages, imported privately by TapProxy and Metering.
         .systemLibrary(name: "CNghttp2", pkgConfig: "libnghttp2", providers: [.apt(["libnghttp2-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
@@ -82,6 +91,8 @@ let package = Package(
             // An excerpt of LiteLLM's price file (MIT licence), entries copied unchanged.
             resources: [.copy("Resources/litellm-excerpt.json")]
         ),
+        // The C interface, the nginx module, the Lua and Python bindings (Embedding/), from outside.
+        .testTarget(name: "EmbeddingTests", dependencies: ["UsageTap", "Pricing", "TestSupport"]),
         .testTarget(name: "usagetapTests", dependencies: ["usagetap", "TestSupport"]),
         .testTarget(name: "MeteringTests", dependencies: ["Metering", "UsageTap", "Pricing", "TestSupport"]),
         .testTarget(

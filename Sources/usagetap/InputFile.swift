@@ -48,17 +48,3 @@ struct InputFile: ~Copyable {
         return filled
     }
 }
-
-extension InputFile {
-    /// The whole file, for small inputs such as a price table.
-    func readAll() throws(ReadError) -> [UInt8] {
-        var bytes: [UInt8] = []
-        let block = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 16)
-        defer { block.deallocate() }
-        while true {
-            let filled = try fill(block)
-            bytes.append(contentsOf: block[..<filled])
-            if filled < block.count { return bytes }
-        }
-    }
-}

@@ -4,13 +4,7 @@ import TestSupport
 /// The real programs the proxy is tested against, from Debian's packages (`./test` installs
 /// them), and the proxy itself.
 enum Peers {
-    static func find(_ name: String) -> String? {
-        for folder in ["/usr/bin", "/usr/sbin", "/usr/local/bin", "/bin"] {
-            let path = "\(folder)/\(name)"
-            if FileManager.default.isExecutableFile(atPath: path) { return path }
-        }
-        return nil
-    }
+    static func find(_ name: String) -> String? { installedProgram(name) }
 
     static let nghttpd = find("nghttpd")
     static let nghttp = find("nghttp")
