@@ -60,6 +60,11 @@ struct ProxyCommand: ParsableCommand {
     @Option(help: "HTTP/2 streams a client may have open at once.")
     var maxStreams = 128
 
+    @Option(help: ArgumentHelp(
+        "HTTP/2 streams a client may cancel per second on one connection, after a first burst of --max-streams.",
+        discussion: "Beyond it the connection gets GOAWAY with ENHANCE_YOUR_CALM and is closed (HTTP/2 Rapid Reset)."))
+    var maxStreamResetsPerSecond = 50
+
     @Option(help: "Close a connection that has had nothing in flight for this many seconds.")
     var idleSeconds = 120
 
@@ -87,6 +92,7 @@ struct ProxyCommand: ParsableCommand {
         if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         guard maxStreams >= 1 else { throw ValidationError("--max-streams must be at least 1") }
+        guard maxStreamResetsPerSecond >= 0 else { throw ValidationError("--max-stream-resets-per-second must be 0 or more") }
         if upstreamBearerEnv != nil && upstreamApiKeyEnv != nil {
             throw ValidationError("--upstream-bearer-env and --upstream-api-key-env exclude each other")
         }
@@ -101,6 +107,7 @@ struct ProxyCommand: ParsableCommand {
         let (host, port) = try listenAddress()
         var limits = ProxyLimits()
         limits.maxConcurrentStreams = maxStreams
+        limits.streamResetsPerSecond = maxStreamResetsPerSecond
         limits.idleTimeout = .seconds(Int64(idleSeconds))
         limits.drainTimeout = .seconds(Int64(drainSeconds))
         let configuration = ProxyConfiguration(

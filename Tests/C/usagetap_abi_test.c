@@ -4,6 +4,8 @@
  *
  *     usagetap_abi_test FIXTURES_DIR CORPUS_DIR TAPS
  *
+ * FIXTURES_DIR "-" leaves the fixtures out (a clone without ../shared).
+ *
  * 1. Bad arguments get their status codes and change nothing.
  * 2. Every recorded fixture (NAME.sse beside NAME.expected.json) fed at 1-, 7- and 65,536-byte
  *    slices, through one tap reset between runs, gives its expected record: each field of
@@ -412,7 +414,8 @@ int main(int argc, char **argv) {
         return 2;
     }
     test_arguments();
-    test_fixtures(argv[1]);
+    if (strcmp(argv[1], "-") != 0) test_fixtures(argv[1]);
+    else printf("skipped: fixtures (none given)\n");
     test_corpus(argv[2], atol(argv[3]));
     if (failures) {
         fprintf(stderr, "%d failures\n", failures);

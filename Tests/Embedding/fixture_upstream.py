@@ -28,6 +28,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass
 
     def do_GET(self):
+        try:
+            self.serve()
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client (or the proxy in front) went away: nothing to say
+
+    def serve(self):
         parts = self.path.split("?")[0].split("/")
         if len(parts) < 3 or parts[-2] not in ("length", "chunked", "gzip", "slow"):
             self.send_error(404)

@@ -11,9 +11,16 @@ final class HTTP2ClientConnection: ChannelInboundHandler, NGHTTP2SessionDelegate
     private var context: ChannelHandlerContext?
     private var streams = StreamMap<HTTP2ClientStream>()
     private var isDraining = false
+    /// Exchanges whose HEADERS arrived in the read being processed: they start once the whole
+    /// read is, so that a stream the same read resets never costs an upstream request.
+    private var startingAfterRead: [Exchange] = []
+    private var resets: ResetBudget
+    /// The connection got GOAWAY for abuse: nothing more is started on it.
+    private var isRefused = false
 
     init(loop: LoopContext) {
         self.loop = loop
+        resets = ResetBudget(burst: loop.limits.maxConcurrentStreams, perSecond: loop.limits.streamResetsPerSecond)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -42,6 +49,16 @@ final class HTTP2ClientConnection: ChannelInboundHandler, NGHTTP2SessionDelegate
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         _ = session.receiveOrHangUp(unwrapInboundIn(data))
+        startAfterRead()
+    }
+
+    /// Starts the exchanges of the read just processed that are still wanted.
+    private func startAfterRead() {
+        guard !startingAfterRead.isEmpty else { return }
+        let starting = startingAfterRead
+        startingAfterRead.removeAll(keepingCapacity: true)
+        guard !isRefused else { return }
+        for exchange in starting { exchange.start() }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -96,7 +113,7 @@ final class HTTP2ClientConnection: ChannelInboundHandler, NGHTTP2SessionDelegate
         let exchange = Exchange(requestHead: consume head, client: stream, loop: loop)
         stream.exchange = exchange
         if endsStream { exchange.clientSentRequestEnd(trailers: nil) }
-        exchange.start()
+        startingAfterRead.append(exchange)
     }
 
     func willFlush() {
@@ -116,9 +133,24 @@ final class HTTP2ClientConnection: ChannelInboundHandler, NGHTTP2SessionDelegate
         guard let stream = streams.removeValue(forKey: streamID) else { return }
         session.releaseHeld(by: stream)
         // Closed before the response ended: the client reset the stream or went away.
-        stream.exchange?.clientCancelled()
+        if let exchange = stream.exchange {
+            exchange.clientCancelled()
+            if !isRefused, !resets.spend() { refuseForResets() }
+        }
         stream.exchange = nil
         closeIfDrained()
+    }
+
+    /// The client cancels streams faster than its budget allows: GOAWAY (ENHANCE_YOUR_CALM), the
+    /// streams in flight cancelled, the connection closed once that is sent, and one line said.
+    private func refuseForResets() {
+        isRefused = true
+        session.goAway(errorCode: .enhanceYourCalm)
+        session.closesAfterSend = true
+        session.scheduleSend()
+        ConnectionReport.refused(
+            peer: context?.remoteAddress, reason: "\(resets.spent) streams cancelled, over the budget of "
+                + "\(loop.limits.maxConcurrentStreams) at once and \(loop.limits.streamResetsPerSecond) a second")
     }
 
     func sent(bodyBytes count: Int, streamID: Int32) {

@@ -100,6 +100,9 @@ final class Exchange {
 
     /// Sends the request on its way upstream; with metering, once its key and balance pass.
     func start() {
+        // The client may have cancelled the request before it started (a stream reset in the
+        // same read as its HEADERS): then it never goes upstream.
+        guard case .receiving = state else { return }
         guard let metering = loop.metering else { return dispatch() }
         // The key is looked at where it lies in the head; only a lookup in the ledger copies it.
         let (found, style) = requestHead.fields.withCustomerKey { key, style -> (KeyCheck, AuthStyle) in

@@ -52,6 +52,7 @@ struct HTTP2ErrorCode: Equatable, CustomStringConvertible {
     static let protocolError = HTTP2ErrorCode(rawValue: NGHTTP2_PROTOCOL_ERROR.rawValue)
     static let internalError = HTTP2ErrorCode(rawValue: NGHTTP2_INTERNAL_ERROR.rawValue)
     static let cancel = HTTP2ErrorCode(rawValue: NGHTTP2_CANCEL.rawValue)
+    static let enhanceYourCalm = HTTP2ErrorCode(rawValue: NGHTTP2_ENHANCE_YOUR_CALM.rawValue)
 
     /// The code's name (`PROTOCOL_ERROR`), or "unknown error code".
     var description: String { String(cString: nghttp2_http2_strerror(rawValue)) }
@@ -279,9 +280,9 @@ final class NGHTTP2Session {
     }
 
     /// GOAWAY with the last stream this side processed: no new streams, in-flight ones finish.
-    func goAway() {
+    func goAway(errorCode: HTTP2ErrorCode = .noError) {
         let last = nghttp2_session_get_last_proc_stream_id(session)
-        nghttp2_submit_goaway(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), last, NGHTTP2_NO_ERROR.rawValue, nil, 0)
+        nghttp2_submit_goaway(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), last, errorCode.rawValue, nil, 0)
     }
 
     /// Sends what is queued at the end of this event loop turn, so that the writes of every

@@ -89,6 +89,10 @@ public struct ServerTLSFiles: Sendable {
 public struct ProxyLimits: Sendable {
     /// HTTP/2 streams a client may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS).
     public var maxConcurrentStreams: Int = 128
+    /// HTTP/2 streams a client may cancel per second on one connection, after a first burst of
+    /// ``maxConcurrentStreams``; beyond that the connection gets GOAWAY with ENHANCE_YOUR_CALM
+    /// (HTTP/2 Rapid Reset). A client that stops a stream now and then never comes near it.
+    public var streamResetsPerSecond: Int = 50
     /// The largest request header block accepted, in bytes.
     public var maxHeaderBytes: Int = 64 << 10
     /// A connection with nothing in flight for this long is closed.
