@@ -84,9 +84,11 @@ static ngx_http_module_t ngx_http_usagetap_module_ctx = {
     ngx_http_usagetap_create_loc_conf,
     ngx_http_usagetap_merge_loc_conf};
 
+static void ngx_http_usagetap_exit_process(ngx_cycle_t *cycle);
+
 ngx_module_t ngx_http_usagetap_module = {
     NGX_MODULE_V1, &ngx_http_usagetap_module_ctx, ngx_http_usagetap_commands, NGX_HTTP_MODULE,
-    NULL, NULL, NULL, NULL, NULL, NULL, NULL, NGX_MODULE_V1_PADDING};
+    NULL, NULL, NULL, NULL, NULL, ngx_http_usagetap_exit_process, NULL, NGX_MODULE_V1_PADDING};
 
 static ngx_http_output_header_filter_pt ngx_http_next_header_filter;
 static ngx_http_output_body_filter_pt ngx_http_next_body_filter;
@@ -135,12 +137,40 @@ static char *ngx_http_usagetap_prices(ngx_conf_t *cf, ngx_command_t *cmd, void *
     return NGX_CONF_OK;
 }
 
+/* ---- taps kept for reuse ---- */
+
+/* A worker keeps the taps of finished requests and starts them over for the next ones
+ * (usagetap_reset allocates nothing), instead of making and freeing one per request. Workers
+ * run their filters on one thread, so the pool needs no lock. */
+#define USAGETAP_POOL 64
+static usagetap *ngx_http_usagetap_pool[USAGETAP_POOL];
+static ngx_uint_t ngx_http_usagetap_pooled;
+
+static usagetap *ngx_http_usagetap_take(usagetap_protocol protocol) {
+    while (ngx_http_usagetap_pooled > 0) {
+        usagetap *tap = ngx_http_usagetap_pool[--ngx_http_usagetap_pooled];
+        if (usagetap_reset(tap, protocol) == USAGETAP_OK) return tap;
+        usagetap_free(tap);
+    }
+    return usagetap_new(protocol);
+}
+
+static void ngx_http_usagetap_give_back(usagetap *tap) {
+    if (ngx_http_usagetap_pooled < USAGETAP_POOL) ngx_http_usagetap_pool[ngx_http_usagetap_pooled++] = tap;
+    else usagetap_free(tap);
+}
+
+static void ngx_http_usagetap_exit_process(ngx_cycle_t *cycle) {
+    (void)cycle;
+    while (ngx_http_usagetap_pooled > 0) usagetap_free(ngx_http_usagetap_pool[--ngx_http_usagetap_pooled]);
+}
+
 /* ---- the filters ---- */
 
 static void ngx_http_usagetap_cleanup(void *data) {
     ngx_http_usagetap_ctx_t *ctx = data;
     if (ctx->coding == USAGETAP_INFLATING) inflateEnd(&ctx->zstream);
-    usagetap_free(ctx->tap);
+    ngx_http_usagetap_give_back(ctx->tap);
 }
 
 static ngx_int_t ngx_http_usagetap_header_filter(ngx_http_request_t *r) {
@@ -154,7 +184,7 @@ static ngx_int_t ngx_http_usagetap_header_filter(ngx_http_request_t *r) {
     usagetap_protocol protocol = conf->protocol != NGX_CONF_UNSET_UINT
                                      ? (usagetap_protocol)conf->protocol
                                      : usagetap_protocol_for_path((const char *)r->uri.data, r->uri.len);
-    ctx->tap = usagetap_new(protocol);
+    ctx->tap = ngx_http_usagetap_take(protocol);
     if (ctx->tap == NULL) return NGX_ERROR;
     ctx->prices = conf->prices;
     cleanup->handler = ngx_http_usagetap_cleanup;

@@ -29,7 +29,7 @@ public func usagetap_prices_free(_ prices: OpaquePointer?) {
 public func usagetap_get_cost(_ tap: OpaquePointer?, _ prices: OpaquePointer?, _ out: UnsafeMutablePointer<usagetap_cost>?) -> usagetap_status {
     guard let tap, let prices, let out else { return USAGETAP_ERROR_NULL }
     let handle = TapHandle.from(tap)
-    guard let cost = PricesHandle.from(prices).table.cost(of: handle.tap.pointee.record) else { return USAGETAP_ERROR_UNPRICED }
+    guard let cost = PricesHandle.from(prices).table.cost(of: handle.record) else { return USAGETAP_ERROR_UNPRICED }
     let parts = cost.nanos
     guard let total = Int64(exactly: parts.total), let input = Int64(exactly: parts.input),
           let cached = Int64(exactly: parts.cachedInput), let cacheWrite = Int64(exactly: parts.cacheWrite),

@@ -24,14 +24,18 @@ public func usagetap_feed(_ tap: OpaquePointer?, _ bytes: UnsafeRawPointer?, _ l
     guard length >= 0 else { return USAGETAP_ERROR_LENGTH }
     guard length > 0 else { return USAGETAP_OK }
     guard let bytes else { return USAGETAP_ERROR_NULL }
-    TapHandle.from(tap).tap.pointee.feed(UnsafeRawBufferPointer(start: bytes, count: length))
+    let handle = TapHandle.from(tap)
+    handle.tap.pointee.feed(UnsafeRawBufferPointer(start: bytes, count: length))
+    handle.changed()
     return USAGETAP_OK
 }
 
 @_cdecl("usagetap_finish")
 public func usagetap_finish(_ tap: OpaquePointer?) -> usagetap_status {
     guard let tap else { return USAGETAP_ERROR_NULL }
-    TapHandle.from(tap).tap.pointee.finish()
+    let handle = TapHandle.from(tap)
+    handle.tap.pointee.finish()
+    handle.changed()
     return USAGETAP_OK
 }
 
@@ -39,7 +43,9 @@ public func usagetap_finish(_ tap: OpaquePointer?) -> usagetap_status {
 public func usagetap_reset(_ tap: OpaquePointer?, _ number: usagetap_protocol) -> usagetap_status {
     guard let tap else { return USAGETAP_ERROR_NULL }
     guard let selection = CProtocol.selection(number) else { return USAGETAP_ERROR_ARGUMENT }
-    TapHandle.from(tap).tap.pointee = UsageTap(protocol: selection)
+    let handle = TapHandle.from(tap)
+    handle.tap.pointee = UsageTap(protocol: selection)
+    handle.changed()
     return USAGETAP_OK
 }
 
@@ -53,7 +59,7 @@ public func usagetap_free(_ tap: OpaquePointer?) {
 public func usagetap_get_record(_ tap: OpaquePointer?, _ out: UnsafeMutablePointer<usagetap_record>?) -> usagetap_status {
     guard let tap, let out else { return USAGETAP_ERROR_NULL }
     let handle = TapHandle.from(tap)
-    let record = handle.tap.pointee.record
+    let record = handle.record
     let model = handle.model.hold(record.model)
     let error = handle.error.hold(record.error)
     out.pointee = usagetap_record(
@@ -80,7 +86,7 @@ public func usagetap_get_record_json(
     guard let tap, let length else { return USAGETAP_ERROR_NULL }
     guard capacity >= 0 else { return USAGETAP_ERROR_LENGTH }
     var json = JSONObjectWriter()
-    TapHandle.from(tap).tap.pointee.record.addFields(to: &json)
+    TapHandle.from(tap).record.addFields(to: &json)
     let line = json.finishBytes()
     length.pointee = line.count
     guard capacity > line.count else { return USAGETAP_ERROR_SPACE }

@@ -18,6 +18,10 @@ final class TapHandle {
     let model = TextStorage(capacity: TapHandle.textCapacity)
     let error = TextStorage(capacity: TapHandle.textCapacity)
     let priceEntry = TextStorage(capacity: TapHandle.textCapacity)
+    // Unchecked: a tap is used by one thread at a time (the header's rule), and these are read
+    // and written only in the calls below, never across one another.
+    @exclusivity(unchecked) private var changes = 0
+    @exclusivity(unchecked) private var cached: (changes: Int, record: UsageRecord)?
 
     init(protocol selection: ProtocolSelection) {
         tap = .allocate(capacity: 1)
@@ -27,6 +31,20 @@ final class TapHandle {
     deinit {
         tap.deinitialize(count: 1)
         tap.deallocate()
+    }
+
+    /// The tap has read more, finished, or started over: its record may have changed.
+    func changed() {
+        changes &+= 1
+    }
+
+    /// The tap's record, made once per change: a log line that asks for the record, its JSON
+    /// and its cost reads the tap's record (and decodes its strings) once.
+    var record: UsageRecord {
+        if let cached, cached.changes == changes { return cached.record }
+        let record = tap.pointee.record
+        cached = (changes, record)
+        return record
     }
 
     /// The handle behind a pointer that `usagetap_new` returned (not retained: the C caller
