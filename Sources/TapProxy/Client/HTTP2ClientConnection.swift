@@ -14,13 +14,15 @@ final class HTTP2ClientConnection: ChannelInboundHandler, NGHTTP2SessionDelegate
     /// Exchanges whose HEADERS arrived in the read being processed: they start once the whole
     /// read is, so that a stream the same read resets never costs an upstream request.
     private var startingAfterRead: [Exchange] = []
-    private var resets: ResetBudget
+    private var resets: AbuseBudget
+    private var emptyFrames: AbuseBudget
     /// The connection got GOAWAY for abuse: nothing more is started on it.
     private var isRefused = false
 
     init(loop: LoopContext) {
         self.loop = loop
-        resets = ResetBudget(burst: loop.limits.maxConcurrentStreams, perSecond: loop.limits.streamResetsPerSecond)
+        resets = AbuseBudget(burst: loop.limits.maxConcurrentStreams, perSecond: loop.limits.streamResetsPerSecond)
+        emptyFrames = AbuseBudget(burst: loop.limits.emptyFramesBurst, perSecond: loop.limits.emptyFramesPerSecond)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -135,22 +137,29 @@ final class HTTP2ClientConnection: ChannelInboundHandler, NGHTTP2SessionDelegate
         // Closed before the response ended: the client reset the stream or went away.
         if let exchange = stream.exchange {
             exchange.clientCancelled()
-            if !isRefused, !resets.spend() { refuseForResets() }
+            if !isRefused, !resets.spend() {
+                refuse(because: "\(resets.spent) streams cancelled, over the budget of "
+                    + "\(loop.limits.maxConcurrentStreams) at once and \(loop.limits.streamResetsPerSecond) a second")
+            }
         }
         stream.exchange = nil
         closeIfDrained()
     }
 
-    /// The client cancels streams faster than its budget allows: GOAWAY (ENHANCE_YOUR_CALM), the
-    /// streams in flight cancelled, the connection closed once that is sent, and one line said.
-    private func refuseForResets() {
+    func receivedEmptyData(streamID: Int32) {
+        guard !isRefused, !emptyFrames.spend() else { return }
+        refuse(because: "\(emptyFrames.spent) DATA frames that carry nothing, over the budget of "
+            + "\(loop.limits.emptyFramesBurst) at once and \(loop.limits.emptyFramesPerSecond) a second")
+    }
+
+    /// The client abuses the connection: GOAWAY (ENHANCE_YOUR_CALM), nothing more started, the
+    /// connection closed once that is sent (its streams then cancelled), and one line said.
+    private func refuse(because reason: String) {
         isRefused = true
         session.goAway(errorCode: .enhanceYourCalm)
         session.closesAfterSend = true
         session.scheduleSend()
-        ConnectionReport.refused(
-            peer: context?.remoteAddress, reason: "\(resets.spent) streams cancelled, over the budget of "
-                + "\(loop.limits.maxConcurrentStreams) at once and \(loop.limits.streamResetsPerSecond) a second")
+        ConnectionReport.refused(peer: context?.remoteAddress, reason: reason)
     }
 
     func sent(bodyBytes count: Int, streamID: Int32) {

@@ -70,6 +70,9 @@ protocol NGHTTP2SessionDelegate: AnyObject {
     func received(data: ByteBuffer, streamID: Int32)
     /// END_STREAM arrived on a DATA frame.
     func receivedEnd(streamID: Int32)
+    /// A DATA frame that carries nothing: no payload (padding aside) and no END_STREAM. No
+    /// client needs one; an empty-DATA flood is made of them.
+    func receivedEmptyData(streamID: Int32)
     /// The stream is closed; `errorCode` is `.noError` when it ended normally both ways.
     func closed(streamID: Int32, errorCode: HTTP2ErrorCode)
     /// `count` bytes of the stream's queued body went into DATA frames.
@@ -540,7 +543,11 @@ final class NGHTTP2Session {
             guard let block = pendingHeaders.take() else { break }
             delegate?.received(headers: consume block, streamID: header.stream_id, endsStream: endsStream)
         case Int(NGHTTP2_DATA.rawValue):
-            if endsStream { delegate?.receivedEnd(streamID: header.stream_id) }
+            if endsStream {
+                delegate?.receivedEnd(streamID: header.stream_id)
+            } else if header.length <= frame.pointee.data.padlen {
+                delegate?.receivedEmptyData(streamID: header.stream_id)
+            }
         case Int(NGHTTP2_GOAWAY.rawValue):
             delegate?.receivedGoAway()
         default:

@@ -93,6 +93,11 @@ public struct ProxyLimits: Sendable {
     /// ``maxConcurrentStreams``; beyond that the connection gets GOAWAY with ENHANCE_YOUR_CALM
     /// (HTTP/2 Rapid Reset). A client that stops a stream now and then never comes near it.
     public var streamResetsPerSecond: Int = 50
+    /// HTTP/2 DATA frames that carry nothing (no payload, no END_STREAM) a client may send on one
+    /// connection: 1,000 at once, then 100 a second. No client needs them; an empty-DATA flood
+    /// is made of them, and nghttp2 1.52 takes every one.
+    public var emptyFramesBurst: Int = 1000
+    public var emptyFramesPerSecond: Int = 100
     /// The largest request header block accepted, in bytes.
     public var maxHeaderBytes: Int = 64 << 10
     /// A connection with nothing in flight for this long is closed.

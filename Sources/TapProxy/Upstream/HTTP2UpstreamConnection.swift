@@ -138,6 +138,9 @@ final class HTTP2UpstreamConnection: ChannelInboundHandler, NGHTTP2SessionDelega
         streams[streamID]?.exchange?.upstreamSentResponseEnd(trailers: nil)
     }
 
+    /// The upstream is the operator's: its frames are not budgeted as a client's are.
+    func receivedEmptyData(streamID: Int32) {}
+
     func closed(streamID: Int32, errorCode: HTTP2ErrorCode) {
         guard let stream = streams.removeValue(forKey: streamID) else { return }
         session.releaseHeld(by: stream)

@@ -1,15 +1,16 @@
 import NIOCore
 
-/// How many streams an HTTP/2 client may cancel (reset, or leave by closing them before their
-/// responses end): a token bucket holding `burst` tokens, refilled at `perSecond`. A client
-/// that cancels faster than that is abusing the connection (HTTP/2 Rapid Reset,
-/// CVE-2023-44487): each cancelled stream may have cost an upstream request.
-struct ResetBudget {
+/// How often a client may do something that costs the proxy work and gives it nothing, on one
+/// connection: a token bucket holding `burst` tokens, refilled at `perSecond`. Beyond it the
+/// client is abusing the connection. HTTP/2 clients have two: streams cancelled (each may have
+/// cost an upstream request: HTTP/2 Rapid Reset, CVE-2023-44487), and DATA frames that carry
+/// nothing (an empty-DATA flood).
+struct AbuseBudget {
     private let burst: Double
     private let perSecond: Double
     private var tokens: Double
     private var refilled: NIODeadline
-    /// Streams cancelled on this connection so far.
+    /// Tokens asked for on this connection so far.
     private(set) var spent = 0
 
     init(burst: Int, perSecond: Int, now: NIODeadline = .now()) {
@@ -19,7 +20,7 @@ struct ResetBudget {
         refilled = now
     }
 
-    /// Takes a token for one cancelled stream; false when there is none left.
+    /// Takes a token; false when there is none left.
     mutating func spend(now: NIODeadline = .now()) -> Bool {
         let seconds = Double((now - refilled).nanoseconds) / 1e9
         tokens = min(burst, tokens + seconds * perSecond)

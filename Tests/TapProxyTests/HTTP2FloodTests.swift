@@ -1,0 +1,44 @@
+import Foundation
+import Testing
+import TestSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// HTTP/2 floods from `Tests/Attacks/h2_floods.py`, frames built by hand, each against a fresh
+/// proxy with a well-behaved client beside it: the abusive connection is closed (or, where the
+/// proxy stops reading it, held off by backpressure), the proxy's memory stays under 128 MiB and
+/// its CPU bounded, no more than the stream limit reaches the upstream, and the well-behaved
+/// client gets its whole response.
+@Suite(.serialized,
+       .enabled(if: Peers.missing.isEmpty, "nghttp2-client, nghttp2-server, curl, openssl or gzip missing: run ./test"),
+       .enabled(if: AttackHarness.python != nil, "USAGETAP_SDK_PYTHON is unset (./test makes it, with h2): the attacks are not run"))
+struct HTTP2FloodTests {
+    static let streamLimit = 32
+
+    static let attacks = [
+        "continuation-endless", "continuation-unended", "hpack-amplification", "settings-flood", "ping-flood",
+        "empty-data-flood", "window-overflow", "too-many-streams",
+    ]
+
+    @Test(arguments: attacks)
+    func aFloodIsCutOffWhileAWellBehavedClientIsServed(attack: String) throws {
+        let harness = try AttackHarness("flood-\(attack)", streamLimit: Self.streamLimit)
+        let client = try harness.startWellBehavedClient()
+        let cpuBefore = harness.proxyCPUSeconds
+        let outcome = try harness.attack("h2_floods.py", [attack])
+        harness.expectWholeResponse(client)
+        let cpu = harness.proxyCPUSeconds - cpuBefore
+        usleep(200_000)
+        print("flood \(attack): \(outcome), upstream requests \(harness.attackRequests), proxy CPU \(cpu) s, peak RSS \(harness.proxy.process.memory("VmHWM") ?? -1)")
+        // Cut off: GOAWAY, a closed connection, the proxy no longer reading it, or (for streams
+        // beyond the limit) each extra stream refused.
+        let cutOff = outcome["goaway_error_code"] as? Int != nil || outcome["closed"] as? Bool == true
+            || outcome["stalled"] as? Bool == true
+            || (attack == "too-many-streams" && (outcome["resets_received"] as? Int ?? 0) > 0)
+        #expect(cutOff, "the attack ran to its end: \(outcome)")
+        #expect(harness.attackRequests <= Self.streamLimit, "\(harness.attackRequests) of the attack's requests reached the upstream")
+        #expect(harness.proxy.process.memory("VmHWM").map { $0 < 128 << 20 } ?? false)
+        #expect(cpu < 10, "the proxy spent \(cpu) s of CPU on one attacking connection")
+    }
+}
