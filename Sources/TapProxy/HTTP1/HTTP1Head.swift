@@ -4,7 +4,7 @@ import NIOHTTP1
 /// Why an HTTP/1.1 message could not be read. A client's request gets the status; an
 /// upstream's response becomes a 502 (or a broken response) with the reason.
 struct HTTP1Error: Error, CustomStringConvertible {
-    enum Status { case badRequest, headTooLarge }
+    enum Status { case badRequest, headTooLarge, headTimedOut }
     let status: Status
     let reason: StaticString
 

@@ -100,6 +100,16 @@ public struct ProxyLimits: Sendable {
     public var emptyFramesPerSecond: Int = 100
     /// The largest request header block accepted, in bytes.
     public var maxHeaderBytes: Int = 64 << 10
+    /// Client connections open at once, in all: past it, a new one is closed when accepted.
+    /// Each costs two file descriptors at most (its own and an upstream's) and a few tens of
+    /// kilobytes; 8,192 stays well inside a 20,000-descriptor limit.
+    public var maxConnections: Int = 8192
+    /// Client connections open at once from one address: one client (or one NAT) cannot take
+    /// them all.
+    public var maxConnectionsPerAddress: Int = 1024
+    /// An HTTP/1.1 request head that has begun must be whole within this time, else 408 and the
+    /// connection closes (slowloris); a connection that sends nothing is the idle timeout's.
+    public var headerTimeout: TimeAmount = .seconds(10)
     /// A connection with nothing in flight for this long is closed.
     public var idleTimeout: TimeAmount = .seconds(120)
     /// How long SIGTERM waits for in-flight responses before closing what is left.

@@ -32,13 +32,18 @@ public final class ProxyServer: Sendable {
             }.wait())
         }
         let byLoop = Dictionary(uniqueKeysWithValues: loops.map { (ObjectIdentifier($0.eventLoop), $0) })
+        let limiter = ConnectionLimiter(maxTotal: configuration.limits.maxConnections,
+                                        maxPerAddress: configuration.limits.maxConnectionsPerAddress)
         do {
             let listener = try ServerBootstrap(group: group)
                 .serverChannelOption(.backlog, value: 1024)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
                 .childChannelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
+                    let address = channel.remoteAddress
+                    guard limiter.admit(address) else { return channel.close() }
+                    channel.closeFuture.whenComplete { _ in limiter.release(address) }
+                    return channel.eventLoop.makeCompletedFuture {
                         try ClientPipeline.configure(channel, loop: byLoop[ObjectIdentifier(channel.eventLoop)]!.value, tls: serverTLS)
                     }
                 }

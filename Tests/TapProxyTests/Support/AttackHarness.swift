@@ -14,6 +14,8 @@ struct AttackHarness {
         .deletingLastPathComponent().appendingPathComponent("Attacks")
     /// The well-behaved client's path; the attacks use others.
     static let politePath = "/v1/complete"
+    /// A path whose responses never end, sent as fast as the proxy takes them.
+    static let bigPath = "/v1/big"
 
     let folder: ScratchFolder
     let upstream: ScriptedUpstream
@@ -21,12 +23,21 @@ struct AttackHarness {
 
     /// A proxy with `streamLimit` HTTP/2 streams per connection, in front of an upstream that,
     /// for the attack's requests, sends a response head and the start of a stream and then holds
-    /// it open until the proxy lets go (every request that reaches it stays in flight), and that
-    /// answers the well-behaved client with a whole short stream after half a second.
+    /// it open until the proxy lets go (every request that reaches it stays in flight), sends an
+    /// endless stream as fast as it is taken for ``bigPath``, and answers the well-behaved client
+    /// with a whole short stream after half a second.
     init(_ name: String, streamLimit: Int) throws {
         folder = try ScratchFolder(name)
         upstream = try ScriptedUpstream { exchange in
             _ = exchange.readRequest()
+            if exchange.requestHead.contains(AttackHarness.bigPath) {
+                // As much as the proxy takes: 64 KiB events until it stops reading or lets go.
+                _ = exchange.send(MessagesStream.chunkedHead)
+                let event = MessagesStream(deltas: 1, deltaText: { _ in String(repeating: "x", count: 64 << 10) }).events[1]
+                let deadline = ContinuousClock.now + .seconds(30)
+                while ContinuousClock.now < deadline, exchange.sendChunk(event) {}
+                return
+            }
             if exchange.requestHead.contains(AttackHarness.politePath) {
                 usleep(500_000)
                 _ = exchange.send(MessagesStream.chunkedHead)
