@@ -71,6 +71,9 @@ struct ProxyCommand: ParsableCommand {
     @Option(help: "Client connections open at once from one address.")
     var maxConnectionsPerAddress = 1024
 
+    @Option(help: "The largest request body taken, in bytes; past it 413, and nothing more goes upstream.")
+    var maxRequestBodyBytes = 64 << 20
+
     @Option(help: "Seconds an HTTP/1.1 request head that has begun may take to be whole (slowloris); then 408.")
     var headerTimeoutSeconds = 10
 
@@ -104,6 +107,7 @@ struct ProxyCommand: ParsableCommand {
         guard maxConnections >= 1, maxConnectionsPerAddress >= 1 else {
             throw ValidationError("--max-connections and --max-connections-per-address must be at least 1")
         }
+        guard maxRequestBodyBytes >= 0 else { throw ValidationError("--max-request-body-bytes must be 0 or more") }
         guard headerTimeoutSeconds >= 1 else { throw ValidationError("--header-timeout-seconds must be at least 1") }
         guard maxStreamResetsPerSecond >= 0 else { throw ValidationError("--max-stream-resets-per-second must be 0 or more") }
         if upstreamBearerEnv != nil && upstreamApiKeyEnv != nil {
@@ -124,6 +128,7 @@ struct ProxyCommand: ParsableCommand {
         limits.maxConnections = maxConnections
         limits.maxConnectionsPerAddress = maxConnectionsPerAddress
         limits.headerTimeout = .seconds(Int64(headerTimeoutSeconds))
+        limits.maxRequestBodyBytes = maxRequestBodyBytes
         limits.idleTimeout = .seconds(Int64(idleSeconds))
         limits.drainTimeout = .seconds(Int64(drainSeconds))
         let configuration = ProxyConfiguration(

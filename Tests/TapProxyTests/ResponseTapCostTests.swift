@@ -22,6 +22,7 @@ import UsageTap
         func sendResponseEnd(trailers: HTTPHeaders?) {}
         func abortResponse() {}
         func releaseRequestBody(_ count: Int) {}
+        func refuseRestOfRequestBody() {}
     }
 
     static let stream = [

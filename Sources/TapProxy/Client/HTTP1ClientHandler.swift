@@ -302,6 +302,11 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, ClientStream {
         context?.close(promise: nil)
     }
 
+    func refuseRestOfRequestBody() {
+        // Where the next request would start is past a body not wanted: the connection ends.
+        closeAfterResponse = true
+    }
+
     func releaseRequestBody(_ count: Int) {
         _ = heldRequest.taken(count)
         guard let context, heldRequest.resumesRead() else { return }

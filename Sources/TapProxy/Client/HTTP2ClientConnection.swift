@@ -235,4 +235,9 @@ final class HTTP2ClientStream: ClientStream, HTTP2ExchangeStream {
     func releaseRequestBody(_ count: Int) {
         session.taken(count, on: self)
     }
+
+    func refuseRestOfRequestBody() {
+        // nghttp2 resets the stream (NO_ERROR) itself once the response has ended while the
+        // request has not, which tells the client to stop sending (RFC 9113 §8.1).
+    }
 }

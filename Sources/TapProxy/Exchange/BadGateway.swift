@@ -6,10 +6,25 @@ import UsageTap
 /// error body, so that SDKs show the reason instead of a parse failure.
 enum BadGateway {
     static func body(reason: String) -> ByteBuffer {
+        ProxyError.body(message: "usagetap: the upstream could not be reached: \(reason)", type: "upstream_error", code: "bad_gateway")
+    }
+}
+
+/// The answer to a request body over ``ProxyLimits/maxRequestBodyBytes``: 413, in the same shape.
+enum RequestTooLarge {
+    static func body(limit: Int) -> ByteBuffer {
+        ProxyError.body(message: "usagetap: the request body is over the limit of \(limit) bytes",
+                        type: "invalid_request_error", code: "request_too_large")
+    }
+}
+
+/// An OpenAI-style error body of the proxy's own: `{"error":{"message":…,"type":…,"code":…}}`.
+enum ProxyError {
+    static func body(message: String, type: String, code: String) -> ByteBuffer {
         var json = JSONObjectWriter()
-        json.add("message", string: "usagetap: the upstream could not be reached: \(reason)")
-        json.add("type", string: "upstream_error")
-        json.add("code", string: "bad_gateway")
+        json.add("message", string: message)
+        json.add("type", string: type)
+        json.add("code", string: code)
         return ByteBuffer(string: "{\"error\":" + json.finish() + "}")
     }
 }

@@ -56,6 +56,8 @@ final class Exchange {
     private var firstByte: NIODeadline?
     /// With metering: whose key the request carried, once the ledger has said so.
     private var customer: KeyOwner?
+    /// Request body bytes the client has sent so far (``ProxyLimits/maxRequestBodyBytes``).
+    private var requestBodyBytes = 0
 
     init(requestHead: RequestHead, client: any ClientStream, loop: LoopContext) {
         self.number = loop.nextRequestNumber()
@@ -196,8 +198,30 @@ final class Exchange {
     // MARK: From the client
 
     func clientSent(requestBody bytes: ByteBuffer) {
+        requestBodyBytes += bytes.readableBytes
+        guard requestBodyBytes <= loop.limits.maxRequestBodyBytes else { return requestTooLarge() }
         if changeHeldRequest({ $0.body.append(bytes) }) { return }
         upstream?.sendRequestBody(bytes)
+    }
+
+    /// The request body went over the limit: the upstream's side is cancelled, and the client
+    /// gets 413 (or, once its response has begun, sees it break off); the rest of the body is
+    /// refused.
+    private func requestTooLarge() {
+        switch state {
+        case .over:
+            return
+        case .receiving, .dispatched, .awaitingResponse:
+            upstream?.cancel()
+            // Told first: an HTTP/1.1 client's connection then closes after the response.
+            client?.refuseRestOfRequestBody()
+            respondLocally(status: .payloadTooLarge, body: RequestTooLarge.body(limit: loop.limits.maxRequestBodyBytes))
+            finish(.refused)
+        case .responding(let stream, _):
+            stream.cancel()
+            client?.abortResponse()
+            finish(.clientCancelled)
+        }
     }
 
     func clientSentRequestEnd(trailers: HTTPHeaders?) {

@@ -14,6 +14,10 @@ protocol ClientStream: AnyObject {
     func abortResponse()
     /// The upstream took `count` request body bytes: the client may send that many more.
     func releaseRequestBody(_ count: Int)
+    /// The response just sent is all there will be, and the rest of the request body is not
+    /// wanted (it was over the limit): an HTTP/1.1 connection closes after the response, an
+    /// HTTP/2 stream is reset (NO_ERROR) so that the client stops sending it.
+    func refuseRestOfRequestBody()
 }
 
 /// The upstream's side of one exchange: an HTTP/1.1 connection or one HTTP/2 stream.

@@ -107,6 +107,10 @@ public struct ProxyLimits: Sendable {
     /// Client connections open at once from one address: one client (or one NAT) cannot take
     /// them all.
     public var maxConnectionsPerAddress: Int = 1024
+    /// The largest request body taken, in bytes: past it the request gets 413 (or, once its
+    /// response has begun, is broken off) and is not sent on. LLM requests with images or
+    /// documents in base64 run to tens of megabytes; none needs more than this.
+    public var maxRequestBodyBytes: Int = 64 << 20
     /// An HTTP/1.1 request head that has begun must be whole within this time, else 408 and the
     /// connection closes (slowloris); a connection that sends nothing is the idle timeout's.
     public var headerTimeout: TimeAmount = .seconds(10)

@@ -1,0 +1,45 @@
+import Foundation
+import Testing
+import TestSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `--max-request-body-bytes` (issue 20): a request body past the limit gets 413 with an
+/// OpenAI-style error, over HTTP/1.1 (with Content-Length and chunked) and HTTP/2, promptly and
+/// without the rest of the body being sent on; a body within it goes upstream whole.
+@Suite(.serialized, .enabled(if: Peers.missing.isEmpty, "nghttp2-client, nghttp2-server, curl, openssl or gzip missing: run ./test"))
+struct RequestBodyLimitTests {
+    static let limit = 1_000_000
+
+    @Test(arguments: [["--http1.1"], ["--http1.1", "-H", "Transfer-Encoding: chunked"], ["--http2-prior-knowledge"]])
+    func aBodyPastTheLimitGets413AndGoesNoFurther(curlOptions: [String]) throws {
+        let folder = try ScratchFolder("body-limit")
+        // An upstream that reads the whole request before it answers, as a real one does.
+        let upstream = try ScriptedUpstream { exchange in
+            _ = exchange.readRequest()
+            _ = exchange.send("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+        }
+        let proxy = try ProxyUnderTest(upstream: "http://127.0.0.1:\(upstream.port)",
+                                       arguments: ["--max-request-body-bytes", String(Self.limit)], folder: folder)
+        let big = folder.path("big.bin")
+        try Data(repeating: UInt8(ascii: "x"), count: 3 * Self.limit).write(to: URL(fileURLWithPath: big))
+        let started = ContinuousClock.now
+        let result = try run(Peers.curl!, ["-s", "--max-time", "20", "-o", "-", "-w", "\n%{http_code}"] + curlOptions
+                                + ["--data-binary", "@\(big)", "http://127.0.0.1:\(proxy.port)/v1/chat/completions"],
+                             folder: folder.url, name: "curl")
+        let took = ContinuousClock.now - started
+        let output = String(decoding: result.output, as: UTF8.self)
+        #expect(output.hasSuffix("\n413"), "\(curlOptions): \(output.suffix(200))")
+        #expect(output.contains(#""code":"request_too_large""#))
+        #expect(took < .seconds(10), "the client waited \(took)")
+        // Nothing reached the upstream whole: it read no complete request.
+        usleep(200_000)
+        #expect(upstream.accepted.allSatisfy { $0.request == nil }, "a request over the limit reached the upstream whole")
+
+        let small = try run(Peers.curl!, ["-s", "--max-time", "20", "-o", "-"] + curlOptions
+                                + ["--data-binary", "hello", "http://127.0.0.1:\(proxy.port)/v1/chat/completions"],
+                            folder: folder.url, name: "curl-small")
+        #expect(String(decoding: small.output, as: UTF8.self) == "ok")
+    }
+}
