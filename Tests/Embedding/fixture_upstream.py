@@ -10,6 +10,8 @@ Listens on 127.0.0.1 at a free port, writes the port to PORT_FILE, and serves un
     GET /gzip/NAME      gzip-compressed (mtime 0, so always the same bytes), chunked, with
                         Content-Encoding: gzip
     GET /slow/NAME      chunked: the first half, then nothing for 60 s (a client goes away)
+    GET /break/NAME     chunked: the first half, then the connection closes (an upstream that
+                        breaks off mid-stream)
 
 NAME is the fixture's file name (NAME.sse); any path prefix before /length etc. is ignored, so that
 a request path can also name an API (/v1/chat/completions/length/NAME).
@@ -35,7 +37,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def serve(self):
         parts = self.path.split("?")[0].split("/")
-        if len(parts) < 3 or parts[-2] not in ("length", "chunked", "gzip", "slow"):
+        if len(parts) < 3 or parts[-2] not in ("length", "chunked", "gzip", "slow", "break"):
             self.send_error(404)
             return
         framing, name = parts[-2], parts[-1]
@@ -57,10 +59,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_header("Content-Encoding", "gzip")
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
-        if framing == "slow":
+        if framing in ("slow", "break"):
             self.chunk(body[: len(body) // 2])
             self.wfile.flush()
-            time.sleep(60)
+            if framing == "slow":
+                time.sleep(60)
+            self.close_connection = True
             return
         at, size = 0, 1
         while at < len(body):
