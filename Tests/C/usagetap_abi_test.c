@@ -17,6 +17,11 @@
  *    each file through a fresh tap, whole and split at a point that moves, with every protocol
  *    in turn: every call must answer USAGETAP_OK and the JSON line must be well formed.
  *
+ * 4. Built with -DUSAGETAP_COUNT_ALLOCATIONS (and no sanitizer), malloc and its kin are counted
+ *    for the whole process: usagetap_feed must make none, at any slicing of any fixture. The
+ *    fixtures are read once first uncounted: the Swift runtime makes some type metadata the first
+ *    time a code path runs, once per process, which is not the tap's memory.
+ *
  * Prints "ok: ..." lines and exits 0, or names the first failure and exits 1.
  */
 #include <dirent.h>
@@ -28,6 +33,26 @@
 #include "usagetap.h"
 
 static int failures = 0;
+
+#ifdef USAGETAP_COUNT_ALLOCATIONS
+/* The process's allocator, counted: this program's definitions come first for every library in
+ * it (the Swift runtime inside libusagetap.so included), and hand on to glibc's own. */
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void *__libc_memalign(size_t, size_t);
+static long allocations = 0;
+static int counting = 0;
+void *malloc(size_t size) { allocations++; return __libc_malloc(size); }
+void *calloc(size_t count, size_t size) { allocations++; return __libc_calloc(count, size); }
+void *realloc(void *pointer, size_t size) { allocations++; return __libc_realloc(pointer, size); }
+void *aligned_alloc(size_t alignment, size_t size) { allocations++; return __libc_memalign(alignment, size); }
+int posix_memalign(void **out, size_t alignment, size_t size) {
+    allocations++;
+    *out = __libc_memalign(alignment, size);
+    return *out ? 0 : 12;
+}
+#endif
 
 #define CHECK(condition, ...)                                        \
     do {                                                             \
@@ -322,10 +347,16 @@ static void test_fixtures(const char *dir) {
         for (size_t run = 0; run < 3; run++) {
             snprintf(where, sizeof where, "%s at %zu-byte slices", names[index], slices[run]);
             CHECK(usagetap_reset(tap, USAGETAP_AUTO) == USAGETAP_OK, "%s: reset", where);
+#ifdef USAGETAP_COUNT_ALLOCATIONS
+            long before = allocations;
+#endif
             for (size_t at = 0; at < length; at += slices[run]) {
                 size_t piece = length - at < slices[run] ? length - at : slices[run];
                 CHECK(usagetap_feed(tap, stream + at, piece) == USAGETAP_OK, "%s: feed", where);
             }
+#ifdef USAGETAP_COUNT_ALLOCATIONS
+            if (counting) CHECK(allocations == before, "%s: usagetap_feed allocated %ld times", where, allocations - before);
+#endif
             CHECK(usagetap_finish(tap) == USAGETAP_OK, "%s: finish", where);
             usagetap_record record;
             CHECK(usagetap_get_record(tap, &record) == USAGETAP_OK, "%s: record", where);
@@ -356,6 +387,9 @@ static void test_fixtures(const char *dir) {
     usagetap_free(tap);
     usagetap_prices_free(prices);
     printf("ok: %zu fixtures at 1-, 7- and 65536-byte slices\n", count);
+#ifdef USAGETAP_COUNT_ALLOCATIONS
+    if (counting) printf("ok: no allocation in usagetap_feed (%ld allocations counted in all)\n", allocations);
+#endif
     free_names(names, count);
 }
 
@@ -414,8 +448,15 @@ int main(int argc, char **argv) {
         return 2;
     }
     test_arguments();
-    if (strcmp(argv[1], "-") != 0) test_fixtures(argv[1]);
-    else printf("skipped: fixtures (none given)\n");
+    if (strcmp(argv[1], "-") != 0) {
+#ifdef USAGETAP_COUNT_ALLOCATIONS
+        test_fixtures(argv[1]);
+        counting = 1;
+#endif
+        test_fixtures(argv[1]);
+    } else {
+        printf("skipped: fixtures (none given)\n");
+    }
     test_corpus(argv[2], atol(argv[3]));
     if (failures) {
         fprintf(stderr, "%d failures\n", failures);

@@ -81,6 +81,17 @@ struct CInterfaceTests {
     }
 
     @Test(.enabled(if: RecordedFixtures.isAvailable, RecordedFixtures.skipReason))
+    func usagetapFeedAllocatesNothingAtAnySlicingOfAnyFixture() throws {
+        let folder = try ScratchFolder("c-abi-allocations")
+        // The process's malloc, calloc, realloc and aligned allocations counted by the program.
+        let program = try compile(["-O1", "-DUSAGETAP_COUNT_ALLOCATIONS"], into: folder)
+        let result = try run(program, [RecordedFixtures.directory.path, Embedding.path("Fuzz/corpus"), "100"],
+                             folder: folder.url, name: "allocations", limit: .seconds(300))
+        #expect(result.status == 0, "\(result.error)")
+        #expect(String(decoding: result.output, as: UTF8.self).contains("ok: no allocation in usagetap_feed"))
+    }
+
+    @Test(.enabled(if: RecordedFixtures.isAvailable, RecordedFixtures.skipReason))
     func theREADMEsCExampleBuildsAndPrintsAFixturesUsage() throws {
         let folder = try ScratchFolder("c-abi-example")
         let library = Embedding.libraryFolder!
