@@ -2,7 +2,10 @@
  * under the meter's ledger thread (issue 17's metering figure). The same table and index as
  * SQLLedger's, WAL, synchronous=NORMAL, no mutexes, multi-row INSERTs with every value bound.
  *
- *   ledger-row-floor ROWS ROWS_PER_INSERT FOREIGN_KEYS ROWS_PER_TRANSACTION CLEAR_BINDINGS [unique]
+ *   ledger-row-floor ROWS ROWS_PER_INSERT FOREIGN_KEYS ROWS_PER_TRANSACTION CLEAR_BINDINGS [unique] [noindex]
+ *
+ * `unique` adds the unique index on request_id; `noindex` leaves out even the (tenant, time)
+ * index: the floor of the row alone.
  *
  * Run by ./run under callgrind at two row counts; the difference per row is the figure. It
  * includes formatting each row's request id with sprintf (some 700 instructions).
@@ -23,8 +26,11 @@ int main(int argc,char**argv){
   sqlite3_exec(db,"CREATE TABLE tenants (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, currency TEXT NOT NULL DEFAULT 'USD', balance_nanos BIGINT NOT NULL DEFAULT 0, created_micros BIGINT NOT NULL);"
   "INSERT INTO tenants(name,created_micros) VALUES('bench',0);"
   "CREATE TABLE ledger (id INTEGER PRIMARY KEY, at_micros BIGINT NOT NULL, request_id TEXT NOT NULL, tenant_id BIGINT NOT NULL REFERENCES tenants(id), key_id BIGINT NOT NULL, provider TEXT NOT NULL, protocol TEXT, model TEXT, status BIGINT, outcome TEXT NOT NULL, finished BIGINT NOT NULL, error TEXT, input_tokens BIGINT, output_tokens BIGINT, total_tokens BIGINT, cached_input_tokens BIGINT, cache_write_tokens BIGINT, reasoning_tokens BIGINT, web_search_requests BIGINT NOT NULL, price_entry TEXT, cost_input_nanos BIGINT, cost_cached_input_nanos BIGINT, cost_cache_write_nanos BIGINT, cost_output_nanos BIGINT, cost_request_nanos BIGINT, cost_web_search_nanos BIGINT, cost_nanos BIGINT, balance_before_nanos BIGINT NOT NULL, balance_after_nanos BIGINT NOT NULL);"
-  "CREATE INDEX ledger_by_tenant_time ON ledger (tenant_id, at_micros);",0,0,0);
-  if(argc>6) sqlite3_exec(db,"CREATE UNIQUE INDEX ledger_request ON ledger (request_id);",0,0,0);
+  ,0,0,0);
+  int unique=0, noindex=0;
+  for(int a=6;a<argc;a++){ if(!strcmp(argv[a],"unique")) unique=1; if(!strcmp(argv[a],"noindex")) noindex=1; }
+  if(!noindex) sqlite3_exec(db,"CREATE INDEX ledger_by_tenant_time ON ledger (tenant_id, at_micros);",0,0,0);
+  if(unique) sqlite3_exec(db,"CREATE UNIQUE INDEX ledger_request ON ledger (request_id);",0,0,0);
   char sql[100000]; int n=sprintf(sql,"INSERT INTO ledger (%s) VALUES ",cols);
   for(int r=0;r<per;r++){ n+=sprintf(sql+n,"%s(",r?",":""); for(int c=0;c<COLS;c++) n+=sprintf(sql+n,"%s?",c?",":""); n+=sprintf(sql+n,")"); }
   sqlite3_stmt*st; if(sqlite3_prepare_v2(db,sql,-1,&st,0)){printf("%s\n",sqlite3_errmsg(db));return 1;}
