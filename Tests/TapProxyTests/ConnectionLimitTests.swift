@@ -71,7 +71,9 @@ struct ConnectionLimitTests {
         let proxy = try ProxyUnderTest(upstream: "http://127.0.0.1:\(upstream.port)",
                                        arguments: ["--header-timeout-seconds", "2"], folder: folder)
         let head = Array("GET /v1/chat/completions HTTP/1.1\r\nHost: x\r\nX-Slow: ".utf8)
-        let connections = (0..<1000).compactMap { _ in connect(to: proxy.port, from: "127.0.0.3") }
+        // Connected without binding a source port first: a bound port is taken from the range that
+        // other tests' servers pick free ports from, and would collide with one of them.
+        let connections = (0..<1000).compactMap { _ in Loopback.connect(port: proxy.port) }
         defer { connections.forEach { close($0) } }
         #expect(connections.count == 1000)
         let started = ContinuousClock.now
@@ -89,7 +91,9 @@ struct ConnectionLimitTests {
         print("slowloris: \(timedOut) of \(connections.count) got 408 and were closed within \(ContinuousClock.now - started); peak RSS \(proxy.process.memory("VmHWM") ?? -1)")
         #expect(timedOut == connections.count)
         #expect(upstream.accepted.count == 1, "only the well-behaved request reaches the upstream")
-        #expect(proxy.process.memory("VmHWM").map { $0 < 128 << 20 } ?? false)
+        // The memory bound is the optimised binary's (AddressSanitizer's shadow memory and
+        // quarantine add their own, some 100 MB).
+        if Peers.usagetapIsOptimised { #expect(proxy.process.memory("VmHWM").map { $0 < 128 << 20 } ?? false) }
     }
 
     @Test func connectionsPastThePerAddressLimitAreClosedWhileAnotherAddressIsServed() throws {

@@ -21,28 +21,28 @@ struct RapidResetTests {
     @Test func streamsResetInTheSameReadAsTheirHeadersNeverReachTheUpstream() throws {
         let harness = try AttackHarness("rapid-reset", streamLimit: Self.streamLimit)
         let client = try harness.startWellBehavedClient()
-        let outcome = try harness.attack("rapid_reset.py", ["100000", "--per-write", "100", "--path", "/v1/messages"])
+        let (outcome, runs, _, _) = try harness.attackWhileTimingAWellBehavedClient("rapid_reset.py", ["100000", "--per-write", "100", "--path", "/v1/messages"])
         harness.expectWholeResponse(client)
         #expect(outcome["goaway_error_code"] as? Int == Self.enhanceYourCalm, "\(outcome)")
         #expect((outcome["pairs_sent"] as? Int ?? .max) < 100_000, "the connection was not cut short: \(outcome)")
         usleep(300_000)
-        print("rapid reset, same read: \(outcome), upstream requests \(harness.attackRequests)")
+        print("rapid reset, same read: \(outcome), upstream requests \(harness.attackRequests) over \(runs) connections")
         #expect(harness.attackRequests == 0, "\(harness.attackRequests) of the attack's requests reached the upstream")
-        #expect(harness.proxy.process.memory("VmHWM").map { $0 < 128 << 20 } ?? false)
+        if Peers.usagetapIsOptimised { #expect(harness.proxy.process.memory("VmHWM").map { $0 < 128 << 20 } ?? false) }
         let lines = harness.proxy.process.standardError.components(separatedBy: "streams cancelled, over the budget").count - 1
-        #expect(lines == 1, "one line for the connection: \(harness.proxy.process.standardError)")
+        #expect(lines == runs, "one line for each attacking connection (\(runs)): \(harness.proxy.process.standardError)")
     }
 
     @Test func resetsThatComeApartFromTheirHeadersLetAtMostTwiceTheStreamLimitThrough() throws {
         let harness = try AttackHarness("rapid-reset-split", streamLimit: Self.streamLimit)
         let client = try harness.startWellBehavedClient()
-        let outcome = try harness.attack("rapid_reset.py", ["100000", "--per-write", "8", "--split", "--path", "/v1/messages"])
+        let (outcome, runs, _, _) = try harness.attackWhileTimingAWellBehavedClient("rapid_reset.py", ["100000", "--per-write", "8", "--split", "--path", "/v1/messages"])
         harness.expectWholeResponse(client)
         let closed = outcome["goaway_error_code"] as? Int == Self.enhanceYourCalm || outcome["closed"] as? Bool == true
         #expect(closed, "\(outcome)")
         usleep(300_000)
-        print("rapid reset, resets apart: \(outcome), upstream requests \(harness.attackRequests)")
-        #expect(harness.attackRequests <= 2 * Self.streamLimit, "\(harness.attackRequests) of the attack's requests reached the upstream")
+        print("rapid reset, resets apart: \(outcome), upstream requests \(harness.attackRequests) over \(runs) connections")
+        #expect(harness.attackRequests <= 2 * Self.streamLimit * runs, "\(harness.attackRequests) of the attack's requests reached the upstream over \(runs) connections")
         #expect(harness.attackRequests > 0, "with resets apart from their HEADERS, some requests do start")
     }
 }

@@ -76,6 +76,15 @@ public final class ChildProcess: @unchecked Sendable {
         return waitForExit(limit: limit)
     }
 
+    /// Whether the process has ended (its exit is then collected), without waiting.
+    public var hasExited: Bool {
+        if exitStatus != nil { return true }
+        var status: Int32 = 0
+        guard waitpid(pid, &status, WNOHANG) == pid else { return false }
+        exitStatus = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : -(status & 0x7F)
+        return true
+    }
+
     /// Waits for the process to end by itself, killing it after `limit`.
     public func waitForExit(limit: Duration = .seconds(60)) -> Int32 {
         if let exitStatus { return exitStatus }

@@ -16,6 +16,9 @@ struct AttackHarness {
     static let politePath = "/v1/complete"
     /// A path whose responses never end, sent as fast as the proxy takes them.
     static let bigPath = "/v1/big"
+    /// The well-behaved client's path for latency: a short stream after 20 ms, as an upstream's
+    /// first byte takes.
+    static let quickPath = "/v1/quick"
 
     let folder: ScratchFolder
     let upstream: ScriptedUpstream
@@ -38,6 +41,13 @@ struct AttackHarness {
                 while ContinuousClock.now < deadline, exchange.sendChunk(event) {}
                 return
             }
+            if exchange.requestHead.contains(AttackHarness.quickPath) {
+                usleep(20_000)
+                _ = exchange.send(MessagesStream.chunkedHead)
+                for event in MessagesStream(deltas: 2).events { _ = exchange.sendChunk(event) }
+                _ = exchange.send("0\r\n\r\n")
+                return
+            }
             if exchange.requestHead.contains(AttackHarness.politePath) {
                 usleep(500_000)
                 _ = exchange.send(MessagesStream.chunkedHead)
@@ -56,7 +66,60 @@ struct AttackHarness {
 
     /// The requests of the attack that reached the upstream.
     var attackRequests: Int {
-        upstream.accepted.filter { !$0.requestHead.contains(Self.politePath) }.count
+        upstream.accepted.filter { !$0.requestHead.contains(Self.politePath) && !$0.requestHead.contains(Self.quickPath) }.count
+    }
+
+    /// Starts `count` requests for ``quickPath``, `perSecond` a second, one at a time on one h2c
+    /// connection of their own (h2load; curl 7.88 cannot reuse an h2c connection); their
+    /// latencies come from ``latencies(_:)``.
+    func startTimedRequests(count: Int, perSecond: Int, name: String) throws -> (client: ChildProcess, log: String) {
+        let log = folder.path("\(name).log")
+        let client = try ChildProcess(
+            Peers.h2load!, ["-n", String(count), "-c", "1", "-m", "1", "--rps", String(perSecond), "--log-file", log,
+                            "http://127.0.0.1:\(proxy.port)\(Self.quickPath)"],
+            name: name, folder: folder.url)
+        return (client, log)
+    }
+
+    /// Each request's latency in seconds, once the client has ended; nil for one that failed
+    /// (h2load's log: start, status, microseconds).
+    func latencies(_ timed: (client: ChildProcess, log: String)) -> [Double?] {
+        _ = timed.client.waitForExit(limit: .seconds(90))
+        return String(decoding: readWholeFile(timed.log) ?? [], as: UTF8.self).split(separator: "\n").map { line in
+            let fields = line.split(separator: "\t")
+            guard fields.count >= 3, fields[1] == "200", let micros = Double(fields[2]) else { return nil }
+            return micros / 1e6
+        }
+    }
+
+    /// Runs `attack` again and again (each time on a new connection) while a well-behaved
+    /// client makes timed requests beside it; every one of them must succeed, and, with
+    /// `holdingLatency`, its p99 latency must be at most 3× that of the same requests just
+    /// before, without the attack. Returns the last attack's report, how many times the attack
+    /// ran, and the two p99 latencies in seconds.
+    func attackWhileTimingAWellBehavedClient(_ script: String, _ arguments: [String], holdingLatency: Bool = true)
+        throws -> (outcome: [String: Any], runs: Int, p99Without: Double, p99Beside: Double) {
+        let count = 60
+        let before = latencies(try startTimedRequests(count: count, perSecond: 40, name: "timed-before"))
+        let timed = try startTimedRequests(count: count, perSecond: 40, name: "timed-during")
+        var outcome: [String: Any] = [:]
+        var runs = 0
+        repeat {
+            outcome = try attack(script, arguments)
+            runs += 1
+        } while !timed.client.hasExited
+        let during = latencies(timed)
+        #expect(before.count == count && before.allSatisfy { $0 != nil }, "without the attack: \(before)")
+        #expect(during.count == count && during.allSatisfy { $0 != nil }, "beside the attack, some requests failed: \(during)")
+        let p99 = { (values: [Double?]) -> Double in
+            let sorted = values.compactMap { $0 }.sorted()
+            return sorted.isEmpty ? .infinity : sorted[min(sorted.count - 1, Int(0.99 * Double(sorted.count)))]
+        }
+        print("well-behaved client: p99 \(p99(before) * 1000) ms without, \(p99(during) * 1000) ms beside \(runs) runs of \(script) \(arguments)")
+        if holdingLatency {
+            #expect(p99(during) <= 3 * p99(before), "p99 \(p99(during)) s beside the attack, \(p99(before)) s without")
+        }
+        return (outcome, runs, p99(before), p99(during))
     }
 
     /// Runs `script` with `arguments` after the proxy's address; returns its JSON report.
