@@ -45,7 +45,10 @@ typedef struct {
     usagetap_prices *prices;
     ngx_http_usagetap_coding_e coding;
     z_stream zstream;
-    u_char *piece; /* USAGETAP_PIECE bytes from the request's pool, made on first need */
+    /* USAGETAP_PIECE bytes each from the request's pool, made on first need and kept: `piece`
+     * takes inflated bytes, `file_piece` bytes read back from a temporary file. */
+    u_char *piece;
+    u_char *file_piece;
     /* The record as last read, and the tap's changes (feeds and its finish) counted then. */
     usagetap_record record;
     ngx_uint_t changes;
@@ -203,6 +206,12 @@ static ngx_int_t ngx_http_usagetap_header_filter(ngx_http_request_t *r) {
     return ngx_http_next_header_filter(r);
 }
 
+/* `*piece`, made from the request's pool the first time it is needed. */
+static u_char *ngx_http_usagetap_piece(ngx_http_request_t *r, u_char **piece) {
+    if (*piece == NULL) *piece = ngx_palloc(r->pool, USAGETAP_PIECE);
+    return *piece;
+}
+
 /* Reads `length` bytes of the body into the tap: as they are, or inflated. */
 static ngx_int_t ngx_http_usagetap_read(ngx_http_request_t *r, ngx_http_usagetap_ctx_t *ctx, u_char *bytes, size_t length) {
     if (ctx->coding == USAGETAP_IDENTITY) {
@@ -210,7 +219,7 @@ static ngx_int_t ngx_http_usagetap_read(ngx_http_request_t *r, ngx_http_usagetap
         return usagetap_feed(ctx->tap, bytes, length) == USAGETAP_OK ? NGX_OK : NGX_ERROR;
     }
     if (ctx->coding != USAGETAP_INFLATING) return NGX_OK;
-    if (ctx->piece == NULL && (ctx->piece = ngx_palloc(r->pool, USAGETAP_PIECE)) == NULL) return NGX_ERROR;
+    if (ngx_http_usagetap_piece(r, &ctx->piece) == NULL) return NGX_ERROR;
     ctx->zstream.next_in = bytes;
     ctx->zstream.avail_in = length;
     while (ctx->zstream.avail_in > 0) {
@@ -236,8 +245,9 @@ static ngx_int_t ngx_http_usagetap_read(ngx_http_request_t *r, ngx_http_usagetap
 
 /* A buffer nginx has written to a temporary file: read back in pieces, without changing it. */
 static ngx_int_t ngx_http_usagetap_read_file(ngx_http_request_t *r, ngx_http_usagetap_ctx_t *ctx, ngx_buf_t *buf) {
-    if (ctx->piece == NULL && (ctx->piece = ngx_palloc(r->pool, USAGETAP_PIECE)) == NULL) return NGX_ERROR;
-    u_char *scratch = ctx->coding == USAGETAP_IDENTITY ? ctx->piece : ngx_palloc(r->pool, USAGETAP_PIECE);
+    /* Its own piece, made once: a gzip body is inflated from it into `piece`. (One from the pool
+     * per spilled buffer would pile up until the request ends.) */
+    u_char *scratch = ngx_http_usagetap_piece(r, &ctx->file_piece);
     if (scratch == NULL) return NGX_ERROR;
     for (off_t at = buf->file_pos; at < buf->file_last;) {
         size_t size = (size_t)ngx_min((off_t)USAGETAP_PIECE, buf->file_last - at);

@@ -52,13 +52,6 @@ struct ConnectionLimitTests {
         }
     }
 
-    private func okUpstream() throws -> ScriptedUpstream {
-        try ScriptedUpstream { exchange in
-            _ = exchange.readRequest()
-            _ = exchange.send("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
-        }
-    }
-
     private func wellBehavedRequest(_ proxy: ProxyUnderTest, folder: ScratchFolder) throws -> (status: Int32, body: [UInt8]) {
         let result = try run(Peers.curl!, ["-s", "--max-time", "10", "http://127.0.0.1:\(proxy.port)/v1/complete"],
                              folder: folder.url, name: "curl")
@@ -67,7 +60,7 @@ struct ConnectionLimitTests {
 
     @Test func aThousandConnectionsSendingAHeaderByteASecondGet408AtTheHeaderTimeout() throws {
         let folder = try ScratchFolder("slowloris")
-        let upstream = try okUpstream()
+        let upstream = try ScriptedUpstream.answeringOK()
         let proxy = try ProxyUnderTest(upstream: "http://127.0.0.1:\(upstream.port)",
                                        arguments: ["--header-timeout-seconds", "2"], folder: folder)
         let head = Array("GET /v1/chat/completions HTTP/1.1\r\nHost: x\r\nX-Slow: ".utf8)
@@ -98,7 +91,7 @@ struct ConnectionLimitTests {
 
     @Test func connectionsPastThePerAddressLimitAreClosedWhileAnotherAddressIsServed() throws {
         let folder = try ScratchFolder("connection-flood")
-        let upstream = try okUpstream()
+        let upstream = try ScriptedUpstream.answeringOK()
         let limit = 100
         let proxy = try ProxyUnderTest(upstream: "http://127.0.0.1:\(upstream.port)",
                                        arguments: ["--max-connections", "200", "--max-connections-per-address", String(limit)],

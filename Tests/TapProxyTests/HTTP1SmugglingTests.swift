@@ -34,10 +34,7 @@ struct HTTP1SmugglingTests {
     /// The proxy in front of an upstream that answers each request it is sent with `ok`, and
     /// keeps what it was sent.
     private func proxyInFrontOfARecordingUpstream(_ folder: ScratchFolder) throws -> (ScriptedUpstream, ProxyUnderTest) {
-        let upstream = try ScriptedUpstream { exchange in
-            _ = exchange.readRequest()
-            _ = exchange.send("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
-        }
+        let upstream = try ScriptedUpstream.answeringOK()
         return (upstream, try ProxyUnderTest(upstream: "http://127.0.0.1:\(upstream.port)", folder: folder))
     }
 

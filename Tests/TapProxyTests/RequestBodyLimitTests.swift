@@ -16,10 +16,7 @@ struct RequestBodyLimitTests {
     func aBodyPastTheLimitGets413AndGoesNoFurther(curlOptions: [String]) throws {
         let folder = try ScratchFolder("body-limit")
         // An upstream that reads the whole request before it answers, as a real one does.
-        let upstream = try ScriptedUpstream { exchange in
-            _ = exchange.readRequest()
-            _ = exchange.send("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
-        }
+        let upstream = try ScriptedUpstream.answeringOK()
         let proxy = try ProxyUnderTest(upstream: "http://127.0.0.1:\(upstream.port)",
                                        arguments: ["--max-request-body-bytes", String(Self.limit)], folder: folder)
         let big = folder.path("big.bin")

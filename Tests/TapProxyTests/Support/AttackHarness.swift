@@ -41,15 +41,11 @@ struct AttackHarness {
                 while ContinuousClock.now < deadline, exchange.sendChunk(event) {}
                 return
             }
-            if exchange.requestHead.contains(AttackHarness.quickPath) {
-                usleep(20_000)
-                _ = exchange.send(MessagesStream.chunkedHead)
-                for event in MessagesStream(deltas: 2).events { _ = exchange.sendChunk(event) }
-                _ = exchange.send("0\r\n\r\n")
-                return
-            }
-            if exchange.requestHead.contains(AttackHarness.politePath) {
-                usleep(500_000)
+            // The well-behaved client's paths: a whole short stream, after a first-byte delay.
+            let delay: UInt32? = exchange.requestHead.contains(AttackHarness.quickPath) ? 20_000
+                : exchange.requestHead.contains(AttackHarness.politePath) ? 500_000 : nil
+            if let delay {
+                usleep(delay)
                 _ = exchange.send(MessagesStream.chunkedHead)
                 for event in MessagesStream(deltas: 2).events { _ = exchange.sendChunk(event) }
                 _ = exchange.send("0\r\n\r\n")

@@ -137,6 +137,14 @@ final class ScriptedUpstream: @unchecked Sendable {
         Thread.detachNewThread { [self] in acceptLoop() }
     }
 
+    /// An upstream that reads each whole request, as a real one does, and answers `ok`.
+    static func answeringOK() throws -> ScriptedUpstream {
+        try ScriptedUpstream { exchange in
+            _ = exchange.readRequest()
+            _ = exchange.send("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+        }
+    }
+
     deinit {
         shutdown(listener, Int32(SHUT_RDWR))
         close(listener)
