@@ -28,13 +28,11 @@ struct HTTP2FloodTests {
         let harness = try AttackHarness("zero-window", streamLimit: 128)
         let client = try harness.startWellBehavedClient()
         let cpuBefore = harness.proxyCPUSeconds
-        // The latency beside this attack is reported, not held: its first moments, when 128
-        // upstream streams (threads of this test process) pour data into the kernel's socket
-        // buffers until the proxy's reads pause, delay the timed requests by hundreds of
-        // milliseconds on this 2-core machine, while the proxy itself spends under 0.2 s of CPU
-        // over the whole attack (printed below).
+        // The latency is held for the optimised proxy only: the attack's first moments, 128
+        // upstream streams read up to their buffers, are a burst of work on its event loop
+        // (about 20 ms added to one request here), which a debug or sanitized build stretches.
         let (outcome, _, without, beside) = try harness.attackWhileTimingAWellBehavedClient(
-            "h2_floods.py", ["zero-window", AttackHarness.bigPath], holdingLatency: false)
+            "h2_floods.py", ["zero-window", AttackHarness.bigPath], holdingLatency: Peers.usagetapIsOptimised)
         print("zero window: the proxy's CPU over the attack \(harness.proxyCPUSeconds - cpuBefore) s; the well-behaved client's p99 \(without * 1000) ms without, \(beside * 1000) ms beside")
         harness.expectWholeResponse(client)
         let peak = harness.proxy.process.memory("VmHWM") ?? .max
