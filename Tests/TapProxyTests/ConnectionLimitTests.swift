@@ -7,7 +7,7 @@ import Glibc
 
 /// Slowloris and a connection flood (issue 20) on real sockets against the real proxy, each with
 /// a well-behaved client beside it: a request head that dribbles in gets 408 once the header
-/// timeout passes; connections past the per-address limit are closed as they are accepted, with
+/// timeout passes (GOAWAY over HTTP/2); connections past the per-address limit are closed as they are accepted, with
 /// one line a second on standard error, while another address is still served.
 @Suite(.serialized, .enabled(if: Peers.missing.isEmpty, "nghttp2-client, nghttp2-server, curl, openssl or gzip missing: run ./test"))
 struct ConnectionLimitTests {
@@ -40,14 +40,20 @@ struct ConnectionLimitTests {
         return fd
     }
 
-    /// What has arrived on `fd` so far, and whether the proxy has closed it.
+    /// What has arrived on `fd` so far, as text, and whether the proxy has closed it.
     private func drain(_ fd: Int32) -> (bytes: String, closed: Bool) {
+        let (bytes, closed) = drainBytes(fd)
+        return (String(decoding: bytes, as: UTF8.self), closed)
+    }
+
+    /// What has arrived on `fd` so far, and whether the proxy has closed it.
+    private func drainBytes(_ fd: Int32) -> (bytes: [UInt8], closed: Bool) {
         var received: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
         while true {
             let got = recv(fd, &chunk, chunk.count, Int32(MSG_DONTWAIT))
-            if got == 0 { return (String(decoding: received, as: UTF8.self), true) }
-            if got < 0 { return (String(decoding: received, as: UTF8.self), errno == ECONNRESET) }
+            if got == 0 { return (received, true) }
+            if got < 0 { return (received, errno == ECONNRESET) }
             received += chunk[0..<got]
         }
     }
@@ -87,6 +93,102 @@ struct ConnectionLimitTests {
         // The memory bound is the optimised binary's (AddressSanitizer's shadow memory and
         // quarantine add their own, some 100 MB).
         if Peers.usagetapIsOptimised { #expect(proxy.process.memory("VmHWM").map { $0 < 128 << 20 } ?? false) }
+    }
+
+    /// The same over h2c: half the connections dribble the connection preface, and are closed
+    /// once the header timeout passes (they are not HTTP/2 until it is whole: no GOAWAY); half
+    /// a HEADERS frame's header block after a whole preface, and get GOAWAY with
+    /// ENHANCE_YOUR_CALM and are closed. An HTTP/2 client beside them is served.
+    @Test func aThousandHTTP2ConnectionsDribblingAPrefaceOrAHeaderBlockGetGOAWAYAtTheHeaderTimeout() throws {
+        let folder = try ScratchFolder("slowloris-h2")
+        let upstream = try ScriptedUpstream.answeringOK()
+        let proxy = try ProxyUnderTest(upstream: "http://127.0.0.1:\(upstream.port)",
+                                       arguments: ["--header-timeout-seconds", "2"], folder: folder)
+        let preface = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8) + [0, 0, 0, 4, 0, 0, 0, 0, 0]
+        // GET http://x/ in HPACK (static-table indices and one literal), on stream 1, with
+        // END_STREAM but no END_HEADERS: its six bytes are dribbled after the frame's header.
+        let block: [UInt8] = [0x82, 0x86, 0x84, 0x41, 0x01, 0x78]
+        let headersFrame: [UInt8] = [0, 0, UInt8(block.count), 1, 0x01, 0, 0, 0, 1]
+        let connections = (0..<1000).compactMap { _ in Loopback.connect(port: proxy.port) }
+        defer { connections.forEach { close($0) } }
+        #expect(connections.count == 1000)
+        for (index, fd) in connections.enumerated() where index % 2 == 1 {
+            _ = Loopback.send(fd, preface + headersFrame)
+        }
+        let started = ContinuousClock.now
+        // A byte a second from each, for five seconds: the timeout is two.
+        for second in 0..<5 {
+            for (index, fd) in connections.enumerated() {
+                var byte = index % 2 == 0 ? preface[second] : block[second]
+                _ = send(fd, &byte, 1, Int32(MSG_NOSIGNAL))
+            }
+            if second == 1 {
+                let polite = try run(Peers.curl!, ["-s", "--http2-prior-knowledge", "--max-time", "10",
+                                                   "http://127.0.0.1:\(proxy.port)/v1/complete"], folder: folder.url, name: "curl")
+                #expect(polite.status == 0 && polite.output == Array("ok".utf8), "the well-behaved client: \(polite.status)")
+            }
+            sleep(1)
+        }
+        let outcomes = connections.map { drainBytes($0) }
+        let prefaces = outcomes.enumerated().filter { $0.offset % 2 == 0 }.map(\.element)
+        let blocks = outcomes.enumerated().filter { $0.offset % 2 == 1 }.map(\.element)
+        let closedPrefaces = prefaces.filter { $0.closed && $0.bytes.isEmpty }.count
+        let refusedBlocks = blocks.filter { $0.closed && Self.goAwayCode(in: $0.bytes) == 0xB }.count
+        print("slowloris over h2c: \(closedPrefaces) of \(prefaces.count) dribbled prefaces closed, \(refusedBlocks) of \(blocks.count) dribbled header blocks got GOAWAY (ENHANCE_YOUR_CALM) and were closed, within \(ContinuousClock.now - started); peak RSS \(proxy.process.memory("VmHWM") ?? -1)")
+        #expect(closedPrefaces == prefaces.count)
+        #expect(refusedBlocks == blocks.count)
+        #expect(upstream.accepted.count == 1, "only the well-behaved request reaches the upstream")
+        let reports = proxy.process.standardError.split(separator: "\n").filter { $0.contains("not whole in 2 s") }
+        #expect(reports.count == connections.count, "one line per refused connection: \(reports.count)")
+        if Peers.usagetapIsOptimised { #expect(proxy.process.memory("VmHWM").map { $0 < 128 << 20 } ?? false) }
+    }
+
+    /// Over TLS, the handshake is the head: connections that dribble a ClientHello, or send
+    /// nothing, are closed once the header timeout passes, while a TLS client beside them is
+    /// served.
+    @Test func tlsConnectionsThatDoNotFinishTheirHandshakeAreClosedAtTheHeaderTimeout() throws {
+        let folder = try ScratchFolder("slowloris-tls")
+        let pki = try TestPKI(in: folder)
+        let upstream = try ScriptedUpstream.answeringOK()
+        let proxy = try ProxyUnderTest(upstream: "http://127.0.0.1:\(upstream.port)",
+                                       arguments: ["--header-timeout-seconds", "2", "--tls-cert", pki.certificate,
+                                                   "--tls-key", pki.privateKey], folder: folder)
+        // The first bytes of a TLS 1.2 ClientHello record: a handshake that has begun.
+        let hello: [UInt8] = [0x16, 0x03, 0x01, 0x00, 0xC8, 0x01]
+        let connections = (0..<200).compactMap { _ in Loopback.connect(port: proxy.port) }
+        defer { connections.forEach { close($0) } }
+        #expect(connections.count == 200)
+        let started = ContinuousClock.now
+        for second in 0..<5 {
+            for (index, fd) in connections.enumerated() where index % 2 == 0 {
+                var byte = hello[second]
+                _ = send(fd, &byte, 1, Int32(MSG_NOSIGNAL))
+            }
+            if second == 1 {
+                let polite = try run(Peers.curl!, ["-s", "--cacert", pki.caCertificate, "--max-time", "10",
+                                                   "https://localhost:\(proxy.port)/v1/complete"], folder: folder.url, name: "curl")
+                #expect(polite.status == 0 && polite.output == Array("ok".utf8), "the well-behaved client: \(polite.status)")
+            }
+            sleep(1)
+        }
+        let closed = connections.filter { drainBytes($0).closed }.count
+        print("slowloris over TLS: \(closed) of \(connections.count) closed within \(ContinuousClock.now - started)")
+        #expect(closed == connections.count)
+        let reports = proxy.process.standardError.split(separator: "\n").filter { $0.contains("TLS handshake not done in 2 s") }
+        #expect(reports.count == connections.count, "one line per closed connection: \(reports.count)")
+    }
+
+    /// The error code of the first GOAWAY among the HTTP/2 frames in `bytes`, if there is one.
+    private static func goAwayCode(in bytes: [UInt8]) -> UInt32? {
+        var at = 0
+        while at + 9 <= bytes.count {
+            let length = Int(bytes[at]) << 16 | Int(bytes[at + 1]) << 8 | Int(bytes[at + 2])
+            if bytes[at + 3] == 7, at + 9 + 8 <= bytes.count {
+                return bytes[(at + 13)..<(at + 17)].reduce(0) { $0 << 8 | UInt32($1) }
+            }
+            at += 9 + length
+        }
+        return nil
     }
 
     @Test func connectionsPastThePerAddressLimitAreClosedWhileAnotherAddressIsServed() throws {

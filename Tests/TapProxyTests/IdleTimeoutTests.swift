@@ -53,6 +53,28 @@ import TestSupport
         try Self.expectClosedAfterTheIdleTimeout(fd, "a silent connection")
     }
 
+    /// Over HTTP/2, what counts is a stream in flight, not bytes: a client that opens no stream
+    /// and sends a PING every half second is closed after the idle timeout all the same.
+    @Test func anHTTP2ConnectionWithNoStreamIsClosedAfterTheIdleTimeoutEvenWhileItPings() throws {
+        let folder = try ScratchFolder("idle-pings")
+        let proxy = try ProxyUnderTest(upstream: "http://127.0.0.1:9", arguments: ["--idle-seconds", "1"], folder: folder)
+        let fd = try #require(Loopback.connect(port: proxy.port))
+        defer { close(fd) }
+        _ = Loopback.send(fd, Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8) + [0, 0, 0, 4, 0, 0, 0, 0, 0])
+        let ping: [UInt8] = [0, 0, 8, 6, 0, 0, 0, 0, 0] + [UInt8](repeating: 7, count: 8)
+        let start = ContinuousClock.now
+        var closedAfter: Double?
+        while closedAfter == nil, start.duration(to: .now) < .seconds(10) {
+            _ = Loopback.send(fd, ping)
+            if Self.secondsUntilClosed(fd, limit: 0.5) != nil {
+                let elapsed = start.duration(to: .now)
+                closedAfter = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            }
+        }
+        let seconds = try #require(closedAfter, "a pinging connection with no stream was still open after 10 s")
+        #expect(seconds >= 0.9, "closed after \(seconds) s, before the idle timeout")
+    }
+
     @Test func aKeptAliveConnectionIsClosedOnceItHasBeenIdleAfterItsResponse() throws {
         let folder = try ScratchFolder("idle-kept-alive")
         let stream = MessagesStream(deltas: 3)

@@ -47,9 +47,8 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, ClientStream {
     private var isClosing = false
     private var isDraining = false
     private var flushScheduled = false
-    /// Armed while a request head has begun and is not whole (slowloris): see
-    /// ``ProxyLimits/headerTimeout``.
-    private var headTimer: Scheduled<Void>?
+    /// Armed while a request head has begun and is not whole.
+    private var headDeadline = HeaderDeadline()
     /// Head and chunk lines not written yet: they go out with the next body slice, or at the
     /// flush, in one write rather than one each.
     private var framingBytes: ByteBuffer?
@@ -67,8 +66,7 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, ClientStream {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         loop.unregister(connection: self)
-        headTimer?.cancel()
-        headTimer = nil
+        headDeadline.cancel()
         self.context = nil
     }
 
@@ -90,14 +88,13 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, ClientStream {
     /// head that comes in one read (nearly all) never arms it.
     private func watchHead(context: ChannelHandlerContext) {
         let headBegun = exchange == nil && received.readableBytes > 0 && !isClosing
-        if headBegun, headTimer == nil {
-            headTimer = context.eventLoop.assumeIsolated().scheduleTask(in: loop.limits.headerTimeout) { [weak self] in
-                self?.headTimer = nil
+        if headBegun {
+            headDeadline.arm(on: context.eventLoop, after: loop.limits.headerTimeout) { [weak self] in
+                self?.headDeadline.expire()
                 self?.refuse(HTTP1Error(status: .headTimedOut, reason: "request head not whole in time"))
             }
-        } else if !headBegun, let timer = headTimer {
-            timer.cancel()
-            headTimer = nil
+        } else if headDeadline.isArmed {
+            headDeadline.cancel()
         }
     }
 

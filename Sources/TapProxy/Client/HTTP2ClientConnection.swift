@@ -18,6 +18,11 @@ final class HTTP2ClientConnection: ChannelInboundHandler, NGHTTP2SessionDelegate
     private var emptyFrames: AbuseBudget
     /// The connection got GOAWAY for abuse: nothing more is started on it.
     private var isRefused = false
+    /// Armed while the preface's SETTINGS or a header block has begun and is not whole.
+    private var headDeadline = HeaderDeadline()
+    /// Since when no stream has been open: bytes that open none (a dribbled frame, PINGs) do
+    /// not keep the connection from its idle timeout.
+    private var streamlessSince = NIODeadline.now()
 
     init(loop: LoopContext) {
         self.loop = loop
@@ -44,6 +49,7 @@ final class HTTP2ClientConnection: ChannelInboundHandler, NGHTTP2SessionDelegate
 
     func handlerRemoved(context: ChannelHandlerContext) {
         loop.unregister(connection: self)
+        headDeadline.cancel()
         cancelAll()
         session.unbind()
         self.context = nil
@@ -52,6 +58,28 @@ final class HTTP2ClientConnection: ChannelInboundHandler, NGHTTP2SessionDelegate
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         _ = session.receiveOrHangUp(unwrapInboundIn(data))
         startAfterRead()
+        watchHead(context: context)
+        if streams.isEmpty, !isDraining, NIODeadline.now() - streamlessSince >= loop.limits.idleTimeout {
+            // Reads, but no stream for the idle timeout: idle all the same.
+            drain()
+        }
+    }
+
+    /// Arms the header deadline when the client's SETTINGS or a header block waits for the
+    /// rest, and disarms it otherwise. A request's HEADERS come in one read (nearly always),
+    /// which never arms it.
+    private func watchHead(context: ChannelHandlerContext) {
+        let headBegun = session.isAwaitingHeaderBytes && !isRefused
+        if headBegun {
+            let timeout = loop.limits.headerTimeout
+            headDeadline.arm(on: context.eventLoop, after: timeout) { [weak self] in
+                guard let self else { return }
+                headDeadline.expire()
+                refuse(because: "HTTP/2 settings or header block not whole in \(timeout.nanoseconds / 1_000_000_000) s")
+            }
+        } else if headDeadline.isArmed {
+            headDeadline.cancel()
+        }
     }
 
     /// Starts the exchanges of the read just processed that are still wanted.
@@ -143,6 +171,7 @@ final class HTTP2ClientConnection: ChannelInboundHandler, NGHTTP2SessionDelegate
             }
         }
         stream.exchange = nil
+        if streams.isEmpty { streamlessSince = .now() }
         closeIfDrained()
     }
 

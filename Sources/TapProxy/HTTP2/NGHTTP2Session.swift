@@ -143,7 +143,17 @@ final class NGHTTP2Session {
     @exclusivity(unchecked) private var outbound = StreamMap<OutboundBody>()
     /// The header block being received, from its HEADERS frame's first field to its end.
     @exclusivity(unchecked) private var pendingHeaders: HTTP2HeaderBlock?
+    /// The stream of ``pendingHeaders``: a block refused part way (too large) ends with its stream.
+    @exclusivity(unchecked) private var pendingHeadersStreamID: Int32 = 0
+    /// The peer's first SETTINGS has arrived: for a server, the client's connection preface is whole.
+    @exclusivity(unchecked) private var receivedPeerSettings = false
     private let maxHeaderBytes: Int
+
+    /// The peer has begun something it must finish before anything else can happen: its
+    /// connection preface (the SETTINGS that follow the magic), or a header block (HEADERS and
+    /// its CONTINUATIONs). A peer that dribbles these holds the connection for nothing
+    /// (slowloris); the owner times it.
+    var isAwaitingHeaderBytes: Bool { pendingHeaders != nil || !receivedPeerSettings }
 
     /// The channel handler the session reads for and writes to, from `init` until ``unbind()``.
     private var channel: ChannelHandlerContext?
@@ -499,8 +509,10 @@ final class NGHTTP2Session {
                 streamID: frame!.pointee.hd.stream_id, frameHeader: header!, length: length,
                 padding: Int(frame!.pointee.data.padlen))
         }
-        nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks) { _, _, userData in
-            NGHTTP2Session.session(userData).pendingHeaders = HTTP2HeaderBlock()
+        nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks) { _, frame, userData in
+            let me = NGHTTP2Session.session(userData)
+            me.pendingHeaders = HTTP2HeaderBlock()
+            me.pendingHeadersStreamID = frame!.pointee.hd.stream_id
             return 0
         }
         nghttp2_session_callbacks_set_on_header_callback(callbacks) { _, _, name, nameLength, value, valueLength, _, userData in
@@ -517,6 +529,7 @@ final class NGHTTP2Session {
         nghttp2_session_callbacks_set_on_stream_close_callback(callbacks) { _, streamID, errorCode, userData in
             let me = NGHTTP2Session.session(userData)
             me.outbound.removeValue(forKey: streamID)
+            if streamID == me.pendingHeadersStreamID { me.pendingHeaders = nil }
             me.delegate?.closed(streamID: streamID, errorCode: HTTP2ErrorCode(rawValue: errorCode))
             return 0
         }
@@ -550,6 +563,8 @@ final class NGHTTP2Session {
             }
         case Int(NGHTTP2_GOAWAY.rawValue):
             delegate?.receivedGoAway()
+        case Int(NGHTTP2_SETTINGS.rawValue):
+            receivedPeerSettings = true
         default:
             break
         }

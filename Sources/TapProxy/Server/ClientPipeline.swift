@@ -16,7 +16,7 @@ enum ClientPipeline {
     }
 
     static func sniffer(loop: LoopContext) -> ProtocolSniffer {
-        ProtocolSniffer { context, verdict in
+        ProtocolSniffer(headerTimeout: loop.limits.headerTimeout) { context, verdict in
             try install(verdict, on: context.pipeline.syncOperations, loop: loop)
         }
     }
@@ -38,8 +38,26 @@ final class ALPNSwitch: ChannelInboundHandler, RemovableChannelHandler {
 
     private let loop: LoopContext
 
+    /// The handshake must end within the header timeout of the connection's start: a client
+    /// that dribbles its ClientHello holds the connection for nothing, as a dribbled head does.
+    private var handshakeDeadline = HeaderDeadline()
+
     init(loop: LoopContext) {
         self.loop = loop
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        let timeout = loop.limits.headerTimeout
+        handshakeDeadline.arm(on: context.eventLoop, after: timeout) { [weak self] in
+            self?.handshakeDeadline.expire()
+            ConnectionReport.refused(peer: context.remoteAddress,
+                                     reason: "TLS handshake not done in \(timeout.nanoseconds / 1_000_000_000) s")
+            context.close(promise: nil)
+        }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        handshakeDeadline.cancel()
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -48,6 +66,7 @@ final class ALPNSwitch: ChannelInboundHandler, RemovableChannelHandler {
         guard let completed = event as? TLSHandshakeCompleted else {
             return context.fireUserInboundEventTriggered(event)
         }
+        handshakeDeadline.cancel()
         do {
             let pipeline = context.pipeline.syncOperations
             switch completed.alpn {

@@ -12,11 +12,19 @@ final class ProtocolSniffer: ChannelInboundHandler, RemovableChannelHandler {
     private static let preface = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8)
     private var seen: ByteBuffer?
     private let install: (ChannelHandlerContext, Verdict) throws -> Void
+    private let headerTimeout: TimeAmount
+    /// Armed while a preface has begun and is not whole: a dribbled preface is a slowloris too.
+    private var prefaceDeadline = HeaderDeadline()
 
     /// `install` adds the handlers for the verdict after this one; the bytes seen so far go
-    /// to them next.
-    init(install: @escaping (ChannelHandlerContext, Verdict) throws -> Void) {
+    /// to them next. A preface begun must be whole within `headerTimeout`.
+    init(headerTimeout: TimeAmount, install: @escaping (ChannelHandlerContext, Verdict) throws -> Void) {
+        self.headerTimeout = headerTimeout
         self.install = install
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        prefaceDeadline.cancel()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -29,8 +37,17 @@ final class ProtocolSniffer: ChannelInboundHandler, RemovableChannelHandler {
         let matches = bytes.readableBytesView.prefix(compared).elementsEqual(Self.preface.prefix(compared))
         if matches, compared < Self.preface.count {
             seen = bytes
+            let timeout = headerTimeout
+            prefaceDeadline.arm(on: context.eventLoop, after: timeout) { [weak self] in
+                self?.prefaceDeadline.expire()
+                // Not HTTP/2 yet, so no GOAWAY: closed, with its line.
+                ConnectionReport.refused(peer: context.remoteAddress,
+                                         reason: "HTTP/2 preface not whole in \(timeout.nanoseconds / 1_000_000_000) s")
+                context.close(promise: nil)
+            }
             return
         }
+        prefaceDeadline.cancel()
         seen = nil
         do {
             try install(context, matches ? .http2 : .http1)
