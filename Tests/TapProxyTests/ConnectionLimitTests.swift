@@ -6,7 +6,7 @@ import Glibc
 #endif
 
 /// Slowloris and a connection flood (issue 20) on real sockets against the real proxy, each with
-/// a well-behaved client beside it: a request head that dribbles in gets 408 once the header
+/// a well-behaved client timed beside it (``AttackHarness``): a request head that dribbles in gets 408 once the header
 /// timeout passes (GOAWAY over HTTP/2); connections past the per-address limit are closed as they are accepted, with
 /// one line a second on standard error, while another address is still served.
 @Suite(.serialized, .enabled(if: Peers.missing.isEmpty, "nghttp2-client, nghttp2-server, curl, openssl or gzip missing: run ./test"))
@@ -58,38 +58,32 @@ struct ConnectionLimitTests {
         }
     }
 
-    private func wellBehavedRequest(_ proxy: ProxyUnderTest, folder: ScratchFolder) throws -> (status: Int32, body: [UInt8]) {
-        let result = try run(Peers.curl!, ["-s", "--max-time", "10", "http://127.0.0.1:\(proxy.port)/v1/complete"],
-                             folder: folder.url, name: "curl")
-        return (result.status, result.output)
-    }
-
     @Test func aThousandConnectionsSendingAHeaderByteASecondGet408AtTheHeaderTimeout() throws {
-        let folder = try ScratchFolder("slowloris")
-        let upstream = try ScriptedUpstream.answeringOK()
-        let proxy = try ProxyUnderTest(upstream: "http://127.0.0.1:\(upstream.port)",
-                                       arguments: ["--header-timeout-seconds", "2"], folder: folder)
+        let harness = try AttackHarness("slowloris", streamLimit: 128, arguments: ["--header-timeout-seconds", "2"])
+        let proxy = harness.proxy
         let head = Array("GET /v1/chat/completions HTTP/1.1\r\nHost: x\r\nX-Slow: ".utf8)
-        // Connected without binding a source port first: a bound port is taken from the range that
-        // other tests' servers pick free ports from, and would collide with one of them.
-        let connections = (0..<1000).compactMap { _ in Loopback.connect(port: proxy.port) }
+        var connections: [Int32] = []
         defer { connections.forEach { close($0) } }
-        #expect(connections.count == 1000)
-        let started = ContinuousClock.now
-        // A byte a second from each, for five seconds: the timeout is two.
-        for second in 0..<5 {
-            for fd in connections { _ = send(fd, [head[second]], 1, Int32(MSG_NOSIGNAL)) }
-            if second == 1 {
-                let polite = try wellBehavedRequest(proxy, folder: folder)
-                #expect(polite.status == 0 && polite.body == Array("ok".utf8), "the well-behaved client: \(polite)")
+        var started = ContinuousClock.now
+        // A well-behaved client timed through the whole of it: 160 requests, 40 a second.
+        let (without, beside) = try harness.timingAWellBehavedClient(
+            describing: "1,000 slowloris connections", count: 160, holdingLatency: Peers.usagetapIsOptimised) { _ in
+            // Connected without binding a source port first: a bound port is taken from the range
+            // that other tests' servers pick free ports from, and would collide with one of them.
+            connections = (0..<1000).compactMap { _ in Loopback.connect(port: proxy.port) }
+            started = ContinuousClock.now
+            // A byte a second from each, for five seconds: the timeout is two.
+            for second in 0..<5 {
+                for fd in connections { _ = send(fd, [head[second]], 1, Int32(MSG_NOSIGNAL)) }
+                sleep(1)
             }
-            sleep(1)
         }
+        #expect(connections.count == 1000)
         let outcomes = connections.map { drain($0) }
         let timedOut = outcomes.filter { $0.bytes.hasPrefix("HTTP/1.1 408 ") && $0.closed }.count
-        print("slowloris: \(timedOut) of \(connections.count) got 408 and were closed within \(ContinuousClock.now - started); peak RSS \(proxy.process.memory("VmHWM") ?? -1)")
+        print("slowloris: \(timedOut) of \(connections.count) got 408 and were closed within \(ContinuousClock.now - started); p99 \(without * 1000) ms without, \(beside * 1000) ms beside; proxy CPU \(harness.proxyCPUSeconds) s; peak RSS \(proxy.process.memory("VmHWM") ?? -1)")
         #expect(timedOut == connections.count)
-        #expect(upstream.accepted.count == 1, "only the well-behaved request reaches the upstream")
+        #expect(harness.attackRequests == 0, "no slowloris request reaches the upstream")
         // The memory bound is the optimised binary's (AddressSanitizer's shadow memory and
         // quarantine add their own, some 100 MB).
         if Peers.usagetapIsOptimised { #expect(proxy.process.memory("VmHWM").map { $0 < 128 << 20 } ?? false) }
@@ -100,44 +94,42 @@ struct ConnectionLimitTests {
     /// a HEADERS frame's header block after a whole preface, and get GOAWAY with
     /// ENHANCE_YOUR_CALM and are closed. An HTTP/2 client beside them is served.
     @Test func aThousandHTTP2ConnectionsDribblingAPrefaceOrAHeaderBlockGetGOAWAYAtTheHeaderTimeout() throws {
-        let folder = try ScratchFolder("slowloris-h2")
-        let upstream = try ScriptedUpstream.answeringOK()
-        let proxy = try ProxyUnderTest(upstream: "http://127.0.0.1:\(upstream.port)",
-                                       arguments: ["--header-timeout-seconds", "2"], folder: folder)
+        let harness = try AttackHarness("slowloris-h2", streamLimit: 128, arguments: ["--header-timeout-seconds", "2"])
+        let proxy = harness.proxy
         let preface = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8) + [0, 0, 0, 4, 0, 0, 0, 0, 0]
         // GET http://x/ in HPACK (static-table indices and one literal), on stream 1, with
         // END_STREAM but no END_HEADERS: its six bytes are dribbled after the frame's header.
         let block: [UInt8] = [0x82, 0x86, 0x84, 0x41, 0x01, 0x78]
         let headersFrame: [UInt8] = [0, 0, UInt8(block.count), 1, 0x01, 0, 0, 0, 1]
-        let connections = (0..<1000).compactMap { _ in Loopback.connect(port: proxy.port) }
+        var connections: [Int32] = []
         defer { connections.forEach { close($0) } }
+        var started = ContinuousClock.now
+        let (without, beside) = try harness.timingAWellBehavedClient(
+            describing: "1,000 HTTP/2 slowloris connections", count: 160, holdingLatency: Peers.usagetapIsOptimised) { _ in
+            connections = (0..<1000).compactMap { _ in Loopback.connect(port: proxy.port) }
+            for (index, fd) in connections.enumerated() where index % 2 == 1 {
+                _ = Loopback.send(fd, preface + headersFrame)
+            }
+            started = ContinuousClock.now
+            // A byte a second from each, for five seconds: the timeout is two.
+            for second in 0..<5 {
+                for (index, fd) in connections.enumerated() {
+                    var byte = index % 2 == 0 ? preface[second] : block[second]
+                    _ = send(fd, &byte, 1, Int32(MSG_NOSIGNAL))
+                }
+                sleep(1)
+            }
+        }
         #expect(connections.count == 1000)
-        for (index, fd) in connections.enumerated() where index % 2 == 1 {
-            _ = Loopback.send(fd, preface + headersFrame)
-        }
-        let started = ContinuousClock.now
-        // A byte a second from each, for five seconds: the timeout is two.
-        for second in 0..<5 {
-            for (index, fd) in connections.enumerated() {
-                var byte = index % 2 == 0 ? preface[second] : block[second]
-                _ = send(fd, &byte, 1, Int32(MSG_NOSIGNAL))
-            }
-            if second == 1 {
-                let polite = try run(Peers.curl!, ["-s", "--http2-prior-knowledge", "--max-time", "10",
-                                                   "http://127.0.0.1:\(proxy.port)/v1/complete"], folder: folder.url, name: "curl")
-                #expect(polite.status == 0 && polite.output == Array("ok".utf8), "the well-behaved client: \(polite.status)")
-            }
-            sleep(1)
-        }
         let outcomes = connections.map { drainBytes($0) }
         let prefaces = outcomes.enumerated().filter { $0.offset % 2 == 0 }.map(\.element)
         let blocks = outcomes.enumerated().filter { $0.offset % 2 == 1 }.map(\.element)
         let closedPrefaces = prefaces.filter { $0.closed && $0.bytes.isEmpty }.count
         let refusedBlocks = blocks.filter { $0.closed && Self.goAwayCode(in: $0.bytes) == 0xB }.count
-        print("slowloris over h2c: \(closedPrefaces) of \(prefaces.count) dribbled prefaces closed, \(refusedBlocks) of \(blocks.count) dribbled header blocks got GOAWAY (ENHANCE_YOUR_CALM) and were closed, within \(ContinuousClock.now - started); peak RSS \(proxy.process.memory("VmHWM") ?? -1)")
+        print("slowloris over h2c: \(closedPrefaces) of \(prefaces.count) dribbled prefaces closed, \(refusedBlocks) of \(blocks.count) dribbled header blocks got GOAWAY (ENHANCE_YOUR_CALM) and were closed, within \(ContinuousClock.now - started); p99 \(without * 1000) ms without, \(beside * 1000) ms beside; proxy CPU \(harness.proxyCPUSeconds) s; peak RSS \(proxy.process.memory("VmHWM") ?? -1)")
         #expect(closedPrefaces == prefaces.count)
         #expect(refusedBlocks == blocks.count)
-        #expect(upstream.accepted.count == 1, "only the well-behaved request reaches the upstream")
+        #expect(harness.attackRequests == 0, "no slowloris request reaches the upstream")
         let reports = proxy.process.standardError.split(separator: "\n").filter { $0.contains("not whole in 2 s") }
         #expect(reports.count == connections.count, "one line per refused connection: \(reports.count)")
         if Peers.usagetapIsOptimised { #expect(proxy.process.memory("VmHWM").map { $0 < 128 << 20 } ?? false) }
@@ -192,23 +184,25 @@ struct ConnectionLimitTests {
     }
 
     @Test func connectionsPastThePerAddressLimitAreClosedWhileAnotherAddressIsServed() throws {
-        let folder = try ScratchFolder("connection-flood")
-        let upstream = try ScriptedUpstream.answeringOK()
         let limit = 100
-        let proxy = try ProxyUnderTest(upstream: "http://127.0.0.1:\(upstream.port)",
-                                       arguments: ["--max-connections", "200", "--max-connections-per-address", String(limit)],
-                                       folder: folder)
-        // Twice the limit from one address, all kept open.
-        let flood = (0..<(2 * limit)).compactMap { _ in connect(to: proxy.port, from: "127.0.0.2") }
+        let harness = try AttackHarness("connection-flood", streamLimit: 128, arguments: [
+            "--max-connections", String(2 * limit), "--max-connections-per-address", String(limit)])
+        let proxy = harness.proxy
+        var flood: [Int32] = []
         defer { flood.forEach { close($0) } }
-        #expect(flood.count == 2 * limit)
-        usleep(500_000)
-        let closed = flood.filter { drain($0).closed }.count
-        let polite = try wellBehavedRequest(proxy, folder: folder)
-        print("connection flood: \(closed) of \(flood.count) closed at once; \(proxy.process.standardError.split(separator: "\n").filter { $0.contains("connections refused") }.count) report lines")
-        #expect(closed == limit, "\(closed) of \(flood.count) were closed")
-        #expect(polite.status == 0 && polite.body == Array("ok".utf8), "the well-behaved client: \(polite)")
+        var closed = 0
+        // Twice the limit from one address, all kept open, while a client from 127.0.0.1 is timed.
+        let (without, beside) = try harness.timingAWellBehavedClient(describing: "a connection flood") { timing in
+            flood = (0..<(2 * limit)).compactMap { _ in connect(to: proxy.port, from: "127.0.0.2") }
+            usleep(500_000)
+            closed = flood.filter { drain($0).closed }.count
+            while timing() { usleep(50_000) }
+        }
         let reports = proxy.process.standardError.split(separator: "\n").filter { $0.contains("connections refused") }
+        print("connection flood: \(closed) of \(flood.count) closed at once; \(reports.count) report lines; p99 \(without * 1000) ms without, \(beside * 1000) ms beside; peak RSS \(proxy.process.memory("VmHWM") ?? -1)")
+        #expect(flood.count == 2 * limit)
+        #expect(closed == limit, "\(closed) of \(flood.count) were closed")
         #expect((1...2).contains(reports.count), "one line a second at most: \(reports)")
+        #expect(harness.attackRequests == 0)
     }
 }

@@ -35,7 +35,7 @@ struct AttackHarness {
     /// it open until the proxy lets go (every request that reaches it stays in flight), sends an
     /// endless stream as fast as it is taken for ``bigPath``, and answers the well-behaved client
     /// with a whole short stream after half a second.
-    init(_ name: String, streamLimit: Int) throws {
+    init(_ name: String, streamLimit: Int, arguments: [String] = []) throws {
         folder = try ScratchFolder(name)
         upstream = try ScriptedUpstream { exchange in
             _ = exchange.readRequest()
@@ -71,7 +71,7 @@ struct AttackHarness {
             while !exchange.peerClosed, ContinuousClock.now < deadline { usleep(10_000) }
         }
         proxy = try ProxyUnderTest(upstream: "http://127.0.0.1:\(upstream.port)",
-                                   arguments: ["--max-streams", String(streamLimit)], folder: folder)
+                                   arguments: ["--max-streams", String(streamLimit)] + arguments, folder: folder)
     }
 
     /// The requests of the attack that reached the upstream.
@@ -109,15 +109,26 @@ struct AttackHarness {
     /// ran, and the two p99 latencies in seconds.
     func attackWhileTimingAWellBehavedClient(_ script: String, _ arguments: [String], holdingLatency: Bool = true)
         throws -> (outcome: [String: Any], runs: Int, p99Without: Double, p99Beside: Double) {
-        let count = 60
-        let before = latencies(try startTimedRequests(count: count, perSecond: 40, name: "timed-before"))
-        let timed = try startTimedRequests(count: count, perSecond: 40, name: "timed-during")
         var outcome: [String: Any] = [:]
         var runs = 0
-        repeat {
-            outcome = try attack(script, arguments)
-            runs += 1
-        } while !timed.client.hasExited
+        let (without, beside) = try timingAWellBehavedClient(describing: "\(script) \(arguments)", holdingLatency: holdingLatency) { timing in
+            repeat {
+                outcome = try attack(script, arguments)
+                runs += 1
+            } while timing()
+        }
+        return (outcome, runs, without, beside)
+    }
+
+    /// Times `count` requests of a well-behaved client, `perSecond` a second, without an attack
+    /// and then while `attack` runs (it is told whether the timed requests are still going);
+    /// every one must succeed and, with `holdingLatency`, the p99 beside the attack must be at
+    /// most 3× the p99 without. Returns the two p99 latencies in seconds.
+    func timingAWellBehavedClient(describing what: String, count: Int = 60, perSecond: Int = 40, holdingLatency: Bool = true,
+                                  during attack: (_ timing: () -> Bool) throws -> Void) throws -> (p99Without: Double, p99Beside: Double) {
+        let before = latencies(try startTimedRequests(count: count, perSecond: perSecond, name: "timed-before"))
+        let timed = try startTimedRequests(count: count, perSecond: perSecond, name: "timed-during")
+        try attack { !timed.client.hasExited }
         let during = latencies(timed)
         #expect(before.count == count && before.allSatisfy { $0 != nil }, "without the attack: \(before)")
         #expect(during.count == count && during.allSatisfy { $0 != nil }, "beside the attack, some requests failed: \(during)")
@@ -125,11 +136,11 @@ struct AttackHarness {
             let sorted = values.compactMap { $0 }.sorted()
             return sorted.isEmpty ? .infinity : sorted[min(sorted.count - 1, Int(0.99 * Double(sorted.count)))]
         }
-        print("well-behaved client: p99 \(p99(before) * 1000) ms without, \(p99(during) * 1000) ms beside \(runs) runs of \(script) \(arguments)")
+        print("well-behaved client: p99 \(p99(before) * 1000) ms without, \(p99(during) * 1000) ms beside \(what)")
         if holdingLatency {
             #expect(p99(during) <= 3 * p99(before), "p99 \(p99(during)) s beside the attack, \(p99(before)) s without")
         }
-        return (outcome, runs, p99(before), p99(during))
+        return (p99(before), p99(during))
     }
 
     /// Runs `script` with `arguments` after the proxy's address; returns its JSON report.
