@@ -118,13 +118,25 @@ import UsageTap
     @Test func aDeflateBodyIsReadWhetherZlibWrappedOrRaw() throws {
         let text = #"data: {"choices":[],"usage":{"prompt_tokens":7,"completion_tokens":2,"total_tokens":9}}"# + "\n\ndata: [DONE]\n\n"
         for wrapped in [true, false] {
-            let compressed = try deflate(Array(text.utf8), zlibWrapped: wrapped)
+            let compressed = try compress(Array(text.utf8), windowBits: wrapped ? 15 : -15)
             let tap = ResponseTap(protocol: .chat, responseFields: fields([("Content-Encoding", "deflate")]), pricing: nil)
             for byte in compressed { _ = tap.pass(.init(bytes: [byte]), to: nil) }
             let record = tap.finish()
             #expect(record.inputTokens == 7, "zlib-wrapped: \(wrapped)")
             #expect(record.totalTokens == 9)
         }
+    }
+
+    /// A gzip body handed on a byte at a time: the inflater starts on a slice of one byte
+    /// (where it once read a second byte past the slice, as deflate's header check does).
+    @Test func aGzipBodyIsReadWhenItComesAByteAtATime() throws {
+        let text = #"data: {"choices":[],"usage":{"prompt_tokens":7,"completion_tokens":2,"total_tokens":9}}"# + "\n\ndata: [DONE]\n\n"
+        let compressed = try compress(Array(text.utf8), windowBits: 31)
+        let tap = ResponseTap(protocol: .chat, responseFields: fields([("Content-Encoding", "gzip")]), pricing: nil)
+        for byte in compressed { _ = tap.pass(.init(bytes: [byte]), to: nil) }
+        let record = tap.finish()
+        #expect(record.inputTokens == 7)
+        #expect(record.totalTokens == 9)
     }
 
     @Test func corruptCompressedBytesStopTheTapWithoutCrashing() {
@@ -151,11 +163,11 @@ import UsageTap
         HeaderFields(pairs)
     }
 
-    /// Compresses with Python's zlib (on every machine this suite runs on), raw or zlib-wrapped.
-    private func deflate(_ bytes: [UInt8], zlibWrapped: Bool) throws -> [UInt8] {
-        let folder = try ScratchFolder("deflate")
+    /// Compresses with Python's zlib (on every machine this suite runs on): `windowBits` 15 is
+    /// zlib-wrapped deflate, -15 raw deflate, 31 gzip.
+    private func compress(_ bytes: [UInt8], windowBits bits: Int) throws -> [UInt8] {
+        let folder = try ScratchFolder("compress")
         try Data(bytes).write(to: folder.url.appendingPathComponent("in"))
-        let bits = zlibWrapped ? 15 : -15
         let script = "import sys,zlib;c=zlib.compressobj(9,zlib.DEFLATED,\(bits));d=open(sys.argv[1],'rb').read();sys.stdout.buffer.write(c.compress(d)+c.flush())"
         let python = Peers.find("python3") ?? "/usr/bin/python3"
         return try run(python, ["-c", script, folder.path("in")], folder: folder.url).output

@@ -45,10 +45,19 @@ final class Inflater {
                 heldByte = input[0]
                 return
             }
-            let first = heldByte ?? input[0]
-            let second = heldByte == nil ? input[1] : input[0]
             // gzip: 16 + 15 window bits; zlib-wrapped deflate: 15; raw deflate: -15.
-            let windowBits: Int32 = encoding == .gzip ? 31 : (Self.isZlibHeader(first, second) ? 15 : -15)
+            let windowBits: Int32
+            switch encoding {
+            case .gzip:
+                // Whatever its first slice's length: a one-byte slice has no second byte to read.
+                windowBits = 31
+            case .deflate:
+                // Two bytes: a lone first one was held back above, and `input` is not empty.
+                assert(heldByte != nil || input.count >= 2)
+                let first = heldByte ?? input[0]
+                let second = heldByte == nil ? input[1] : input[0]
+                windowBits = Self.isZlibHeader(first, second) ? 15 : -15
+            }
             guard usagetap_inflate_init(stream, windowBits) == Z_OK else { return fail() }
             started = true
             if var held = heldByte {
