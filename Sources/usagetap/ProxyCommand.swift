@@ -74,8 +74,13 @@ struct ProxyCommand: ParsableCommand {
     @Option(help: "The largest request body taken, in bytes; past it 413, and nothing more goes upstream.")
     var maxRequestBodyBytes = 64 << 20
 
-    @Option(help: "Seconds an HTTP/1.1 request head that has begun may take to be whole (slowloris); then 408.")
+    @Option(help: ArgumentHelp(
+        "Seconds a request's headers that have begun may take to be whole (slowloris).",
+        discussion: "An HTTP/1.1 head then gets 408; an HTTP/2 header block or SETTINGS, GOAWAY with ENHANCE_YOUR_CALM; an HTTP/2 preface or a TLS handshake, a closed connection."))
     var headerTimeoutSeconds = 10
+
+    @Option(help: "The largest request header section taken, in bytes: past it 431 (HTTP/1.1) or the stream reset (HTTP/2).")
+    var maxHeaderBytes = 64 << 10
 
     @Option(help: "Close a connection that has had nothing in flight for this many seconds.")
     var idleSeconds = 120
@@ -109,6 +114,7 @@ struct ProxyCommand: ParsableCommand {
         }
         guard maxRequestBodyBytes >= 0 else { throw ValidationError("--max-request-body-bytes must be 0 or more") }
         guard headerTimeoutSeconds >= 1 else { throw ValidationError("--header-timeout-seconds must be at least 1") }
+        guard maxHeaderBytes >= 1024 else { throw ValidationError("--max-header-bytes must be at least 1024") }
         guard maxStreamResetsPerSecond >= 0 else { throw ValidationError("--max-stream-resets-per-second must be 0 or more") }
         if upstreamBearerEnv != nil && upstreamApiKeyEnv != nil {
             throw ValidationError("--upstream-bearer-env and --upstream-api-key-env exclude each other")
@@ -129,6 +135,7 @@ struct ProxyCommand: ParsableCommand {
         limits.maxConnectionsPerAddress = maxConnectionsPerAddress
         limits.headerTimeout = .seconds(Int64(headerTimeoutSeconds))
         limits.maxRequestBodyBytes = maxRequestBodyBytes
+        limits.maxHeaderBytes = maxHeaderBytes
         limits.idleTimeout = .seconds(Int64(idleSeconds))
         limits.drainTimeout = .seconds(Int64(drainSeconds))
         let configuration = ProxyConfiguration(

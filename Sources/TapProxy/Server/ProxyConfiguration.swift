@@ -98,7 +98,9 @@ public struct ProxyLimits: Sendable {
     /// is made of them, and nghttp2 1.52 takes every one.
     public var emptyFramesBurst: Int = 1000
     public var emptyFramesPerSecond: Int = 100
-    /// The largest request header block accepted, in bytes.
+    /// The largest request header section accepted, in bytes (HTTP/2: the header list, each
+    /// field counted with 32 bytes more, as SETTINGS_MAX_HEADER_LIST_SIZE counts it). Requests
+    /// to LLM APIs carry a few hundred bytes of headers; browsers' cookies reach a few kilobytes.
     public var maxHeaderBytes: Int = 64 << 10
     /// Client connections open at once, in all: past it, a new one is closed when accepted.
     /// Each costs two file descriptors at most (its own and an upstream's) and a few tens of
@@ -111,8 +113,10 @@ public struct ProxyLimits: Sendable {
     /// response has begun, is broken off) and is not sent on. LLM requests with images or
     /// documents in base64 run to tens of megabytes; none needs more than this.
     public var maxRequestBodyBytes: Int = 64 << 20
-    /// An HTTP/1.1 request head that has begun must be whole within this time, else 408 and the
-    /// connection closes (slowloris); a connection that sends nothing is the idle timeout's.
+    /// A request head that has begun must be whole within this time (slowloris): else 408 and
+    /// the connection closes over HTTP/1.1; GOAWAY (ENHANCE_YOUR_CALM) for an HTTP/2 header
+    /// block or SETTINGS; a close for an HTTP/2 preface or a TLS handshake. A connection that
+    /// sends nothing is the idle timeout's.
     public var headerTimeout: TimeAmount = .seconds(10)
     /// A connection with nothing in flight for this long is closed.
     public var idleTimeout: TimeAmount = .seconds(120)
