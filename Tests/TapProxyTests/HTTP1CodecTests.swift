@@ -74,6 +74,20 @@ import TestSupport
         #expect(readRequests(bytes.map { [$0] }) == Self.pipelinedReading)
     }
 
+    /// A chunked body with no trailers ends at `0`, CRLF, CRLF, whichever reads that last CRLF
+    /// comes in: each of its two bytes may end a read.
+    @Test func aChunkedBodyWithoutTrailersEndsWhereverItsLastBytesAreSplit() {
+        let bytes = Array("POST /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\nGET /b HTTP/1.1\r\n\r\n".utf8)
+        let expected = Reading(parts: [
+            "POST /a HTTP/1.1 [Transfer-Encoding=chunked]", "body abc trailers none", "GET /b HTTP/1.1 []", "body  trailers none",
+        ])
+        #expect(readRequests([bytes]) == expected)
+        for split in 1..<bytes.count {
+            #expect(readRequests([Array(bytes[..<split]), Array(bytes[split...])]) == expected, "split at \(split)")
+        }
+        #expect(readRequests(bytes.map { [$0] }) == expected)
+    }
+
     /// Whole requests, pipelined at random and then damaged at random with pieces hostile
     /// requests are made of.
     private static let templates: [String] = [

@@ -120,8 +120,10 @@ struct HTTP1MessageReader {
                 state = .trailers(searched: buffer.readableBytes)
                 return nil
             }
-            let trailers = try buffer.readSlice(length: end)!.withUnsafeReadableBytes { (bytes) throws(HTTP1Error) in
-                try HTTP1Head.trailers(bytes)
+            let trailers = try buffer.readSlice(length: end)!.withUnsafeReadableBytes { (bytes) throws(HTTP1Error) -> HTTPHeaders? in
+                // The empty line alone (its CR and LF in two reads): no trailers.
+                if bytes.count == 2 { return nil }
+                return try HTTP1Head.trailers(bytes)
             }
             state = .ending(trailers)
             return try next(&buffer)
@@ -164,8 +166,10 @@ struct HTTP1MessageReader {
         let found: Int? = buffer.withUnsafeReadableBytes { bytes in
             var index = searched
             while let lf = Self.lineFeed(in: bytes, from: index) {
-                // An empty line: LF right after the last line's LF (the CR before it, if any, is
-                // checked when the lines are read).
+                // An empty line: at the section's start (an empty trailer section, whose CR may
+                // have ended the read before), or LF right after the last line's LF (the CR
+                // before it, if any, is checked when the lines are read).
+                if lf == 0 || (lf == 1 && bytes[0] == 0x0D) { return lf + 1 }
                 if lf >= 1, bytes[lf - 1] == 0x0A { return lf + 1 }
                 if lf >= 2, bytes[lf - 1] == 0x0D, bytes[lf - 2] == 0x0A { return lf + 1 }
                 index = lf + 1
