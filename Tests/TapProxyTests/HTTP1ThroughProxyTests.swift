@@ -125,6 +125,46 @@ import Glibc
         #expect(text.hasPrefix("HTTP/1.1 200 OK\r\ncontent-length: 1000\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\nbody"), "\(text)")
     }
 
+    /// A request with no body (a GET) goes upstream as one that ends with its head: no body
+    /// framing over HTTP/1.1, and over HTTP/2 END_STREAM on its HEADERS. Seen through nghttpx,
+    /// which forwards an HTTP/2 request whose HEADERS do not end the stream to its HTTP/1.1
+    /// backend with `Transfer-Encoding: chunked`; a POST's length goes on as it came.
+    @Test(.enabled(if: Peers.missing.isEmpty, "nghttp2-client, nghttp2-server, curl, openssl or gzip missing: run ./test"),
+          .enabled(if: Peers.find("nghttpx") != nil, "nghttp2-proxy (nghttpx) missing: run ./test"),
+          arguments: [false, true])
+    func aRequestWithNoBodyGoesUpstreamWithNoBodyFraming(throughHTTP2: Bool) throws {
+        let folder = try ScratchFolder("bodyless-\(throughHTTP2 ? "h2" : "http1")")
+        let upstream = try ScriptedUpstream.answeringOK()
+        var upstreamURL = "http://127.0.0.1:\(upstream.port)"
+        var arguments: [String] = []
+        var nghttpx: ChildProcess?
+        defer { _ = nghttpx?.stop() }
+        if throughHTTP2 {
+            let port = Loopback.freePort()
+            nghttpx = try ChildProcess(Peers.find("nghttpx")!, [
+                "--conf=/dev/null", "--frontend=127.0.0.1,\(port);no-tls", "--backend=127.0.0.1,\(upstream.port);;proto=http/1.1",
+                "--workers=1", "--no-ocsp", "--accesslog-file=/dev/null", "--errorlog-file=\(folder.path("nghttpx.log"))",
+            ], name: "nghttpx", folder: folder.url)
+            let deadline = ContinuousClock.now + .seconds(10)
+            while ContinuousClock.now < deadline, Loopback.connect(port: port).map({ close($0) }) == nil { usleep(20_000) }
+            upstreamURL = "http://127.0.0.1:\(port)"
+            arguments = ["--upstream-http2"]
+        }
+        let proxy = try ProxyUnderTest(upstream: upstreamURL, arguments: arguments, folder: folder)
+        let url = "http://127.0.0.1:\(proxy.port)/v1/models"
+        // Two GETs on one connection, then a POST with a body.
+        let gets = try run(Peers.curl!, ["-s", "--http1.1", url, url], folder: folder.url, name: "curl-get")
+        #expect(gets.output == Array("okok".utf8))
+        let post = try run(Peers.curl!, ["-s", "--http1.1", "--data-binary", "hello", url], folder: folder.url, name: "curl-post")
+        #expect(post.output == Array("ok".utf8))
+        let heads = upstream.accepted.map { $0.requestHead.lowercased() }
+        #expect(heads.count == 3)
+        for head in heads.prefix(2) {
+            #expect(!head.contains("transfer-encoding") && !head.contains("content-length"), "a GET went upstream as \(head)")
+        }
+        #expect(heads.last.map { $0.contains("content-length: 5") } == true, "the POST went upstream as \(heads.last ?? "")")
+    }
+
     @Test(.enabled(if: Peers.missing.isEmpty, "nghttp2-client, nghttp2-server, curl, openssl or gzip missing: run ./test"))
     func ambiguousFramingGets400AndAClosedConnectionAndNothingReachesTheUpstream() throws {
         let folder = try ScratchFolder("http1-refused")

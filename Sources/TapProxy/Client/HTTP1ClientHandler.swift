@@ -127,6 +127,7 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, ClientStream {
 
     private func startExchange(head bytes: ByteBuffer) throws(HTTP1Error) {
         let (head, version, framing) = try HTTP1Head.request(bytes)
+        let hasBody = framing.transferCoding == .chunked || (framing.contentLength ?? 0) > 0
         reader.expectBody(framing.transferCoding == .chunked ? .chunked : .length(framing.contentLength ?? 0))
         requestVersion = version
         requestIsHEAD = head.method == .HEAD
@@ -134,6 +135,15 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, ClientStream {
         closeAfterResponse = framing.close || isDraining
         let exchange = Exchange(requestHead: head, client: self, loop: loop)
         self.exchange = exchange
+        if !hasBody {
+            // Whole with its head (a GET, nearly always): it goes upstream as a request that
+            // ends there, with no body framing over HTTP/1.1 and END_STREAM on its HEADERS over
+            // HTTP/2. Sent as a body to come, a GET gained an empty chunked body, which servers
+            // that do not read a GET's body take for the start of the next request.
+            let end = try reader.next(&received)
+            assert({ if case .end? = end { true } else { false } }(), "a request with no body ends with its head")
+            exchange.clientSentRequestEnd(trailers: nil)
+        }
         exchange.start()
     }
 
