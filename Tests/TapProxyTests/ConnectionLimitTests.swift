@@ -65,6 +65,7 @@ struct ConnectionLimitTests {
         var connections: [Int32] = []
         defer { connections.forEach { close($0) } }
         var started = ContinuousClock.now
+        let mark = harness.costMark()
         // A well-behaved client timed through the whole of it: 160 requests, 40 a second.
         let (without, beside) = try harness.timingAWellBehavedClient(
             describing: "1,000 slowloris connections", count: 160, holdingLatency: Peers.usagetapIsOptimised) { _ in
@@ -81,12 +82,10 @@ struct ConnectionLimitTests {
         #expect(connections.count == 1000)
         let outcomes = connections.map { drain($0) }
         let timedOut = outcomes.filter { $0.bytes.hasPrefix("HTTP/1.1 408 ") && $0.closed }.count
-        print("slowloris: \(timedOut) of \(connections.count) got 408 and were closed within \(ContinuousClock.now - started); p99 \(without * 1000) ms without, \(beside * 1000) ms beside; proxy CPU \(harness.proxyCPUSeconds) s; peak RSS \(proxy.process.memory("VmHWM") ?? -1)")
+        harness.expectBoundedCost(since: mark, "slowloris")
+        print("slowloris: \(timedOut) of \(connections.count) got 408 and were closed within \(ContinuousClock.now - started); p99 \(without * 1000) ms without, \(beside * 1000) ms beside")
         #expect(timedOut == connections.count)
         #expect(harness.attackRequests == 0, "no slowloris request reaches the upstream")
-        // The memory bound is the optimised binary's (AddressSanitizer's shadow memory and
-        // quarantine add their own, some 100 MB).
-        if Peers.usagetapIsOptimised { #expect(proxy.process.memory("VmHWM").map { $0 < 128 << 20 } ?? false) }
     }
 
     /// The same over h2c: half the connections dribble the connection preface, and are closed
@@ -104,6 +103,7 @@ struct ConnectionLimitTests {
         var connections: [Int32] = []
         defer { connections.forEach { close($0) } }
         var started = ContinuousClock.now
+        let mark = harness.costMark()
         let (without, beside) = try harness.timingAWellBehavedClient(
             describing: "1,000 HTTP/2 slowloris connections", count: 160, holdingLatency: Peers.usagetapIsOptimised) { _ in
             connections = (0..<1000).compactMap { _ in Loopback.connect(port: proxy.port) }
@@ -126,13 +126,13 @@ struct ConnectionLimitTests {
         let blocks = outcomes.enumerated().filter { $0.offset % 2 == 1 }.map(\.element)
         let closedPrefaces = prefaces.filter { $0.closed && $0.bytes.isEmpty }.count
         let refusedBlocks = blocks.filter { $0.closed && Self.goAwayCode(in: $0.bytes) == 0xB }.count
-        print("slowloris over h2c: \(closedPrefaces) of \(prefaces.count) dribbled prefaces closed, \(refusedBlocks) of \(blocks.count) dribbled header blocks got GOAWAY (ENHANCE_YOUR_CALM) and were closed, within \(ContinuousClock.now - started); p99 \(without * 1000) ms without, \(beside * 1000) ms beside; proxy CPU \(harness.proxyCPUSeconds) s; peak RSS \(proxy.process.memory("VmHWM") ?? -1)")
+        harness.expectBoundedCost(since: mark, "slowloris over h2c")
+        print("slowloris over h2c: \(closedPrefaces) of \(prefaces.count) dribbled prefaces closed, \(refusedBlocks) of \(blocks.count) dribbled header blocks got GOAWAY (ENHANCE_YOUR_CALM) and were closed, within \(ContinuousClock.now - started); p99 \(without * 1000) ms without, \(beside * 1000) ms beside")
         #expect(closedPrefaces == prefaces.count)
         #expect(refusedBlocks == blocks.count)
         #expect(harness.attackRequests == 0, "no slowloris request reaches the upstream")
         let reports = proxy.process.standardError.split(separator: "\n").filter { $0.contains("not whole in 2 s") }
         #expect(reports.count == connections.count, "one line per refused connection: \(reports.count)")
-        if Peers.usagetapIsOptimised { #expect(proxy.process.memory("VmHWM").map { $0 < 128 << 20 } ?? false) }
     }
 
     /// Over TLS, the handshake is the head: connections that dribble a ClientHello, or send
@@ -191,6 +191,7 @@ struct ConnectionLimitTests {
         var flood: [Int32] = []
         defer { flood.forEach { close($0) } }
         var closed = 0
+        let mark = harness.costMark()
         // Twice the limit from one address, all kept open, while a client from 127.0.0.1 is timed.
         let (without, beside) = try harness.timingAWellBehavedClient(describing: "a connection flood") { timing in
             flood = (0..<(2 * limit)).compactMap { _ in connect(to: proxy.port, from: "127.0.0.2") }
@@ -198,8 +199,9 @@ struct ConnectionLimitTests {
             closed = flood.filter { drain($0).closed }.count
             while timing() { usleep(50_000) }
         }
+        harness.expectBoundedCost(since: mark, "connection flood")
         let reports = proxy.process.standardError.split(separator: "\n").filter { $0.contains("connections refused") }
-        print("connection flood: \(closed) of \(flood.count) closed at once; \(reports.count) report lines; p99 \(without * 1000) ms without, \(beside * 1000) ms beside; peak RSS \(proxy.process.memory("VmHWM") ?? -1)")
+        print("connection flood: \(closed) of \(flood.count) closed at once; \(reports.count) report lines; p99 \(without * 1000) ms without, \(beside * 1000) ms beside")
         #expect(flood.count == 2 * limit)
         #expect(closed == limit, "\(closed) of \(flood.count) were closed")
         #expect((1...2).contains(reports.count), "one line a second at most: \(reports)")

@@ -60,6 +60,7 @@ struct HTTP1SmugglingTests {
         let harness = try AttackHarness("smuggling", streamLimit: 128)
         var reached = 0
         var rounds = 0
+        let mark = harness.costMark()
         // Every case, again and again, while a well-behaved client is timed beside them.
         let (without, beside) = try harness.timingAWellBehavedClient(describing: "the smuggling cases") { timing in
             repeat {
@@ -75,7 +76,8 @@ struct HTTP1SmugglingTests {
                 rounds += 1
             } while timing()
         }
-        print("smuggling: \(rounds) rounds of \(Self.cases.count) cases; p99 \(without * 1000) ms without, \(beside * 1000) ms beside; peak RSS \(harness.proxy.process.memory("VmHWM") ?? -1)")
+        harness.expectBoundedCost(since: mark, "smuggling")
+        print("smuggling: \(rounds) rounds of \(Self.cases.count) cases; p99 \(without * 1000) ms without, \(beside * 1000) ms beside")
         #expect(!harness.upstream.accepted.contains { $0.requestHead.contains("/smuggled") }, "a smuggled request reached the upstream")
     }
 

@@ -21,14 +21,15 @@ struct RapidResetTests {
     @Test func streamsResetInTheSameReadAsTheirHeadersNeverReachTheUpstream() throws {
         let harness = try AttackHarness("rapid-reset", streamLimit: Self.streamLimit)
         let client = try harness.startWellBehavedClient()
+        let mark = harness.costMark()
         let (outcome, runs, _, _) = try harness.attackWhileTimingAWellBehavedClient("rapid_reset.py", ["100000", "--per-write", "100", "--path", "/v1/messages"])
+        harness.expectBoundedCost(since: mark, "rapid reset, same read")
         harness.expectWholeResponse(client)
         #expect(outcome["goaway_error_code"] as? Int == Self.enhanceYourCalm, "\(outcome)")
         #expect((outcome["pairs_sent"] as? Int ?? .max) < 100_000, "the connection was not cut short: \(outcome)")
         usleep(300_000)
         print("rapid reset, same read: \(outcome), upstream requests \(harness.attackRequests) over \(runs) connections")
         #expect(harness.attackRequests == 0, "\(harness.attackRequests) of the attack's requests reached the upstream")
-        if Peers.usagetapIsOptimised { #expect(harness.proxy.process.memory("VmHWM").map { $0 < 128 << 20 } ?? false) }
         let lines = harness.proxy.process.standardError.components(separatedBy: "streams cancelled, over the budget").count - 1
         #expect(lines == runs, "one line for each attacking connection (\(runs)): \(harness.proxy.process.standardError)")
     }
@@ -36,7 +37,9 @@ struct RapidResetTests {
     @Test func resetsThatComeApartFromTheirHeadersLetAtMostTwiceTheStreamLimitThrough() throws {
         let harness = try AttackHarness("rapid-reset-split", streamLimit: Self.streamLimit)
         let client = try harness.startWellBehavedClient()
+        let mark = harness.costMark()
         let (outcome, runs, _, _) = try harness.attackWhileTimingAWellBehavedClient("rapid_reset.py", ["100000", "--per-write", "8", "--split", "--path", "/v1/messages"])
+        harness.expectBoundedCost(since: mark, "rapid reset, resets apart")
         harness.expectWholeResponse(client)
         let closed = outcome["goaway_error_code"] as? Int == Self.enhanceYourCalm || outcome["closed"] as? Bool == true
         #expect(closed, "\(outcome)")

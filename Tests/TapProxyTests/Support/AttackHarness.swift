@@ -167,6 +167,32 @@ struct AttackHarness {
         #expect(client.standardOutput == expected, "the well-behaved client got \(client.standardOutput.count) bytes")
     }
 
+    /// Where the proxy stood before an attack: its CPU time and the moment.
+    struct CostMark {
+        let cpuSeconds: Double
+        let at: ContinuousClock.Instant
+    }
+
+    func costMark() -> CostMark { CostMark(cpuSeconds: proxyCPUSeconds, at: .now) }
+
+    /// The proxy's cost since `mark`, printed, and held to its bounds for the optimised binary (a
+    /// debug or sanitized build is slower and bigger): CPU at most half the wall time that
+    /// passed, which a proxy that spins on an attack (a whole core) exceeds, and a peak RSS
+    /// under 128 MiB. Returns the CPU and wall seconds and the peak RSS in bytes.
+    @discardableResult
+    func expectBoundedCost(since mark: CostMark, _ what: String) -> (cpu: Double, wall: Double, peakRSS: Int) {
+        let cpu = proxyCPUSeconds - mark.cpuSeconds
+        let elapsed = mark.at.duration(to: .now)
+        let wall = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let peak = proxy.process.memory("VmHWM") ?? .max
+        print("\(what): the proxy spent \(cpu) s of CPU over \(wall) s; peak RSS \(peak)")
+        if Peers.usagetapIsOptimised {
+            #expect(cpu <= wall / 2, "\(what): the proxy spent \(cpu) s of CPU over \(wall) s")
+            #expect(peak < 128 << 20, "\(what): peak RSS \(peak)")
+        }
+        return (cpu, wall, peak)
+    }
+
     /// The proxy's user and system CPU time so far, in seconds.
     var proxyCPUSeconds: Double {
         guard let stat = readWholeFile("/proc/\(proxy.process.pid)/stat") else { return 0 }
