@@ -58,32 +58,55 @@ struct ConnectionLimitTests {
         }
     }
 
-    @Test func aThousandConnectionsSendingAHeaderByteASecondGet408AtTheHeaderTimeout() throws {
-        let harness = try AttackHarness("slowloris", streamLimit: 128, arguments: ["--header-timeout-seconds", "2"])
-        let proxy = harness.proxy
-        let head = Array("GET /v1/chat/completions HTTP/1.1\r\nHost: x\r\nX-Slow: ".utf8)
+    /// What ``dribble(_:_:opening:bytes:)`` leaves: the connections (still open), when their
+    /// dribbling began, and the well-behaved client's p99 without and beside it.
+    private struct Dribbled {
+        let connections: [Int32]
+        let started: ContinuousClock.Instant
+        let p99Without: Double
+        let p99Beside: Double
+    }
+
+    /// Opens 1,000 connections to the harness's proxy, sends each its `opening` bytes at once,
+    /// then the first five of its `bytes` one a second (the tests' header timeout is two), while
+    /// a well-behaved client is timed through the whole of it: 160 requests, 40 a second.
+    private func dribble(_ harness: AttackHarness, _ what: String, opening: (Int) -> [UInt8] = { _ in [] },
+                         bytes: (Int) -> [UInt8]) throws -> Dribbled {
         var connections: [Int32] = []
-        defer { connections.forEach { close($0) } }
         var started = ContinuousClock.now
-        let mark = harness.costMark()
-        // A well-behaved client timed through the whole of it: 160 requests, 40 a second.
         let (without, beside) = try harness.timingAWellBehavedClient(
-            describing: "1,000 slowloris connections", count: 160, holdingLatency: Peers.usagetapIsOptimised) { _ in
+            describing: what, count: 160, holdingLatency: Peers.usagetapIsOptimised) { _ in
             // Connected without binding a source port first: a bound port is taken from the range
             // that other tests' servers pick free ports from, and would collide with one of them.
-            connections = (0..<1000).compactMap { _ in Loopback.connect(port: proxy.port) }
+            connections = (0..<1000).compactMap { _ in Loopback.connect(port: harness.proxy.port) }
+            for (index, fd) in connections.enumerated() {
+                let first = opening(index)
+                if !first.isEmpty { _ = Loopback.send(fd, first) }
+            }
             started = ContinuousClock.now
-            // A byte a second from each, for five seconds: the timeout is two.
             for second in 0..<5 {
-                for fd in connections { _ = send(fd, [head[second]], 1, Int32(MSG_NOSIGNAL)) }
+                for (index, fd) in connections.enumerated() {
+                    var byte = bytes(index)[second]
+                    _ = send(fd, &byte, 1, Int32(MSG_NOSIGNAL))
+                }
                 sleep(1)
             }
         }
+        return Dribbled(connections: connections, started: started, p99Without: without, p99Beside: beside)
+    }
+
+    @Test func aThousandConnectionsSendingAHeaderByteASecondGet408AtTheHeaderTimeout() throws {
+        let harness = try AttackHarness("slowloris", streamLimit: 128, arguments: ["--header-timeout-seconds", "2"])
+        let head = Array("GET /v1/chat/completions HTTP/1.1\r\nHost: x\r\nX-Slow: ".utf8)
+        let mark = harness.costMark()
+        let dribbled = try dribble(harness, "1,000 slowloris connections", bytes: { _ in head })
+        let connections = dribbled.connections
+        defer { connections.forEach { close($0) } }
         #expect(connections.count == 1000)
         let outcomes = connections.map { drain($0) }
         let timedOut = outcomes.filter { $0.bytes.hasPrefix("HTTP/1.1 408 ") && $0.closed }.count
         harness.expectBoundedCost(since: mark, "slowloris")
-        print("slowloris: \(timedOut) of \(connections.count) got 408 and were closed within \(ContinuousClock.now - started); p99 \(without * 1000) ms without, \(beside * 1000) ms beside")
+        print("slowloris: \(timedOut) of \(connections.count) got 408 and were closed within \(ContinuousClock.now - dribbled.started); p99 \(dribbled.p99Without * 1000) ms without, \(dribbled.p99Beside * 1000) ms beside")
         #expect(timedOut == connections.count)
         #expect(harness.attackRequests == 0, "no slowloris request reaches the upstream")
     }
@@ -100,26 +123,14 @@ struct ConnectionLimitTests {
         // END_STREAM but no END_HEADERS: its six bytes are dribbled after the frame's header.
         let block: [UInt8] = [0x82, 0x86, 0x84, 0x41, 0x01, 0x78]
         let headersFrame: [UInt8] = [0, 0, UInt8(block.count), 1, 0x01, 0, 0, 0, 1]
-        var connections: [Int32] = []
-        defer { connections.forEach { close($0) } }
-        var started = ContinuousClock.now
         let mark = harness.costMark()
-        let (without, beside) = try harness.timingAWellBehavedClient(
-            describing: "1,000 HTTP/2 slowloris connections", count: 160, holdingLatency: Peers.usagetapIsOptimised) { _ in
-            connections = (0..<1000).compactMap { _ in Loopback.connect(port: proxy.port) }
-            for (index, fd) in connections.enumerated() where index % 2 == 1 {
-                _ = Loopback.send(fd, preface + headersFrame)
-            }
-            started = ContinuousClock.now
-            // A byte a second from each, for five seconds: the timeout is two.
-            for second in 0..<5 {
-                for (index, fd) in connections.enumerated() {
-                    var byte = index % 2 == 0 ? preface[second] : block[second]
-                    _ = send(fd, &byte, 1, Int32(MSG_NOSIGNAL))
-                }
-                sleep(1)
-            }
-        }
+        // Even connections dribble the preface; odd ones send it whole with a HEADERS frame's
+        // header, and dribble its block.
+        let dribbled = try dribble(harness, "1,000 HTTP/2 slowloris connections",
+                                   opening: { $0 % 2 == 1 ? preface + headersFrame : [] },
+                                   bytes: { $0 % 2 == 0 ? preface : block })
+        let connections = dribbled.connections
+        defer { connections.forEach { close($0) } }
         #expect(connections.count == 1000)
         let outcomes = connections.map { drainBytes($0) }
         let prefaces = outcomes.enumerated().filter { $0.offset % 2 == 0 }.map(\.element)
@@ -127,7 +138,7 @@ struct ConnectionLimitTests {
         let closedPrefaces = prefaces.filter { $0.closed && $0.bytes.isEmpty }.count
         let refusedBlocks = blocks.filter { $0.closed && Self.goAwayCode(in: $0.bytes) == 0xB }.count
         harness.expectBoundedCost(since: mark, "slowloris over h2c")
-        print("slowloris over h2c: \(closedPrefaces) of \(prefaces.count) dribbled prefaces closed, \(refusedBlocks) of \(blocks.count) dribbled header blocks got GOAWAY (ENHANCE_YOUR_CALM) and were closed, within \(ContinuousClock.now - started); p99 \(without * 1000) ms without, \(beside * 1000) ms beside")
+        print("slowloris over h2c: \(closedPrefaces) of \(prefaces.count) dribbled prefaces closed, \(refusedBlocks) of \(blocks.count) dribbled header blocks got GOAWAY (ENHANCE_YOUR_CALM) and were closed, within \(ContinuousClock.now - dribbled.started); p99 \(dribbled.p99Without * 1000) ms without, \(dribbled.p99Beside * 1000) ms beside")
         #expect(closedPrefaces == prefaces.count)
         #expect(refusedBlocks == blocks.count)
         #expect(harness.attackRequests == 0, "no slowloris request reaches the upstream")
