@@ -127,15 +127,15 @@ final class HTTP1ClientHandler: ChannelDuplexHandler, ClientStream {
 
     private func startExchange(head bytes: ByteBuffer) throws(HTTP1Error) {
         let (head, version, framing) = try HTTP1Head.request(bytes)
-        let hasBody = framing.transferCoding == .chunked || (framing.contentLength ?? 0) > 0
-        reader.expectBody(framing.transferCoding == .chunked ? .chunked : .length(framing.contentLength ?? 0))
+        let bodyLength: HTTP1BodyLength = framing.transferCoding == .chunked ? .chunked : .length(framing.contentLength ?? 0)
+        reader.expectBody(bodyLength)
         requestVersion = version
         requestIsHEAD = head.method == .HEAD
         response = .awaitingHead
         closeAfterResponse = framing.close || isDraining
         let exchange = Exchange(requestHead: head, client: self, loop: loop)
         self.exchange = exchange
-        if !hasBody {
+        if bodyLength == .length(0) {
             // Whole with its head (a GET, nearly always): it goes upstream as a request that
             // ends there, with no body framing over HTTP/1.1 and END_STREAM on its HEADERS over
             // HTTP/2. Sent as a body to come, a GET gained an empty chunked body, which servers
