@@ -145,8 +145,9 @@ import Glibc
                 "--conf=/dev/null", "--frontend=127.0.0.1,\(port);no-tls", "--backend=127.0.0.1,\(upstream.port);;proto=http/1.1",
                 "--workers=1", "--no-ocsp", "--accesslog-file=/dev/null", "--errorlog-file=\(folder.path("nghttpx.log"))",
             ], name: "nghttpx", folder: folder.url)
-            let deadline = ContinuousClock.now + .seconds(10)
-            while ContinuousClock.now < deadline, Loopback.connect(port: port).map({ close($0) }) == nil { usleep(20_000) }
+            guard Loopback.waitUntilListening(port: port) else {
+                throw ChildProcess.CannotStart(description: "nghttpx did not start listening: \(nghttpx!.standardError)")
+            }
             upstreamURL = "http://127.0.0.1:\(port)"
             arguments = ["--upstream-http2"]
         }
