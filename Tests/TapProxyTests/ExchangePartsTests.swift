@@ -173,3 +173,69 @@ import UsageTap
         return try run(python, ["-c", script, folder.path("in")], folder: folder.url).output
     }
 }
+
+@Suite struct BackpressureTests {
+    @Test func aReadAheadStaysAtItsFirstSizeWhileTheOtherSideTakesNothing() {
+        var held = HeldBytes(first: 64, ceiling: 256)
+        held.received(64)
+        let readsAt64 = held.mayRead()
+        #expect(readsAt64)
+        held.received(1)
+        let readsAt65 = held.mayRead()
+        #expect(!readsAt65, "65 bytes held over a read-ahead of 64")
+        #expect(held.limit == 64)
+        let resumes = held.resumesRead()
+        #expect(!resumes)
+    }
+
+    @Test func aReadAheadDoublesEachTimeTheOtherSideHasTakenAsMuchUpToItsCeiling() {
+        var held = HeldBytes(first: 64, ceiling: 256)
+        held.received(300)
+        // Bytes taken, and the limit after: 63 of 64 grow nothing, 64 in all double it, 128 in
+        // all double it again, and it never passes the ceiling.
+        for (take, limit) in [(63, 64), (1, 128), (64, 256), (172, 256)] {
+            let released = held.taken(take)
+            #expect(released == take)
+            #expect(held.limit == limit, "after \(take) more taken")
+        }
+        #expect(held.count == 0)
+    }
+
+    @Test func onlyHeldBytesCountAsTakenAndAReleaseAtTheEndGrowsNothing() {
+        var held = HeldBytes(first: 64, ceiling: 256)
+        held.received(10)
+        let released = held.taken(1_000)
+        #expect(released == 10, "no more than was held is released")
+        #expect(held.limit == 64)
+        held.received(100)
+        let releasedAtEnd = held.releaseAll()
+        #expect(releasedAtEnd == 100)
+        #expect(held.limit == 64)
+    }
+
+    @Test func aReadThatWaitedGoesOnceEnoughIsTakenAndAGrownLimitLetsItGoSooner() {
+        var held = HeldBytes(first: 64, ceiling: 256)
+        held.received(100)
+        let reads = held.mayRead()
+        #expect(!reads)
+        let released = held.taken(20)
+        #expect(released == 20)
+        let resumesAt80 = held.resumesRead()
+        #expect(!resumesAt80, "80 held over 64")
+        let releasedNext = held.taken(44)
+        #expect(releasedNext == 44)
+        #expect(held.limit == 128)
+        let resumesUnder128 = held.resumesRead()
+        #expect(resumesUnder128, "36 held under 128")
+        let resumesTwice = held.resumesRead()
+        #expect(!resumesTwice, "once")
+    }
+
+    @Test func aFixedLimitNeverGrows() {
+        var held = HeldBytes(limit: 64)
+        held.received(64)
+        let released = held.taken(64)
+        #expect(released == 64)
+        #expect(held.limit == 64)
+    }
+}

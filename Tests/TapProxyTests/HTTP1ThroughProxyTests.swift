@@ -130,25 +130,18 @@ import Glibc
     /// which forwards an HTTP/2 request whose HEADERS do not end the stream to its HTTP/1.1
     /// backend with `Transfer-Encoding: chunked`; a POST's length goes on as it came.
     @Test(.enabled(if: Peers.missing.isEmpty, "nghttp2-client, nghttp2-server, curl, openssl or gzip missing: run ./test"),
-          .enabled(if: Peers.find("nghttpx") != nil, "nghttp2-proxy (nghttpx) missing: run ./test"),
+          .enabled(if: NghttpxFront.program != nil, "nghttp2-proxy (nghttpx) missing: run ./test"),
           arguments: [false, true])
     func aRequestWithNoBodyGoesUpstreamWithNoBodyFraming(throughHTTP2: Bool) throws {
         let folder = try ScratchFolder("bodyless-\(throughHTTP2 ? "h2" : "http1")")
         let upstream = try ScriptedUpstream.answeringOK()
         var upstreamURL = "http://127.0.0.1:\(upstream.port)"
         var arguments: [String] = []
-        var nghttpx: ChildProcess?
-        defer { _ = nghttpx?.stop() }
+        var nghttpx: NghttpxFront?
+        defer { _ = nghttpx?.process.stop() }
         if throughHTTP2 {
-            let port = Loopback.freePort()
-            nghttpx = try ChildProcess(Peers.find("nghttpx")!, [
-                "--conf=/dev/null", "--frontend=127.0.0.1,\(port);no-tls", "--backend=127.0.0.1,\(upstream.port);;proto=http/1.1",
-                "--workers=1", "--no-ocsp", "--accesslog-file=/dev/null", "--errorlog-file=\(folder.path("nghttpx.log"))",
-            ], name: "nghttpx", folder: folder.url)
-            guard Loopback.waitUntilListening(port: port) else {
-                throw ChildProcess.CannotStart(description: "nghttpx did not start listening: \(nghttpx!.standardError)")
-            }
-            upstreamURL = "http://127.0.0.1:\(port)"
+            nghttpx = try NghttpxFront(backendPort: upstream.port, folder: folder)
+            upstreamURL = nghttpx!.url
             arguments = ["--upstream-http2"]
         }
         let proxy = try ProxyUnderTest(upstream: upstreamURL, arguments: arguments, folder: folder)

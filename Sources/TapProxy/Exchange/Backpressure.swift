@@ -5,15 +5,33 @@
 ///
 /// An HTTP/1.1 connection stops reading while more than `limit` are held (``mayRead()``), and
 /// reads again once enough are taken. An HTTP/2 stream gives taken bytes back to the peer's
-/// flow-control window instead, which does the same job.
+/// flow-control window instead, which does the same job, and its window is `limit`.
+///
+/// The limit may start below its `ceiling` and grow as the other side shows that it takes what
+/// it is given: it doubles each time the other side has taken, in all, as many bytes as the
+/// limit is. A response's client that takes nothing (an HTTP/2 window of 0) has `first` bytes
+/// read ahead for it, not the ceiling; one that takes as fast as they come has the ceiling
+/// after twice `first` or so.
 struct HeldBytes {
-    let limit: Int
+    let ceiling: Int
+    /// The most that may be held now.
+    private(set) var limit: Int
     private(set) var count = 0
+    /// Bytes the other side took in all while the limit was below the ceiling.
+    private var takenInAll = 0
     /// A read was asked for while too many bytes were held.
     private var readWaiting = false
 
+    /// A limit that never changes.
     init(limit: Int) {
-        self.limit = limit
+        self.init(first: limit, ceiling: limit)
+    }
+
+    /// A limit of `first` at the start, grown as the other side takes bytes, up to `ceiling`.
+    init(first: Int, ceiling: Int) {
+        assert(first > 0 && first <= ceiling, "a read-ahead of \(first) bytes growing to \(ceiling)")
+        self.ceiling = ceiling
+        limit = first
     }
 
     mutating func received(_ bytes: Int) {
@@ -25,6 +43,12 @@ struct HeldBytes {
     mutating func taken(_ bytes: Int) -> Int {
         let released = min(bytes, count)
         count -= released
+        if limit < ceiling {
+            takenInAll += released
+            while limit < ceiling, takenInAll >= limit {
+                limit = limit > ceiling / 2 ? ceiling : limit * 2
+            }
+        }
         return released
     }
 

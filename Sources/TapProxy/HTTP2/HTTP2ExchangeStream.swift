@@ -6,7 +6,8 @@ protocol HTTP2ExchangeStream: AnyObject {
     var streamID: Int32 { get }
     var exchange: Exchange? { get }
     /// Body bytes received on the stream that the exchange's other side has not taken yet:
-    /// they go back to the peer's flow-control window as they are taken.
+    /// they go back to the peer's flow-control window as they are taken. A limit below
+    /// `.max` is the stream's window, set in SETTINGS at first and widened as it grows.
     var held: HeldBytes { get set }
 }
 
@@ -24,8 +25,11 @@ extension NGHTTP2Session {
     }
 
     /// The other side took `count` of the stream's bytes: the peer may send that many more.
+    /// The stream's window grows as its limit does (``HeldBytes``).
     func taken(_ count: Int, on stream: some HTTP2ExchangeStream) {
+        let window = stream.held.limit
         consume(stream.held.taken(count), streamID: stream.streamID)
+        if stream.held.limit > window { setWindow(stream.held.limit, streamID: stream.streamID) }
         scheduleSend()
     }
 

@@ -239,6 +239,18 @@ final class NGHTTP2Session {
         nghttp2_session_consume(session, streamID, count)
     }
 
+    /// The streams the peer lets this side have open at once (its SETTINGS_MAX_CONCURRENT_STREAMS;
+    /// 100 until its SETTINGS come, as nghttp2 assumes).
+    var peerStreamLimit: Int {
+        Int(nghttp2_session_get_remote_settings(session, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS))
+    }
+
+    /// Widens the window `streamID` gives its peer to `size` bytes in all (a WINDOW_UPDATE of
+    /// the difference).
+    func setWindow(_ size: Int, streamID: Int32) {
+        nghttp2_session_set_local_window_size(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), streamID, Int32(clamping: size))
+    }
+
     // MARK: Output
 
     /// Starts a request (client role); returns its stream id, or nil when the session refuses

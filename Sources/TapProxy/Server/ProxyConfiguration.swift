@@ -125,6 +125,11 @@ public struct ProxyLimits: Sendable {
     /// Response bytes held for one stream whose client is not reading (HTTP/2 stream window
     /// towards the upstream; the read pause threshold on HTTP/1.1).
     public var streamBufferBytes: Int = 256 << 10
+    /// Response bytes read ahead for a stream before its client has taken any: the read-ahead
+    /// doubles each time the client has taken as much, up to ``streamBufferBytes``. A client
+    /// that takes nothing (a zero window) so costs this much per stream, not the whole buffer,
+    /// and the upstream reads it sends are a burst 4x smaller. HTTP/2's own initial window.
+    public var firstReadAheadBytes: Int = 64 << 10
 
     public init() {}
 }

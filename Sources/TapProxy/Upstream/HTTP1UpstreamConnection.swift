@@ -51,7 +51,12 @@ final class HTTP1UpstreamConnection: ChannelDuplexHandler, UpstreamStream {
         self.address = address
         host = address.authority
         reader = HTTP1MessageReader(maxHeadBytes: 1 << 20)
-        heldResponse = HeldBytes(limit: loop.limits.streamBufferBytes)
+        heldResponse = Self.readAhead(loop.limits)
+    }
+
+    /// A response's read-ahead, grown as its client takes it (``ProxyLimits/firstReadAheadBytes``).
+    private static func readAhead(_ limits: ProxyLimits) -> HeldBytes {
+        HeldBytes(first: limits.firstReadAheadBytes, ceiling: limits.streamBufferBytes)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -72,7 +77,8 @@ final class HTTP1UpstreamConnection: ChannelDuplexHandler, UpstreamStream {
         requestBodyBytesSent = 0
         sentRequestEnd = nil
         responseStarted = false
-        _ = heldResponse.releaseAll()
+        // Each response starts small: its client has yet to show it takes what it is sent.
+        heldResponse = Self.readAhead(loop.limits)
         _ = undrainedRequest.drained()
         let head = exchange.requestHead
         requestIsHEAD = head.method == .HEAD

@@ -17,6 +17,11 @@ final class HTTP2UpstreamConnection: ChannelInboundHandler, NGHTTP2SessionDelega
     private var streams = StreamMap<HTTP2UpstreamStream>()
     /// False once the upstream said GOAWAY or the connection broke: no new streams here.
     private(set) var isUsable = true
+    /// A new stream would start now: the connection is usable and the upstream's limit on
+    /// streams at once is not reached. A stream past it would wait inside nghttp2 for one of
+    /// the others to end, which a client that takes nothing may hold open for as long as it
+    /// likes.
+    var hasRoom: Bool { isUsable && streams.count < session.peerStreamLimit }
     var onClose: (() -> Void)?
 
     init(loop: LoopContext, address: UpstreamAddress) {
@@ -32,9 +37,13 @@ final class HTTP2UpstreamConnection: ChannelInboundHandler, NGHTTP2SessionDelega
             role: .client,
             settings: [
                 .enablePush(false),
-                .initialWindowSize(loop.limits.streamBufferBytes),
+                .initialWindowSize(loop.limits.firstReadAheadBytes),
             ],
-            connectionWindow: Int32(clamping: loop.limits.streamBufferBytes * 64),
+            // The streams' windows bind, never the connection's: a client that takes nothing
+            // holds back its own streams, not every exchange sharing this connection. What is
+            // held stays bounded by the streams open times their windows (nghttpx's backend
+            // connection window is the same).
+            connectionWindow: .max,
             maxHeaderBytes: 1 << 20,
             context: context)
         session.delegate = self
@@ -64,7 +73,9 @@ final class HTTP2UpstreamConnection: ChannelInboundHandler, NGHTTP2SessionDelega
             exchange.upstreamFailed("the upstream connection takes no new streams")
             return
         }
-        let stream = HTTP2UpstreamStream(session: session, streamID: streamID, exchange: exchange)
+        let stream = HTTP2UpstreamStream(
+            session: session, streamID: streamID, exchange: exchange,
+            held: HeldBytes(first: loop.limits.firstReadAheadBytes, ceiling: loop.limits.streamBufferBytes))
         streams.set(stream, for: streamID)
         exchange.upstreamAttached(stream)
         session.scheduleSend()
@@ -165,13 +176,15 @@ final class HTTP2UpstreamStream: UpstreamStream, HTTP2ExchangeStream {
     let streamID: Int32
     var exchange: Exchange?
     var hasFinalHead = false
-    /// Response bytes not yet taken by the client (the upstream's window is the limit).
-    var held = HeldBytes(limit: .max)
+    /// Response bytes not yet taken by the client; its limit is the stream's window, which
+    /// grows as the client takes them.
+    var held: HeldBytes
 
-    init(session: NGHTTP2Session, streamID: Int32, exchange: Exchange) {
+    init(session: NGHTTP2Session, streamID: Int32, exchange: Exchange, held: HeldBytes) {
         self.session = session
         self.streamID = streamID
         self.exchange = exchange
+        self.held = held
     }
 
     func sendRequestBody(_ bytes: ByteBuffer) {

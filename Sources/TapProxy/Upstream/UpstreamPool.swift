@@ -2,8 +2,9 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 
-/// The upstream connections of one event loop: HTTP/2 connections shared by many exchanges,
-/// idle HTTP/1.1 connections waiting for the next one. Over TLS with `negotiate`, the first
+/// The upstream connections of one event loop: HTTP/2 connections shared by many exchanges (a
+/// further one opened when those open have as many streams as the upstream allows), idle
+/// HTTP/1.1 connections waiting for the next one. Over TLS with `negotiate`, the first
 /// handshake's ALPN tells which the upstream speaks, and later exchanges go the same way.
 final class UpstreamPool {
     private enum Mode { case unknown, http1, http2 }
@@ -37,7 +38,7 @@ final class UpstreamPool {
     func dispatch(_ exchange: Exchange) {
         switch mode {
         case .http2:
-            if let connection = http2.first(where: \.isUsable) {
+            if let connection = http2.first(where: \.hasRoom) {
                 connection.open(exchange)
             } else if let connecting = connectingHTTP2 {
                 connecting.waiting.append(exchange)

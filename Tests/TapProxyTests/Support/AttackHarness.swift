@@ -20,6 +20,11 @@ struct AttackHarness {
     /// first byte takes.
     static let quickPath = "/v1/quick"
 
+    /// Every response's head. The upstream closes each connection after its one exchange, and
+    /// says so: nghttpx (in front of it with `upstreamHTTP2`) keeps a connection that does not
+    /// say so for the next request, and answers 502 when the close comes as it reuses it.
+    static let head = MessagesStream.chunkedHead.replacingOccurrences(of: "\r\n\r\n", with: "\r\nconnection: close\r\n\r\n")
+
     /// One chunk of ``bigPath``'s endless stream: a 64 KiB event with its chunk framing.
     static let bigChunk: [UInt8] = {
         let event = MessagesStream(deltas: 1, deltaText: { _ in String(repeating: "x", count: 64 << 10) }).events[1]
@@ -28,14 +33,17 @@ struct AttackHarness {
 
     let folder: ScratchFolder
     let upstream: ScriptedUpstream
+    /// With `upstreamHTTP2`: nghttpx between the proxy and the upstream.
+    let front: NghttpxFront?
     let proxy: ProxyUnderTest
 
     /// A proxy with `streamLimit` HTTP/2 streams per connection, in front of an upstream that,
     /// for the attack's requests, sends a response head and the start of a stream and then holds
     /// it open until the proxy lets go (every request that reaches it stays in flight), sends an
     /// endless stream as fast as it is taken for ``bigPath``, and answers the well-behaved client
-    /// with a whole short stream after half a second.
-    init(_ name: String, streamLimit: Int, arguments: [String] = []) throws {
+    /// with a whole short stream after half a second. With `upstreamHTTP2`, the proxy reaches
+    /// that upstream over h2c, through nghttpx.
+    init(_ name: String, streamLimit: Int, arguments: [String] = [], upstreamHTTP2: Bool = false) throws {
         folder = try ScratchFolder(name)
         upstream = try ScriptedUpstream { exchange in
             _ = exchange.readRequest()
@@ -50,7 +58,7 @@ struct AttackHarness {
                 // the proxy spent 0.12 s of CPU over the whole attack; 41–45 ms with these two).
                 var sendBuffer: Int32 = 64 << 10
                 setsockopt(exchange.fd, SOL_SOCKET, SO_SNDBUF, &sendBuffer, socklen_t(MemoryLayout<Int32>.size))
-                _ = exchange.send(MessagesStream.chunkedHead)
+                _ = exchange.send(AttackHarness.head)
                 let deadline = ContinuousClock.now + .seconds(30)
                 while ContinuousClock.now < deadline, exchange.send(AttackHarness.bigChunk) {}
                 return
@@ -60,18 +68,20 @@ struct AttackHarness {
                 : exchange.requestHead.contains(AttackHarness.politePath) ? 500_000 : nil
             if let delay {
                 usleep(delay)
-                _ = exchange.send(MessagesStream.chunkedHead)
+                _ = exchange.send(AttackHarness.head)
                 for event in MessagesStream(deltas: 2).events { _ = exchange.sendChunk(event) }
                 _ = exchange.send("0\r\n\r\n")
                 return
             }
-            _ = exchange.send(MessagesStream.chunkedHead)
+            _ = exchange.send(AttackHarness.head)
             _ = exchange.sendChunk(MessagesStream(deltas: 0).events[0])
             let deadline = ContinuousClock.now + .seconds(30)
             while !exchange.peerClosed, ContinuousClock.now < deadline { usleep(10_000) }
         }
-        proxy = try ProxyUnderTest(upstream: "http://127.0.0.1:\(upstream.port)",
-                                   arguments: ["--max-streams", String(streamLimit)] + arguments, folder: folder)
+        front = upstreamHTTP2 ? try NghttpxFront(backendPort: upstream.port, folder: folder) : nil
+        proxy = try ProxyUnderTest(upstream: front?.url ?? "http://127.0.0.1:\(upstream.port)",
+                                   arguments: ["--max-streams", String(streamLimit)] + (upstreamHTTP2 ? ["--upstream-http2"] : [])
+                                       + arguments, folder: folder)
     }
 
     /// The requests of the attack that reached the upstream.
