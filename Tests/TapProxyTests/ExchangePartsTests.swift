@@ -231,6 +231,11 @@ import UsageTap
         #expect(!resumesTwice, "once")
     }
 
+    @Test func aFirstReadAheadPastTheCeilingStartsAtTheCeiling() {
+        let held = HeldBytes(first: 64 << 10, ceiling: 16 << 10)
+        #expect(held.limit == 16 << 10)
+    }
+
     @Test func aFixedLimitNeverGrows() {
         var held = HeldBytes(limit: 64)
         held.received(64)

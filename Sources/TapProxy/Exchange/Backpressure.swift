@@ -10,8 +10,8 @@
 /// The limit may start below its `ceiling` and grow as the other side shows that it takes what
 /// it is given: it doubles each time the other side has taken, in all, as many bytes as the
 /// limit is. A response's client that takes nothing (an HTTP/2 window of 0) has `first` bytes
-/// read ahead for it, not the ceiling; one that takes as fast as they come has the ceiling
-/// after twice `first` or so.
+/// read ahead for it, not the ceiling; one that takes them as they come reaches the ceiling
+/// after a few doublings (64 KiB, then 128 KiB taken, at the defaults).
 struct HeldBytes {
     let ceiling: Int
     /// The most that may be held now.
@@ -27,11 +27,18 @@ struct HeldBytes {
         self.init(first: limit, ceiling: limit)
     }
 
-    /// A limit of `first` at the start, grown as the other side takes bytes, up to `ceiling`.
+    /// A limit of `first` (or `ceiling`, if that is smaller) at the start, grown as the other
+    /// side takes bytes, up to `ceiling`.
     init(first: Int, ceiling: Int) {
-        assert(first > 0 && first <= ceiling, "a read-ahead of \(first) bytes growing to \(ceiling)")
+        assert(first > 0 && ceiling > 0, "a read-ahead of \(first) bytes growing to \(ceiling)")
         self.ceiling = ceiling
-        limit = first
+        limit = min(first, ceiling)
+    }
+
+    /// A response's read-ahead: ``ProxyLimits/firstReadAheadBytes`` at first, grown as its
+    /// client takes it, up to ``ProxyLimits/streamBufferBytes``.
+    static func responseReadAhead(_ limits: ProxyLimits) -> HeldBytes {
+        HeldBytes(first: limits.firstReadAheadBytes, ceiling: limits.streamBufferBytes)
     }
 
     mutating func received(_ bytes: Int) {

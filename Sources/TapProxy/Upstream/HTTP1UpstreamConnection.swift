@@ -51,12 +51,7 @@ final class HTTP1UpstreamConnection: ChannelDuplexHandler, UpstreamStream {
         self.address = address
         host = address.authority
         reader = HTTP1MessageReader(maxHeadBytes: 1 << 20)
-        heldResponse = Self.readAhead(loop.limits)
-    }
-
-    /// A response's read-ahead, grown as its client takes it (``ProxyLimits/firstReadAheadBytes``).
-    private static func readAhead(_ limits: ProxyLimits) -> HeldBytes {
-        HeldBytes(first: limits.firstReadAheadBytes, ceiling: limits.streamBufferBytes)
+        heldResponse = .responseReadAhead(loop.limits)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -78,7 +73,7 @@ final class HTTP1UpstreamConnection: ChannelDuplexHandler, UpstreamStream {
         sentRequestEnd = nil
         responseStarted = false
         // Each response starts small: its client has yet to show it takes what it is sent.
-        heldResponse = Self.readAhead(loop.limits)
+        heldResponse = .responseReadAhead(loop.limits)
         _ = undrainedRequest.drained()
         let head = exchange.requestHead
         requestIsHEAD = head.method == .HEAD

@@ -75,7 +75,7 @@ final class HTTP2UpstreamConnection: ChannelInboundHandler, NGHTTP2SessionDelega
         }
         let stream = HTTP2UpstreamStream(
             session: session, streamID: streamID, exchange: exchange,
-            held: HeldBytes(first: loop.limits.firstReadAheadBytes, ceiling: loop.limits.streamBufferBytes))
+            held: .responseReadAhead(loop.limits))
         streams.set(stream, for: streamID)
         exchange.upstreamAttached(stream)
         session.scheduleSend()
